@@ -1,0 +1,1 @@
+"""Shipped data (topologies, traces, scenarios), installed as package data."""

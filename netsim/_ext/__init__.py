@@ -1,0 +1,1 @@
+"""Compiled kernels (built from ext/*.pyx). No Python API lives here; see netsim.routing, netsim.cache."""

@@ -1,0 +1,46 @@
+"""The ``netsim`` command. Each command group lives beside the code it drives and is added here."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import typer
+
+from netsim.errors import InputError
+
+app = typer.Typer(
+    name="netsim",
+    help="What-if simulation of Internet traffic distribution: regional IXs, shared caches, aggregated ISPs, failures.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register_groups() -> None:
+    from netsim.topology.cli import topo_app
+
+    app.add_typer(topo_app, name="topo")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: a user's mistake prints one line and exits 2; partial results already written stay."""
+    _register_groups()
+    warnings.showwarning = _show_warning
+    try:
+        app(args=argv, prog_name="netsim")
+    except InputError as e:
+        print(f"netsim: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except FileNotFoundError as e:
+        print(f"netsim: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,53 @@
+"""Errors for a user's mistakes in files and flags: one line naming the file, the place and what was expected."""
+
+from __future__ import annotations
+
+__all__ = ["InputError", "format_loc"]
+
+
+def format_loc(loc) -> str:
+    """Render a pydantic-style location tuple as a path, e.g. ``('links', 12, 'capacity_gbps')`` -> ``links[12].capacity_gbps``.
+
+    Examples
+    --------
+    >>> format_loc(("links", 12, "capacity_gbps"))
+    'links[12].capacity_gbps'
+    >>> format_loc(())
+    ''
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class InputError(ValueError):
+    """A user's input (a file, a flag, an argument) is invalid.
+
+    ``str(err)`` is one line: ``FILE: PLACE: MESSAGE`` (parts that are unknown are left out).
+    The CLI prints it and exits with status 2.
+
+    Examples
+    --------
+    >>> str(InputError("capacity must be > 0, found -1", source="t.yaml", where="links[3].capacity_gbps"))
+    't.yaml: links[3].capacity_gbps: capacity must be > 0, found -1'
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, where: str | None = None):
+        self.message = " ".join(str(message).split())
+        self.source = None if source is None else str(source)
+        self.where = where or None
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return ": ".join(p for p in (self.source, self.where, self.message) if p)
+
+    def located(self, *, source: str | None = None, where_prefix: str | None = None) -> "InputError":
+        """Return a copy with a file name filled in and/or a path prefix added."""
+        where = self.where
+        if where_prefix:
+            where = where_prefix + ("" if not where or where.startswith("[") else ".") + (where or "")
+        return InputError(self.message, source=self.source or source, where=where)

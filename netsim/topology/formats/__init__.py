@@ -1,0 +1,1 @@
+"""Readers and writers for foreign topology formats; each module registers itself in READERS/WRITERS."""

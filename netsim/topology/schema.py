@@ -1,0 +1,98 @@
+"""The topology file schema (pydantic) and its conversion to and from a networkx.DiGraph.
+
+In memory a topology is a ``networkx.DiGraph``. Node attributes: ``kind`` (pop, ix, cache, origin),
+``asn``, ``metro``, ``region``, ``lat``, ``lon``, ``subscribers`` (access PoPs), ``name``; caches
+also ``capacity_bytes``, ``policy``, ``serves`` (ASNs), ``providers``, ``parent``; origins
+``provider``. Edge attributes: ``capacity_gbps``, ``latency_ms``, ``rel`` (internal, c2p, p2c, p2p),
+``cost`` (per month), ``tags`` (a sorted tuple of strings), and optionally ``igp_metric``.
+Graph attributes: ``name``, ``description``, ``as_names`` (asn -> name), ``metros`` (metro ->
+{lat, lon, region}).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "NODE_KINDS", "RELS", "REVERSE_REL", "CACHE_POLICIES_KNOWN",
+    "NodeModel", "LinkModel", "MetroModel", "ASModel", "TopologyModel",
+]
+
+NODE_KINDS = ("pop", "ix", "cache", "origin")
+RELS = ("internal", "c2p", "p2c", "p2p")
+REVERSE_REL = {"internal": "internal", "c2p": "p2c", "p2c": "c2p", "p2p": "p2p"}
+#: Policies a cache node may name; netsim.cache registers their implementations.
+CACHE_POLICIES_KNOWN = ("lru", "fifo", "lfu", "s3fifo", "static")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class MetroModel(_Strict):
+    """A place: coordinates that nodes in it inherit, and the region it belongs to."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    region: Optional[str] = None
+    name: Optional[str] = None
+    population: Optional[int] = Field(default=None, ge=0)
+    core: bool = False  # a core metro (Tokyo, Osaka): inter-metro links reaching it are backbone
+
+
+class ASModel(_Strict):
+    """Descriptive facts about an AS (all optional)."""
+
+    name: Optional[str] = None
+    type: Optional[str] = None  # e.g. carrier, regional-isp, cable, content, transit, ix-operator
+
+
+class NodeModel(_Strict):
+    id: str = Field(min_length=1)
+    kind: Literal["pop", "ix", "cache", "origin"]
+    asn: int = Field(ge=0, le=4294967295)
+    metro: str = Field(min_length=1)
+    region: Optional[str] = None
+    lat: Optional[float] = Field(default=None, ge=-90, le=90)
+    lon: Optional[float] = Field(default=None, ge=-180, le=180)
+    name: Optional[str] = None
+    subscribers: int = Field(default=0, ge=0)
+    access_gbps: Optional[float] = Field(default=None, gt=0)  # subscriber line speed (quality)
+    # caches
+    capacity_bytes: Optional[int] = Field(default=None, gt=0)
+    policy: Optional[Literal["lru", "fifo", "lfu", "s3fifo", "static"]] = None
+    serves: Optional[list[int]] = None
+    providers: Optional[list[str]] = None
+    parent: Optional[str] = None
+    # origins
+    provider: Optional[str] = None
+    cost: Optional[float] = Field(default=None, ge=0)  # per month (a cache site, an IX port fee...)
+
+
+class LinkModel(_Strict):
+    src: str = Field(min_length=1)
+    dst: str = Field(min_length=1)
+    capacity_gbps: float = Field(gt=0)
+    latency_ms: Optional[float] = Field(default=None, gt=0)
+    rel: Optional[Literal["internal", "c2p", "p2c", "p2p"]] = None
+    cost: Optional[float] = Field(default=None, ge=0)
+    tags: list[str] = Field(default_factory=list)
+    duplex: bool = True
+    igp_metric: Optional[float] = Field(default=None, gt=0)
+    distance_km: Optional[float] = Field(default=None, ge=0)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_sorted(cls, v: list[str]) -> list[str]:
+        return sorted(set(v))
+
+
+class TopologyModel(_Strict):
+    name: str = "topology"
+    description: Optional[str] = None
+    metros: dict[str, MetroModel] = Field(default_factory=dict)
+    ases: dict[int, ASModel] = Field(default_factory=dict)
+    nodes: list[NodeModel]
+    links: list[LinkModel] = Field(default_factory=list)
