@@ -29,7 +29,7 @@ def shipped_names(kind: str) -> list[str]:
 
     Examples
     --------
-    >>> "tochigi" in shipped_names("topologies")
+    >>> "examples/two_as" in shipped_names("topologies")
     True
     """
     ext = _KINDS[kind]

@@ -56,8 +56,8 @@ def from_networkx(
     --------
     >>> t = from_networkx(nx.path_graph(3), asn=65000)
     >>> sorted(t.edges())
-    [(0, 1), (1, 0), (1, 2), (2, 1)]
-    >>> t.edges[0, 1]["rel"], t.edges[0, 1]["latency_ms"], t.nodes[0]["asn"]
+    [('0', '1'), ('1', '0'), ('1', '2'), ('2', '1')]
+    >>> t.edges['0', '1']["rel"], t.edges['0', '1']["latency_ms"], t.nodes['0']["asn"]
     ('internal', 1.0, 65000)
     """
     ids = {n: str(n) for n in g.nodes}

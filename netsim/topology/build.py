@@ -36,7 +36,7 @@ def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     Examples
     --------
     >>> round(float(great_circle_km(35.6895, 139.6917, 34.6863, 135.5200)))  # Tokyo-Osaka
-    396
+    395
     """
     from netsim._ext.geo import haversine_km
 

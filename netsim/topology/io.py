@@ -64,9 +64,9 @@ def load_topology(path: str | Path, *, format: str | None = None, warn: bool = T
 
     Examples
     --------
-    >>> g = load_topology("tochigi")
-    >>> g.nodes["tochigi-ix"]["kind"]
-    'ix'
+    >>> g = load_topology("examples/two_as")
+    >>> g.nodes["a1"]["kind"], g.edges["a1", "t1"]["rel"]
+    ('pop', 'c2p')
     """
     _load_formats()
     try:
