@@ -52,6 +52,7 @@ packages = sorted(
     str(p.parent.relative_to(HERE)).replace(os.sep, ".")
     for p in (HERE / "netsim").rglob("__init__.py")
 )
+DATA_DIRS = {name: globs for name, globs in DATA_DIRS.items() if (HERE / name).is_dir()}
 package_dir = {f"netsim._data.{name}": name for name in DATA_DIRS}
 packages += list(package_dir)
 package_data = {f"netsim._data.{name}": globs for name, globs in DATA_DIRS.items()}
