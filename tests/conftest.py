@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run_cli(*args: str, cwd: str | Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``python -m netsim ARGS`` in a subprocess with the same interpreter (and sys.path) as the tests."""
-    env = dict(os.environ)
     import netsim
 
+    env = dict(os.environ)
     pkg_parent = str(Path(netsim.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # NOTE: `python -m` puts the working directory first on sys.path; running from the repository
+    # root would import the source tree (without compiled kernels) instead of the installed package.
+    if cwd is None:
+        cwd = tempfile.mkdtemp(prefix="netsim-cli-")
     return subprocess.run([sys.executable, "-m", "netsim", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=timeout)
 
