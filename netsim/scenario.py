@@ -1,0 +1,184 @@
+"""Scenario files: what to simulate (topology, traffic, bins, failures, designs), validated with located errors.
+
+A scenario is YAML::
+
+    name: tochigi
+    topology: tochigi                # a shipped name, or a path relative to this file
+    traffic:
+      trace: tochigi-1d              # a shipped trace name or a path; or `generator:` (below)
+      scale: 1.0                     # bytes each trace byte stands for (default: the trace's own)
+    bin_s: 300
+    duration: 1d                     # default: the trace's span
+    seed: 1
+    routing: {igp_weight: latency_ms, multipath: false}
+    caches: {restart: warm}          # after a cache comes back up: cold (empty) or warm (as it was)
+    backbone: {tags: [backbone]}     # which links count as backbone (default: tagged backbone, or
+                                     # inter-metro links reaching a core metro)
+    failures:
+      schedule:
+        - {at: "20:00", duration: 2h, metro: tokyo-otemachi}
+        - {at: 3600, duration: 10m, link: [a, b]}      # both directions
+        - {at: 2h, duration: 1h, node: isp-a-oyama}
+        - {at: 6h, duration: 1h, asn: 64601}
+      random:
+        link: {mtbf_h: 2000, mttr_h: 4}
+        node: {mtbf_h: 10000, mttr_h: 8}
+    designs: [baseline]
+
+Traffic from a generator instead of a trace: ``traffic: {generator: content, options: {...}, duration: 1d}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from netsim.errors import InputError
+from netsim.units import parse_clock_s, parse_duration_s
+from netsim.yamlio import load_yaml_model
+
+__all__ = ["Scenario", "load_scenario", "FailureEvent", "TrafficSpec", "DesignSpec"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TrafficSpec(_Strict):
+    trace: Optional[str] = None
+    generator: Optional[str] = None
+    options: dict = Field(default_factory=dict)
+    duration: Optional[Union[float, str]] = None
+    scale: Optional[float] = Field(default=None, gt=0)
+    growth: float = Field(default=1.0, gt=0)  # multiply every volume (what-if traffic growth)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.trace is None) == (self.generator is None):
+            raise ValueError("give exactly one of trace or generator")
+        if self.trace is not None and self.options:
+            raise ValueError("options apply to a generator, not to a trace")
+        return self
+
+    @field_validator("duration")
+    @classmethod
+    def _dur(cls, v):
+        return None if v is None else parse_duration_s(v)
+
+
+class FailureEvent(_Strict):
+    at: Union[float, str]
+    duration: Union[float, str]
+    node: Optional[str] = None
+    link: Optional[list[str]] = Field(default=None, min_length=2, max_length=2)
+    metro: Optional[str] = None
+    asn: Optional[int] = None
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v):
+        return parse_clock_s(v)
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v):
+        d = parse_duration_s(v)
+        if d <= 0:
+            raise ValueError(f"expected a duration > 0, found {v!r}")
+        return d
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        targets = [t for t in ("node", "link", "metro", "asn") if getattr(self, t) is not None]
+        if len(targets) != 1:
+            raise ValueError("give exactly one target: node, link, metro or asn")
+        return self
+
+    @property
+    def target(self) -> tuple[str, object]:
+        for t in ("node", "link", "metro", "asn"):
+            v = getattr(self, t)
+            if v is not None:
+                return t, (tuple(v) if t == "link" else v)
+        raise AssertionError
+
+
+class RandomFailures(_Strict):
+    mtbf_h: float = Field(gt=0)
+    mttr_h: float = Field(gt=0)
+
+
+class FailureSpec(_Strict):
+    schedule: list[FailureEvent] = Field(default_factory=list)
+    random: dict[Literal["node", "link"], RandomFailures] = Field(default_factory=dict)
+
+
+class RoutingSpec(_Strict):
+    igp_weight: str = "latency_ms"
+    multipath: bool = False
+
+
+class CacheSpec(_Strict):
+    restart: Literal["cold", "warm"] = "warm"
+
+
+class BackboneSpec(_Strict):
+    tags: list[str] = Field(default_factory=lambda: ["backbone"])
+    auto: bool = True  # when no link carries the tags: inter-metro links that reach a core metro
+
+
+class DesignSpec(_Strict):
+    name: str = Field(min_length=1)
+    transforms: list[dict] = Field(default_factory=list)
+
+
+class Scenario(_Strict):
+    name: str = "scenario"
+    description: Optional[str] = None
+    topology: str
+    traffic: TrafficSpec
+    bin_s: float = Field(default=300.0, gt=0)
+    duration: Optional[Union[float, str]] = None
+    seed: int = 0
+    routing: RoutingSpec = Field(default_factory=RoutingSpec)
+    caches: CacheSpec = Field(default_factory=CacheSpec)
+    backbone: BackboneSpec = Field(default_factory=BackboneSpec)
+    failures: FailureSpec = Field(default_factory=FailureSpec)
+    designs: list[Union[str, DesignSpec]] = Field(default_factory=lambda: ["baseline"], min_length=1)
+    #: the directory relative paths resolve against (set by load_scenario)
+    base_dir: Optional[str] = Field(default=None, exclude=True)
+    source: Optional[str] = Field(default=None, exclude=True)
+
+    @field_validator("duration")
+    @classmethod
+    def _dur(cls, v):
+        return None if v is None else parse_duration_s(v)
+
+    @field_validator("designs")
+    @classmethod
+    def _designs(cls, v):
+        out = [DesignSpec(name=d) if isinstance(d, str) else d for d in v]
+        names = [d.name for d in out]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"design names must be unique, found {', '.join(dup)} twice")
+        return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a scenario file (or a shipped scenario name such as ``tochigi``).
+
+    Raises InputError naming the file, the path inside it (e.g. ``failures.schedule[0].at``) and what was expected.
+    """
+    from netsim.data import resolve_path
+
+    try:
+        p = resolve_path("scenarios", path)
+    except FileNotFoundError as e:
+        raise InputError(str(e)) from None
+    scenario, _ = load_yaml_model(p, Scenario)
+    scenario.base_dir = str(Path(p).resolve().parent)
+    scenario.source = str(p)
+    return scenario
