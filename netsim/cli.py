@@ -21,7 +21,10 @@ app = typer.Typer(
 def _register_groups() -> None:
     from netsim.topology.cli import topo_app
 
+    from netsim.sim.cli import run_command
+
     app.add_typer(topo_app, name="topo")
+    app.command("run")(run_command)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

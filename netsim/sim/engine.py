@@ -1,0 +1,470 @@
+"""The simpy engine: replay a trace bin by bin through routing, caches and congestion, under failures.
+
+One ``simpy.Environment`` per design. Two kinds of process share it:
+
+* the **failure process** walks the failure timeline (scheduled + random events) and changes
+  the set of down nodes and links; a cache that comes back up restarts cold or warm;
+* the **replay process** wakes at every bin start and processes the bin with the state then in
+  force (an event at a bin boundary is applied before that bin: it was scheduled earlier).
+
+Per bin: content requests are resolved through the caches (hit: cache → client; miss: the fill
+source → cache → client); flows and request segments are aggregated per (src, dst); unreachable
+demands (no route, or an endpoint down) are set aside; the rest are assigned to links with the
+current routes (re-routed incrementally on each failure state); where a link is loaded above
+capacity the demands crossing overloaded links are cut max-min fairly (netsim.sim.congestion), so
+no link carries more than its capacity. Per bin the client-facing invariant holds:
+offered = delivered + dropped + unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import networkx as nx
+import numpy as np
+import polars as pl
+import simpy
+
+from netsim.errors import InputError
+from netsim.scenario import DesignSpec, Scenario
+from netsim.sim.congestion import max_min_rates
+from netsim.sim.failures import Change, FailureState, build_timeline
+from netsim.sim.metrics import BinCollector, weighted_quantile
+
+__all__ = ["RunResult", "run_design", "backbone_links"]
+
+GBPS_TO_BYTES_PER_S = 1e9 / 8
+
+
+@dataclass
+class RunResult:
+    """Tables of one design run (polars frames) and its summary record."""
+
+    design: str
+    bins: pl.DataFrame
+    links: pl.DataFrame
+    caches: pl.DataFrame
+    pairs: pl.DataFrame
+    services: pl.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+def backbone_links(g: nx.DiGraph, *, tags, auto: bool = True) -> list[tuple]:
+    """Links counted as backbone: those carrying any of ``tags``; if none does and ``auto``, the
+    inter-metro links with an endpoint in a core metro (graph attr ``metros[m]['core']``)."""
+    tags = set(tags)
+    out = [(u, v) for u, v, d in g.edges(data=True) if tags & set(d.get("tags", ()))]
+    if out or not auto:
+        return sorted(out, key=lambda e: (str(e[0]), str(e[1])))
+    core = {m for m, d in g.graph.get("metros", {}).items() if d.get("core")}
+    out = [(u, v) for u, v in g.edges
+           if g.nodes[u]["metro"] != g.nodes[v]["metro"] and ({g.nodes[u]["metro"], g.nodes[v]["metro"]} & core)]
+    return sorted(out, key=lambda e: (str(e[0]), str(e[1])))
+
+
+_SCHEMAS = {
+    "bins": {
+        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "offered_bytes": pl.Float64,
+        "delivered_bytes": pl.Float64, "dropped_bytes": pl.Float64, "unreachable_bytes": pl.Float64,
+        "offered_bps": pl.Float64, "delivered_bps": pl.Float64, "backbone_bps": pl.Float64,
+        "local_share": pl.Float64, "local_bytes": pl.Float64, "same_region_bytes": pl.Float64, "cache_requests": pl.Int64, "cache_hits": pl.Int64, "cache_bytes_requested": pl.Float64, "cache_bytes_hit": pl.Float64,
+        "cache_hit_ratio": pl.Float64, "cache_byte_hit_ratio": pl.Float64, "rtt_p50_ms": pl.Float64,
+        "rtt_p95_ms": pl.Float64, "failures_active": pl.Int64, "max_utilisation": pl.Float64,
+    },
+    "links": {
+        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8,
+        "load_bytes": pl.Float64, "bps": pl.Float64, "utilisation": pl.Float64, "dropped_bytes": pl.Float64,
+        "backbone": pl.Boolean,
+    },
+    "caches": {
+        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "cache": pl.Utf8, "requests": pl.Int64,
+        "hits": pl.Int64, "bytes_requested": pl.Float64, "bytes_served": pl.Float64, "fill_bytes": pl.Float64,
+        "up": pl.Boolean,
+    },
+    "services": {
+        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "service": pl.Utf8, "region": pl.Utf8,
+        "offered_bytes": pl.Float64, "delivered_bytes": pl.Float64, "unreachable_bytes": pl.Float64,
+        "failures_active": pl.Int64,
+    },
+    "pairs": {
+        "design": pl.Utf8, "bin": pl.Int64, "src_region": pl.Utf8, "dst_region": pl.Utf8, "served_from": pl.Utf8,
+        "offered_bytes": pl.Float64, "delivered_bytes": pl.Float64,
+    },
+}
+
+
+class _DesignRun:
+    """State of one design's simulation: routes per failure state, caches, collectors."""
+
+    def __init__(self, scenario: Scenario, design: str, g: nx.DiGraph, *, duration_s: float, scale: float,
+                 sample_rate: float):
+        from netsim import routing
+
+        self.scenario, self.design, self.g = scenario, design, g
+        self.bin_s = float(scenario.bin_s)
+        self.scale = float(scale) * scenario.traffic.growth
+        self.n_bins = max(1, int(math.ceil(duration_s / self.bin_s - 1e-9)))
+        self.duration_s = duration_s
+        self.net = routing.compile(g, igp_weight=scenario.routing.igp_weight)
+        self.nodes = list(self.net.nodes)
+        self.index = {n: i for i, n in enumerate(self.nodes)}
+        self.links = list(self.net.links)
+        self.base_routes = self.net.route(multipath=scenario.routing.multipath)
+        self._routes: dict[tuple, object] = {FailureState().key(): self.base_routes}
+        self.cap_bytes = np.array([g.edges[e]["capacity_gbps"] for e in self.links]) * GBPS_TO_BYTES_PER_S * self.bin_s
+        bb = set(backbone_links(g, tags=scenario.backbone.tags, auto=scenario.backbone.auto))
+        self.backbone = np.array([e in bb for e in self.links], dtype=bool)
+        self.region = {n: str(g.nodes[n]["region"]) for n in g.nodes}
+        self.metro_core = {m for m, d in g.graph.get("metros", {}).items() if d.get("core")}
+        self.asn = {n: g.nodes[n]["asn"] for n in g.nodes}
+        self.state = FailureState()
+        self.timeline = build_timeline(g, scenario.failures, duration_s=duration_s, seed=scenario.seed,
+                                       source=scenario.source)
+        from netsim.cache import CacheSystem
+
+        self.caches = CacheSystem(g, distance=_distance_fn(self.base_routes), sample_rate=sample_rate)
+        self._warm: dict = {}
+        self._local_cache: dict = {}
+        self._cache_totals = None
+        self.rtt_samples: list[tuple[np.ndarray, np.ndarray]] = []
+        self.out = BinCollector(_SCHEMAS)
+
+    # -- failures ------------------------------------------------------------------------------
+    def apply(self, change: Change) -> None:
+        was_down = self.state.nodes
+        self.state.apply(change)
+        if self.caches is None or change.kind != "node":
+            return
+        node = change.element
+        if self.g.nodes[node]["kind"] != "cache":
+            return
+        if node in self.state.nodes and node not in was_down:
+            self._warm[node] = self.caches.caches[node].state()
+            self.caches.clear(node)  # a cache that is down serves nothing and holds nothing
+        elif node not in self.state.nodes and node in was_down:
+            warm = self._warm.pop(node, None)
+            if self.scenario.caches.restart == "warm" and warm is not None:
+                self.caches.caches[node].load_state(warm)
+
+    def routes(self):
+        key = self.state.key()
+        r = self._routes.get(key)
+        if r is None:
+            r = self.base_routes.without(nodes=sorted(self.state.nodes, key=str),
+                                         links=sorted(self.state.links, key=lambda e: (str(e[0]), str(e[1]))))
+            self._routes[key] = r
+        return r
+
+    # -- one bin -------------------------------------------------------------------------------
+    def process_bin(self, b: int, frame: pl.DataFrame) -> None:
+        t0 = b * self.bin_s
+        down = self.state.nodes
+        routes = self.routes()
+        items = _items(frame, self.caches, down, scale=self.scale, distance=_distance_fn(routes))
+        # client-facing items -> segments (serve: served_by -> client; fill: fill_src -> cache)
+        seg_src, seg_dst, seg_item = [], [], []
+        for i, (chain, client, dead) in enumerate(zip(items["chain"], items["client"], items["unreachable"])):
+            if dead:
+                continue
+            hops = list(chain) + [client]
+            for u, v in zip(hops[:-1], hops[1:]):
+                if u != v:
+                    seg_src.append(u)
+                    seg_dst.append(v)
+                    seg_item.append(i)
+        seg_item = np.asarray(seg_item, dtype=np.int64)
+        seg_bytes = items["bytes"][seg_item] if len(seg_item) else np.zeros(0)
+        n_items = len(items["client"])
+        # aggregate segments into (src, dst) demands
+        pair_codes = {}
+        seg_dem = np.empty(len(seg_src), dtype=np.int64)
+        for i, (s, d) in enumerate(zip(seg_src, seg_dst)):
+            seg_dem[i] = pair_codes.setdefault((s, d), len(pair_codes))
+        pairs = list(pair_codes)
+        dem_bytes = np.bincount(seg_dem, weights=seg_bytes, minlength=len(pairs)) if pairs else np.zeros(0)
+        d_src = np.array([p[0] for p in pairs], dtype=object)
+        d_dst = np.array([p[1] for p in pairs], dtype=object)
+        unreach = np.zeros(len(pairs), dtype=bool)
+        if pairs:
+            endpoint_down = np.array([s in down or d in down for s, d in pairs], dtype=bool)
+            unreach = endpoint_down.copy()
+            ok = ~endpoint_down
+            if ok.any():
+                unreach[ok] = routes.unreachable(d_src[ok].tolist(), d_dst[ok].tolist())
+        reach = ~unreach
+        loads = np.zeros(len(self.links))
+        ratio = np.zeros(len(pairs))
+        if reach.any():
+            rs, rd, rv = d_src[reach].tolist(), d_dst[reach].tolist(), dem_bytes[reach]
+            loads = routes.assign(rs, rd, rv)
+            ratio[reach] = 1.0
+            over = loads > self.cap_bytes * (1 + 1e-9)
+            if over.any():
+                rate = _congest(routes, rs, rd, rv, loads, self.cap_bytes, over, self.index, self.links)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratio[reach] = np.where(rv > 0, rate / rv, 1.0)
+                after = routes.assign(rs, rd, rate)
+            else:
+                after = loads
+        else:
+            after = loads
+        dropped_links = np.maximum(loads - after, 0.0)
+        # per item: delivered = bytes × Π ratio of its segments; unreachable if any segment is
+        item_ratio = np.ones(n_items)
+        item_unreach = items["unreachable"].copy()
+        if len(seg_dem):
+            np.multiply.at(item_ratio, seg_item, ratio[seg_dem])
+            np.logical_or.at(item_unreach, seg_item, unreach[seg_dem])
+        offered = items["bytes"]
+        unreachable_b = np.where(item_unreach, offered, 0.0)
+        delivered_b = np.where(item_unreach, 0.0, offered * item_ratio)
+        dropped_b = offered - delivered_b - unreachable_b
+        # RTT an item sees: out and back along every segment of its chain (fraction-weighted paths)
+        rtt = np.full(n_items, np.nan)
+        if reach.any():
+            dem_ms = np.full(len(pairs), np.nan)
+            dem_ms[reach] = np.asarray(routes.distance_ms(d_src[reach].tolist(), d_dst[reach].tolist()), dtype=float)
+            seg_ok = reach[seg_dem]
+            rtt_sum = np.bincount(seg_item[seg_ok], weights=dem_ms[seg_dem[seg_ok]], minlength=n_items)
+            rtt = np.where(item_unreach, np.nan, 2.0 * rtt_sum)
+        self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down)
+
+    def _record(self, b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down):
+        bin_s, design = self.bin_s, self.design
+        serve_src, client = items["served_by"], items["client"]
+        ok = ~np.isnan(rtt) & (delivered_b > 0)
+        self.rtt_samples.append((rtt[ok], delivered_b[ok]))
+        # local turnaround: items whose serving node and client share a region
+        same = np.array([self.region[s] == self.region[c] for s, c in zip(serve_src.tolist(), client.tolist())], dtype=bool)
+        local_num = local_den = 0.0
+        for i in np.flatnonzero(same & (delivered_b > 0)):
+            frac = self._local_fraction(routes, serve_src[i], client[i])
+            local_num += delivered_b[i] * frac
+            local_den += delivered_b[i]
+        util = after / self.cap_bytes
+        req = items["is_request"]
+        n_req = int(req.sum())
+        n_hit = int((items["hit"] & req).sum())
+        self.out.add(
+            "bins", design=design, bin=b, ts_s=t0, offered_bytes=float(offered.sum()),
+            delivered_bytes=float(delivered_b.sum()), dropped_bytes=float(dropped_b.sum()),
+            unreachable_bytes=float(unreachable_b.sum()), offered_bps=float(offered.sum()) * 8 / bin_s,
+            delivered_bps=float(delivered_b.sum()) * 8 / bin_s,
+            backbone_bps=float(after[self.backbone].sum()) * 8 / bin_s,
+            local_share=(local_num / local_den) if local_den > 0 else float("nan"),
+            local_bytes=local_num, same_region_bytes=local_den,
+            cache_requests=int(items["requests"][items["via_cache"]].sum()),
+            cache_hits=int(items["requests"][items["hit"]].sum()),
+            cache_bytes_requested=float(offered[items["via_cache"]].sum()), cache_bytes_hit=float(offered[items["hit"]].sum()),
+            cache_hit_ratio=_ratio(items["requests"][items["hit"]].sum(), items["requests"][items["via_cache"]].sum()),
+            cache_byte_hit_ratio=_ratio(offered[items["hit"]].sum(), offered[items["via_cache"]].sum()),
+            rtt_p50_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.5) if ok.any() else float("nan"),
+            rtt_p95_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.95) if ok.any() else float("nan"),
+            failures_active=len(self.state.nodes) + len(self.state.links),
+            max_utilisation=float(util.max()) if len(util) else 0.0,
+        )
+        used = np.flatnonzero((after > 0) | (dropped_links > 0))
+        self.out.extend(
+            "links", design=[design] * len(used), bin=[b] * len(used), ts_s=[t0] * len(used),
+            src=[str(self.links[i][0]) for i in used], dst=[str(self.links[i][1]) for i in used],
+            load_bytes=after[used], bps=after[used] * 8 / bin_s, utilisation=util[used],
+            dropped_bytes=dropped_links[used], backbone=self.backbone[used],
+        )
+        if self.caches is not None and self.caches.cache_ids:
+            st = self.caches.stats()
+            now = {c: st.row(i, named=True) for i, c in enumerate(st["cache"].to_list())}
+            prev = self._cache_totals or {}
+            for c in self.caches.cache_ids:
+                d = {k: now[c][k] - prev.get(c, {}).get(k, 0) for k in ("requests", "hits", "bytes_requested", "bytes_served", "fill_bytes")}
+                self.out.add("caches", design=design, bin=b, ts_s=t0, cache=c, requests=int(d["requests"]),
+                             hits=int(d["hits"]), bytes_requested=float(d["bytes_requested"]) * self.scale,
+                             bytes_served=float(d["bytes_served"]) * self.scale, fill_bytes=float(d["fill_bytes"]) * self.scale,
+                             up=c not in down)
+            self._cache_totals = now
+        frame = pl.DataFrame({
+            "service": items["service"].astype(str), "region": [self.region[c] for c in client.tolist()],
+            "src_region": [self.region[s] for s in serve_src.tolist()],
+            "served_from": [self._served_from(s, c, h) for s, c, h in zip(serve_src.tolist(), client.tolist(), items["hit"].tolist())],
+            "offered": offered, "delivered": delivered_b, "unreachable": unreachable_b,
+        }, schema={"service": pl.Utf8, "region": pl.Utf8, "src_region": pl.Utf8, "served_from": pl.Utf8,
+                   "offered": pl.Float64, "delivered": pl.Float64, "unreachable": pl.Float64})
+        svc = frame.group_by(["service", "region"]).agg(pl.col("offered").sum(), pl.col("delivered").sum(),
+                                                        pl.col("unreachable").sum()).sort(["service", "region"])
+        n = svc.height
+        self.out.extend("services", design=[design] * n, bin=[b] * n, ts_s=[t0] * n, service=svc["service"].to_list(),
+                        region=svc["region"].to_list(), offered_bytes=svc["offered"].to_list(),
+                        delivered_bytes=svc["delivered"].to_list(), unreachable_bytes=svc["unreachable"].to_list(),
+                        failures_active=[len(self.state.nodes) + len(self.state.links)] * n)
+        pr = frame.group_by(["src_region", "region", "served_from"]).agg(pl.col("offered").sum(), pl.col("delivered").sum()) \
+            .sort(["src_region", "region", "served_from"])
+        n = pr.height
+        self.out.extend("pairs", design=[design] * n, bin=[b] * n, src_region=pr["src_region"].to_list(),
+                        dst_region=pr["region"].to_list(), served_from=pr["served_from"].to_list(),
+                        offered_bytes=pr["offered"].to_list(), delivered_bytes=pr["delivered"].to_list())
+
+    def _served_from(self, src, client, hit) -> str:
+        """Where the bytes a client received came from: own ISP, a regional peer/IX, a cache, a core metro, overseas."""
+        d = self.g.nodes[src]
+        if d["kind"] == "cache":
+            return "shared cache" if self.asn[src] != self.asn[client] else "own cache"
+        if self.asn[src] == self.asn[client]:
+            return "own ISP"
+        metros = self.g.graph.get("metros", {})
+        m = metros.get(d["metro"], {})
+        if d.get("lon") is not None and (d["lon"] < 120 or d["lon"] > 155):
+            return "overseas"
+        if d["metro"] in self.metro_core or m.get("core"):
+            return "core metro"
+        return "regional peer" if self.region[src] == self.region[client] else "other region"
+
+    def _local_fraction(self, routes, s, c) -> float:
+        key = (id(routes), s, c)
+        v = self._local_cache.get(key)
+        if v is None:
+            r = self.region[c]
+            v = sum(f for path, f in routes.paths(s, c) if all(self.region[n] == r for n in path))
+            self._local_cache[key] = v
+        return v
+
+
+def _ratio(num, den) -> float:
+    return float(num) / float(den) if den else float("nan")
+
+
+def _congest(routes, src, dst, vol, loads, cap, over, index, links) -> np.ndarray:
+    """Delivered volume per demand after max-min fair cutting on the overloaded links."""
+    over_ids = np.flatnonzero(over)
+    local = {int(l): i for i, l in enumerate(over_ids)}
+    link_of = {e: i for i, e in enumerate(links)}
+    dem, lnk, frac = [], [], []
+    touched = []
+    for k, (s, d) in enumerate(zip(src, dst)):
+        use: dict[int, float] = {}
+        for path, f in routes.paths(s, d):
+            for u, v in zip(path[:-1], path[1:]):
+                li = local.get(link_of[(u, v)])
+                if li is not None:
+                    use[li] = use.get(li, 0.0) + f
+        if use:
+            touched.append(k)
+            for li in sorted(use):
+                dem.append(len(touched) - 1)
+                lnk.append(li)
+                frac.append(use[li])
+    rate = np.asarray(vol, dtype=np.float64).copy()
+    if not touched:
+        return rate
+    # the capacity left on an overloaded link for the demands that cross it is the whole capacity
+    # minus nothing: every demand on it is in `touched`
+    r, _ = max_min_rates(rate[touched], cap[over_ids], dem, lnk, frac)
+    rate[touched] = r
+    return rate
+
+
+_SEP = "\x1f"
+
+
+def _distance_fn(routes):
+    """The routing core's distances as the cache system's ``distance(src_ids, dst_ids) -> ms`` (inf: no route)."""
+
+    def distance(src, dst) -> np.ndarray:
+        src, dst = list(src), list(dst)
+        out = np.full(len(src), np.inf)
+        if not src:
+            return out
+        dead = np.asarray(routes.unreachable(src, dst), dtype=bool)
+        live = np.flatnonzero(~dead)
+        if len(live):
+            out[live] = routes.distance_ms([src[i] for i in live], [dst[i] for i in live])
+        return out
+
+    return distance
+
+
+def _items(frame: pl.DataFrame, caches, down, *, scale: float, distance=None) -> dict:
+    """Client-facing items of one bin: aggregated flows and resolved content requests.
+
+    Each item has a ``chain``: the nodes its bytes pass through before the client, from the node
+    that sent them (``served_by``: a flow's source, the cache that hit, or the origin a miss
+    was fetched from) to the node next to the client (the first cache consulted).
+    """
+    flows = frame.filter(pl.col("obj").is_null())
+    reqs = frame.filter(pl.col("obj").is_not_null())
+    parts = []
+    if flows.height:
+        f = flows.group_by(["src", "dst", "service"]).agg(pl.col("bytes").sum().cast(pl.Float64), pl.len().alias("requests"))
+        parts.append(pl.DataFrame({
+            "client": f["dst"], "chain": f["src"], "cache": pl.Series([None] * f.height, dtype=pl.Utf8),
+            "hit": [False] * f.height, "is_request": [False] * f.height, "unreachable": [False] * f.height,
+            "service": f["service"], "bytes": f["bytes"], "requests": f["requests"].cast(pl.Int64),
+        }))
+    if reqs.height:
+        r = caches.resolve(reqs, down=down, distance=distance)
+        r = r.with_columns(pl.col("chain").list.join(_SEP).alias("chain"))
+        agg = r.group_by(["src", "chain", "cache", "hit", "unreachable", "service"]).agg(
+            pl.col("bytes").sum().cast(pl.Float64), pl.len().alias("requests"))
+        parts.append(pl.DataFrame({
+            "client": agg["src"], "chain": agg["chain"], "cache": agg["cache"], "hit": agg["hit"],
+            "is_request": [True] * agg.height, "unreachable": agg["unreachable"], "service": agg["service"],
+            "bytes": agg["bytes"], "requests": agg["requests"].cast(pl.Int64),
+        }))
+    schema = {"client": pl.Utf8, "chain": pl.Utf8, "cache": pl.Utf8, "hit": pl.Boolean, "is_request": pl.Boolean,
+              "unreachable": pl.Boolean, "service": pl.Utf8, "bytes": pl.Float64, "requests": pl.Int64}
+    if parts:
+        items = pl.concat([p.cast(schema) for p in parts], how="vertical").sort(
+            ["client", "chain", "service", "cache", "hit", "unreachable"], nulls_last=True)
+    else:
+        items = pl.DataFrame(schema=schema)
+    out = {c: items[c].to_numpy() for c in ("hit", "is_request", "unreachable", "requests")}
+    out["bytes"] = items["bytes"].to_numpy().astype(np.float64) * scale
+    for c in ("client", "cache", "service"):
+        out[c] = np.array(items[c].to_list(), dtype=object)
+    out["via_cache"] = np.array([c is not None for c in out["cache"]], dtype=bool)
+    out["chain"] = [tuple(c.split(_SEP)) if c else () for c in items["chain"].to_list()]
+    out["unreachable"] = out["unreachable"].astype(bool) | np.array([len(c) == 0 for c in out["chain"]], dtype=bool)
+    out["served_by"] = np.array([c[0] if c else cl for c, cl in zip(out["chain"], out["client"])], dtype=object)
+    return out
+
+
+def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *,
+               on_bin: Callable[[int, int], None] | None = None) -> RunResult:
+    """Simulate one design: a simpy environment with a failure process and a replay process.
+
+    ``traffic`` is a :class:`netsim.sim.sources.TrafficSource` (bins of the trace, scale, duration).
+    """
+    run = _DesignRun(scenario, design.name, g, duration_s=traffic.duration_s, scale=traffic.scale,
+                     sample_rate=traffic.sample_rate)
+    env = simpy.Environment()
+    end_s = run.n_bins * run.bin_s
+
+    def failures(env):
+        for change in run.timeline:
+            if change.t_s >= end_s:
+                break
+            if change.t_s > env.now:
+                yield env.timeout(change.t_s - env.now)
+            run.apply(change)
+
+    def replay(env):
+        frames = traffic.bins(run.bin_s)
+        for b in range(run.n_bins):
+            t0 = b * run.bin_s
+            if t0 > env.now:
+                yield env.timeout(t0 - env.now)
+            run.process_bin(b, frames.frame(b))
+            if on_bin is not None:
+                on_bin(b, run.n_bins)
+
+    # NOTE: the failure process is started first, so an event at a bin boundary (scheduled
+    # earlier, with a smaller simpy event id) is applied before the bin that starts there.
+    env.process(failures(env))
+    env.process(replay(env))
+    env.run()
+    from netsim.sim.summary import summarize_run
+
+    tables = {t: run.out.frame(t) for t in _SCHEMAS}
+    return RunResult(design=run.design, summary=summarize_run(run, tables), **tables)

@@ -1,0 +1,74 @@
+"""Collecting per-bin metrics into tables, and the statistics the summary needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import polars as pl
+
+__all__ = ["BinCollector", "weighted_quantile", "percentile_95"]
+
+
+def weighted_quantile(values, weights, q: float) -> float:
+    """The q-quantile of ``values`` weighted by ``weights`` (lower value at a tie); NaN if all weights are 0.
+
+    Examples
+    --------
+    >>> weighted_quantile([1.0, 2.0, 10.0], [1, 1, 2], 0.5)
+    2.0
+    >>> weighted_quantile([1.0, 2.0, 10.0], [1, 1, 2], 0.95)
+    10.0
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    keep = w > 0
+    if not keep.any():
+        return float("nan")
+    v, w = v[keep], w[keep]
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cum = np.cumsum(w) / w.sum()
+    return float(v[min(np.searchsorted(cum, q - 1e-12), len(v) - 1)])
+
+
+def percentile_95(samples) -> float:
+    """95th percentile as transit is billed: sort the samples, discard the top 5 %, take the highest left.
+
+    Examples
+    --------
+    >>> percentile_95(list(range(1, 101)))  # 100 samples: the top 5 are discarded
+    95.0
+    """
+    s = np.sort(np.asarray(samples, dtype=np.float64))
+    if len(s) == 0:
+        return float("nan")
+    keep = int(np.ceil(len(s) * 0.95))
+    return float(s[max(keep - 1, 0)])
+
+
+class BinCollector:
+    """Rows per table, appended bin by bin, turned into polars frames (with a fixed schema) at the end."""
+
+    def __init__(self, schemas: dict[str, dict[str, pl.DataType]]):
+        self.schemas = schemas
+        self.columns: dict[str, dict[str, list]] = {t: defaultdict(list) for t in schemas}
+
+    def add(self, table: str, **row) -> None:
+        cols = self.columns[table]
+        for k in self.schemas[table]:
+            cols[k].append(row[k])
+
+    def extend(self, table: str, **cols) -> None:
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of unequal length for {table}")
+        out = self.columns[table]
+        for k in self.schemas[table]:
+            v = cols[k]
+            out[k].extend(v.tolist() if isinstance(v, np.ndarray) else list(v))
+
+    def frame(self, table: str) -> pl.DataFrame:
+        schema = self.schemas[table]
+        cols = self.columns[table]
+        return pl.DataFrame({k: cols.get(k, []) for k in schema}, schema=schema)

@@ -1,0 +1,69 @@
+"""The summary record of a design run (what summary.json and ``netsim compare`` show)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from netsim.sim.metrics import percentile_95, weighted_quantile
+
+__all__ = ["summarize_run"]
+
+
+def _nan_to_none(x):
+    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+        return None
+    return x
+
+
+def _share(num: float, den: float):
+    return float(num) / float(den) if den else None
+
+
+def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
+    """Totals, availability (overall and during failure windows, per service and per region), backbone
+    peak and 95th percentile, local turnaround, cache ratios and byte-weighted RTT percentiles."""
+    bins, services, caches = tables["bins"], tables["services"], tables["caches"]
+    off, dlv = float(bins["offered_bytes"].sum()), float(bins["delivered_bytes"].sum())
+    fail = bins.filter(pl.col("failures_active") > 0)
+    svc_fail = services.filter(pl.col("failures_active") > 0)
+    bb = bins["backbone_bps"].to_numpy()
+    rtt = np.concatenate([r for r, _ in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
+    w = np.concatenate([x for _, x in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
+
+    def availability_by(frame: pl.DataFrame, col: str) -> dict:
+        if frame.height == 0:
+            return {}
+        agg = frame.group_by(col).agg(pl.col("offered_bytes").sum(), pl.col("delivered_bytes").sum()).sort(col)
+        return {k: _share(d, o) for k, o, d in agg.select(col, "offered_bytes", "delivered_bytes").rows()}
+
+    out = {
+        "design": run.design,
+        "bins": bins.height,
+        "bin_s": run.bin_s,
+        "offered_bytes": off,
+        "delivered_bytes": dlv,
+        "dropped_bytes": float(bins["dropped_bytes"].sum()),
+        "unreachable_bytes": float(bins["unreachable_bytes"].sum()),
+        "availability": _share(dlv, off),
+        "failure_bins": fail.height,
+        "availability_during_failures": _share(fail["delivered_bytes"].sum(), fail["offered_bytes"].sum()) if fail.height else None,
+        "availability_during_failures_by_service": availability_by(svc_fail, "service"),
+        "availability_during_failures_by_region": availability_by(svc_fail, "region"),
+        "availability_by_region": availability_by(services, "region"),
+        "backbone_peak_bps": float(bb.max()) if len(bb) else 0.0,
+        "backbone_p95_bps": percentile_95(bb) if len(bb) else 0.0,
+        "backbone_mean_bps": float(bb.mean()) if len(bb) else 0.0,
+        "backbone_bytes": float((bins["backbone_bps"] * run.bin_s / 8).sum()),
+        "local_turnaround": _share(bins["local_bytes"].sum(), bins["same_region_bytes"].sum()),
+        "cache_requests": int(caches["requests"].sum()) if caches.height else 0,
+        "cache_hits": int(caches["hits"].sum()) if caches.height else 0,
+        "cache_hit_ratio": _share(caches["hits"].sum(), caches["requests"].sum()) if caches.height else None,
+        "cache_byte_hit_ratio": _share(bins["cache_bytes_hit"].sum(), bins["cache_bytes_requested"].sum()),
+        "rtt_p50_ms": weighted_quantile(rtt, w, 0.5) if len(rtt) else None,
+        "rtt_p95_ms": weighted_quantile(rtt, w, 0.95) if len(rtt) else None,
+        "peak_utilisation": float(bins["max_utilisation"].max()) if bins.height else 0.0,
+    }
+    return {k: _nan_to_none(v) for k, v in out.items()}
