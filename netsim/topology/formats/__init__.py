@@ -5,6 +5,6 @@ Formats: Topology Zoo GraphML and netsim's own GraphML (:mod:`.graphml`), SNDlib
 AS-relationship files (:mod:`.caida`) and PeeringDB JSON (:mod:`.peeringdb`).
 """
 
-from netsim.topology.formats import caida, graphml, nodelink, sndlib  # noqa: F401
+from netsim.topology.formats import caida, graphml, nodelink, peeringdb, sndlib  # noqa: F401
 
 __all__: list[str] = []
