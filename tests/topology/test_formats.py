@@ -367,3 +367,11 @@ def test_cli_convert_graphml_to_yaml_and_broken_file(tmp_path):
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0
     assert r.stderr.startswith(f"netsim: error: {bad}: line 3: malformed line")
+
+
+def test_peeringdb_single_api_response_is_explained(tmp_path):
+    p = tmp_path / "netixlan.json"
+    p.write_text(json.dumps({"data": [{"id": 1, "asn": 64600, "ixlan_id": 11, "speed": 1000}], "meta": {}}))
+    assert _pick_reader(p) == "peeringdb"
+    with pytest.raises(InputError, match="one PeeringDB API response"):
+        load_topology(p)

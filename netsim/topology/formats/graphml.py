@@ -19,7 +19,8 @@ Reading a **Topology Zoo** file (http://www.topology-zoo.org/, GraphML as the Zo
 (``capacity_gbps``, ``latency_ms``, ``rel``, ``cost``, ``igp_metric``) are GraphML attributes
 of their own; list values (``tags``, ``serves``, ``providers``) are joined with ``,``; the graph's
 ``metros`` and ``ases`` tables are JSON strings in the graph attributes ``metros_json`` and
-``ases_json``. Every directed edge is written as one directed GraphML edge.
+``ases_json``. Every directed edge is written as one directed GraphML edge. Only the schema's
+attributes travel: extras such as ``g.graph["demands"]`` are not written.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ the edge list may also be called ``edges``, as networkx ≥ 3.4 writes it):
 
 A file written by :func:`write_nodelink` (``graph.netsim_format`` set) is read back exactly:
 every directed edge is one link with its ``capacity_gbps``, ``latency_ms``, ``rel``, ``tags``...;
-the graph's ``metros`` and ``ases`` tables are kept in ``graph``.
+the graph's ``metros`` and ``ases`` tables are kept in ``graph``. Only the schema's attributes
+travel: extras such as ``g.graph["demands"]`` are not written.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Input: one JSON object holding the object types ``ix``, ``ixlan``, ``netixlan`` and (optional)
 ``net``, each as the PeeringDB API returns it (``{"data": [...], "meta": {...}}``) or as a plain
-list — the layout of a combined API dump such as CAIDA's PeeringDB snapshots. Field names are
+list — the layout of a combined API dump such as CAIDA's PeeringDB snapshots (the layout of
+the ``peeringdb`` client's own output was not checked; combine its per-type JSON into this). Field names are
 PeeringDB's: ``ix`` (id, name, city, country), ``ixlan`` (id, ix_id), ``netixlan`` (net_id,
 ixlan_id, asn, speed in Mbit/s), ``net`` (id, asn, name). Records with ``status: "deleted"`` are
 skipped.
@@ -106,6 +107,10 @@ def read_peeringdb(path: str | Path, *, city_coords: Mapping[str, tuple[float, f
     data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(f"expected {_EXPECTED}, found a JSON {type(data).__name__}", source=source)
+    if "data" in data and not any(t in data for t in _TYPES):
+        raise InputError("this is one PeeringDB API response ({\"data\": [...]}) of unknown object type; expected the "
+                         "responses for ix, ixlan, netixlan and net combined as {\"ix\": {...}, \"ixlan\": {...}, ...}",
+                         source=source)
     missing = [t for t in ("ix", "ixlan", "netixlan") if t not in data]
     if missing:
         raise InputError(f"no {', '.join(missing)} at the top level; expected {_EXPECTED}", source=source)
@@ -196,7 +201,9 @@ def _build(ixs: dict[int, dict], ports: dict[tuple[int, int], list], net_names: 
 
 def _sniff(path: Path) -> bool:
     data = sniff_json(path)
-    return isinstance(data, dict) and any(t in data for t in ("ix", "ixlan", "netixlan"))
+    if not isinstance(data, dict):
+        return False
+    return any(t in data for t in _TYPES) or (isinstance(data.get("data"), list) and "nodes" not in data)
 
 
 READERS.register("peeringdb")(Reader(read=read_peeringdb, extensions=(".json",), sniff=_sniff))
