@@ -349,20 +349,24 @@ def test_sniffing_netsim_json(tmp_path):
 
 # --- CLI -----------------------------------------------------------------------------------------------
 
-def _netsim(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "netsim", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+def _netsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m netsim ARGS`` with the netsim the tests imported (run outside the source tree, as tests/conftest.py does)."""
+    import netsim
+
+    pkg_parent = str(Path(netsim.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=pkg_parent + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""))
+    return subprocess.run([sys.executable, "-m", "netsim", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
 
 def test_cli_convert_graphml_to_yaml_and_broken_file(tmp_path):
     out = tmp_path / "out.yaml"
-    r = _netsim("topo", "convert", str(FIX / "zoo_small.graphml"), str(out))
+    r = _netsim("topo", "convert", str(FIX / "zoo_small.graphml"), str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "5 nodes, 10 links" in r.stdout
     assert sorted(load_topology(out).edges) == sorted(load_topology(FIX / "zoo_small.graphml").edges)
     bad = tmp_path / "bad.as-rel2.txt"
     bad.write_text("# header\n1|2|-1|bgp\n1|2|x|bgp\n")
-    r = _netsim("topo", "convert", str(bad), str(tmp_path / "x.yaml"))
+    r = _netsim("topo", "convert", str(bad), str(tmp_path / "x.yaml"), cwd=tmp_path)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0
