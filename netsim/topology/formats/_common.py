@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from netsim.errors import InputError
 from netsim.topology.build import model_to_graph
-from netsim.topology.schema import LinkModel, NodeModel, TopologyModel
+from netsim.topology.schema import NodeModel, TopologyModel
 from netsim.yamlio import validation_error
 
 __all__ = [

@@ -14,6 +14,7 @@ the edge list may also be called ``edges``, as networkx ≥ 3.4 writes it):
   0.005 ms/km; pass ``dist_factor=1.0`` when ``dist`` is already a route length. Without either,
   latency follows the coordinates, else ``default_latency_ms`` (1.0 ms);
 - capacity: ``capacity_gbps`` if an edge has it, else the ``capacity_gbps`` keyword (10);
+- of parallel edges in a multigraph, the first is kept (as :func:`from_networkx` does);
 - topohub's demand matrix ``graph.demands`` (``{src: {dst: value}}``) is kept as
   ``g.graph["demands"]``, a sorted list of ``(src, dst, value)`` tuples.
 
