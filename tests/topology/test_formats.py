@@ -282,6 +282,13 @@ def test_caida_malformed_line(tmp_path, line, match):
     assert e.value.where == "line 11" and e.value.source == str(p)
 
 
+def test_empty_txt_is_not_an_empty_topology(tmp_path):
+    p = tmp_path / "empty.txt"
+    p.write_text("# nothing here\n")
+    with pytest.raises(InputError, match="no AS relationships found"):
+        load_topology(p)
+
+
 # --- PeeringDB -------------------------------------------------------------------------------------
 
 def test_peeringdb_ixs_members_and_port_speeds():

@@ -91,6 +91,8 @@ def read_caida(path: str | Path, *, capacity_gbps: float = 100.0, latency_ms: fl
             links.append({"src": f"AS{a}", "dst": f"AS{b}", "rel": "p2p"})
         links[-1].update(capacity_gbps=capacity_gbps, latency_ms=latency_ms)
         links_at.append(f"line {lineno}")
+    if not pairs:
+        raise InputError(f"no AS relationships found; expected lines {_EXPECTED}", source=source)
     asns = sorted({x for pair in pairs for x in pair})
     nodes = [{"id": f"AS{n}", "kind": "pop", "asn": n, "metro": f"as{n}"} for n in asns]
     return build_graph({"name": path.name.split(".")[0] or "caida", "nodes": nodes, "links": links}, source=source,

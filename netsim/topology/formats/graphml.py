@@ -2,7 +2,8 @@
 
 Reading a **Topology Zoo** file (http://www.topology-zoo.org/, GraphML as the Zoo ships it):
 
-- every node is a ``pop`` of one AS (``asn``, default 64512); node ids are the Zoo ``label`` when
+- every node is a ``pop`` of one AS (``asn``, default 64512) — the Zoo's ``Internal`` flag is not
+  used: external nodes join the same AS; node ids are the Zoo ``label`` when
   every node has a distinct one (else the GraphML id); ``name`` = label, ``metro`` = the label
   lower-cased with non-alphanumerics as ``-`` (``"New York"`` -> ``new-york``);
   ``Latitude``/``Longitude`` become ``lat``/``lon`` where present (some Zoo nodes have none);
