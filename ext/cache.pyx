@@ -483,8 +483,9 @@ cdef class CacheCore:
             self._q_append(Q_MAIN, e)
         return 0
 
-    cdef inline int _request(self, key_t key, int64_t size) noexcept nogil:
-        # one request: 1 hit, 0 miss, -1 allocation failure
+    cdef inline int _request(self, key_t key, int64_t size, bint admit) noexcept nogil:
+        # one request: 1 hit, 0 miss, -1 allocation failure. With admit false a miss changes
+        # nothing (the object cannot be fetched, so it is neither admitted nor replaced).
         cdef int32_t e = self._find(key)
         cdef bint from_ghost = False
         cdef int q
@@ -492,14 +493,7 @@ cdef class CacheCore:
         self.bytes_requested += size
         if e != EMPTY:
             q = self.ents[e].q
-            if q == Q_GHOST:
-                self._q_unlink(Q_GHOST, e)
-                self._free_entry(e)
-                from_ghost = True
-            elif self.ents[e].size != size:
-                # the object changed: the stale copy goes, the new one is admitted like a miss
-                self._remove(e)
-            else:
+            if q != Q_GHOST and self.ents[e].size == size:
                 self.n_hits += 1
                 self.bytes_hit += size
                 if self.policy == P_LRU:
@@ -510,20 +504,43 @@ cdef class CacheCore:
                 elif self.policy == P_S3FIFO:
                     self.ents[e].freq += 1
                 return 1
+            if not admit:
+                return 0
+            if q == Q_GHOST:
+                self._q_unlink(Q_GHOST, e)
+                self._free_entry(e)
+                from_ghost = True
+            else:
+                # the object changed: the stale copy goes, the new one is admitted like a miss
+                self._remove(e)
+        elif not admit:
+            return 0
         if self._admit(key, size, from_ghost) != 0:
             return -1
         return 0
 
-    def process(self, const key_t[::1] keys, const int64_t[::1] sizes, uint8_t[::1] out):
-        """Process requests in order; write 1 (hit) or 0 (miss) per request into out."""
+    def process(self, const key_t[::1] keys, const int64_t[::1] sizes, uint8_t[::1] out,
+                const uint8_t[::1] admit=None):
+        """Process requests in order; write 1 (hit) or 0 (miss) per request into out.
+
+        ``admit[i] == 0`` makes request i a pure lookup (no admission on a miss).
+        """
         cdef Py_ssize_t i, n = keys.shape[0]
         cdef int r = 0
+        cdef bint has_admit = admit is not None
         with nogil:
-            for i in range(n):
-                r = self._request(keys[i], sizes[i])
-                if r < 0:
-                    break
-                out[i] = <uint8_t>r
+            if has_admit:
+                for i in range(n):
+                    r = self._request(keys[i], sizes[i], admit[i] != 0)
+                    if r < 0:
+                        break
+                    out[i] = <uint8_t>r
+            else:
+                for i in range(n):
+                    r = self._request(keys[i], sizes[i], True)
+                    if r < 0:
+                        break
+                    out[i] = <uint8_t>r
         if r < 0:
             raise MemoryError("cache: out of memory")
 
