@@ -504,8 +504,8 @@ cdef class CacheCore:
                 elif self.policy == P_S3FIFO:
                     self.ents[e].freq += 1
                 return 1
-            if not admit:
-                return 0
+            if not admit or self.policy == P_STATIC:
+                return 0  # a static cache's contents change only through insert()
             if q == Q_GHOST:
                 self._q_unlink(Q_GHOST, e)
                 self._free_entry(e)
