@@ -63,7 +63,11 @@ def test_identical_hits_in_batches(policy):
 @given(seed=st.integers(0, 2**32 - 1), n_obj=st.integers(1, 60), cap=st.integers(10, 4000),
        policy=st.sampled_from(["lru", "fifo", "lfu", "s3fifo"]), alpha=st.floats(0.0, 1.5))
 def test_identical_hits_random_small(seed, n_obj, cap, policy, alpha):
-X
+    """Small caches: many objects larger than the cache (or than S3-FIFO's small queue).
+
+    Capacities start at 10 bytes: libCacheSim aborts on an S3-FIFO whose small queue is 0 bytes
+    (netsim accepts it; such a cache admits nothing).
+    """
     keys, sizes, _ = zipf_stream(n_obj, 400, alpha, seed, log_mean=5.0, log_sigma=1.5)
     ref, ref_bytes, _ = oracle_hits(policy, cap, keys, sizes)
     c = make_cache(policy, capacity_bytes=cap)
