@@ -59,7 +59,7 @@ def test_identical_hits_in_batches(policy):
     assert np.array_equal(got, ref)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_obj=st.integers(1, 60), cap=st.integers(10, 4000),
        policy=st.sampled_from(["lru", "fifo", "lfu", "s3fifo"]), alpha=st.floats(0.0, 1.5))
 def test_identical_hits_random_small(seed, n_obj, cap, policy, alpha):
