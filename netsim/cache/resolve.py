@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 import polars as pl
 
-from netsim.cache.policies import CACHE_POLICIES, Cache, make_keys, scaled_capacity
+from netsim.cache.policies import CACHE_POLICIES, Cache, _mix64, provider_hash, scaled_capacity
 from netsim.errors import InputError
 
 __all__ = ["CacheSystem", "Distance", "latency_distance"]
@@ -75,6 +75,17 @@ class _CacheSpec:
 
 
 _STAT_COLS = ("bytes_served", "fill_bytes", "unfillable_misses")
+
+
+def _codes(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct strings of a column and each row's index among them."""
+    col = col.cast(pl.Utf8)
+    if col.null_count():
+        raise InputError(f"requests: column {col.name!r} has {col.null_count()} null values", where=col.name)
+    uniq = col.unique().sort()
+    codes = col.cast(pl.Enum(uniq.to_list())).to_physical().cast(pl.Int64).to_numpy() if len(col) else \
+        np.empty(0, np.int64)
+    return np.array(uniq.to_list(), dtype=object), codes
 
 
 class CacheSystem:
@@ -216,14 +227,12 @@ class CacheSystem:
         dist = self._dist_fn(down, distance)
         g = self.g
 
-        src = requests["src"].to_numpy().astype(str) if n else np.empty(0, dtype=str)
-        prov = requests["provider"].to_numpy().astype(str) if n else np.empty(0, dtype=str)
-        sizes = requests["bytes"].to_numpy().astype(np.int64)
-        keys = make_keys(prov, requests["obj"].to_numpy()) if n else np.empty(0, dtype=np.uint64)
-        usrc, src_inv = np.unique(src, return_inverse=True)
-        uprov, prov_inv = np.unique(prov, return_inverse=True)
-        src_inv = src_inv.reshape(-1)
-        prov_inv = prov_inv.reshape(-1)
+        usrc, src_inv = _codes(requests["src"])
+        uprov, prov_inv = _codes(requests["provider"])
+        sizes = requests["bytes"].cast(pl.Int64).to_numpy()
+        objs = requests["obj"].cast(pl.UInt64).to_numpy()
+        hp = np.array([provider_hash(p) for p in uprov.tolist()], dtype=np.uint64)
+        keys = _mix64(hp[prov_inv] ^ _mix64(objs)) if n else np.empty(0, dtype=np.uint64)
         for s in usrc.tolist():
             if s not in g:
                 raise InputError(f"request source {s!r} is not a node of the topology", where="src")
@@ -284,72 +293,81 @@ class CacheSystem:
                 x = upstream(x, p)
             return x is not None
 
-        # the first cache of each (client, provider)
-        first = np.full(n, -1, dtype=np.int64)          # index into `up`
-        no_cache_origin = np.full(n, None, dtype=object)
-        pair = src_inv.astype(np.int64) * max(len(uprov), 1) + prov_inv
-        upairs, pair_first = np.unique(pair, return_index=True)
-        pair_cache: dict[int, int] = {}
-        for code, i0 in zip(upairs.tolist(), pair_first.tolist()):
+        # node codes for the output columns: caches, then origins
+        names = self.cache_ids + sorted(o for os_ in self._origins.values() for o in os_)
+        code = {x: i for i, x in enumerate(names)}
+        cnull = -1
+
+        def c_of(x: Optional[str]) -> int:
+            return cnull if x is None else code[x]
+
+        # the first cache of each (client, provider) pair, and the origin when there is none
+        npr = max(len(uprov), 1)
+        pair = src_inv.astype(np.int64) * npr + prov_inv
+        upairs, pair_first, pair_inv = np.unique(pair, return_index=True, return_inverse=True)
+        pair_cache = np.full(upairs.size, -1, dtype=np.int64)     # index into `up`; -2: client down
+        pair_origin = np.full(upairs.size, cnull, dtype=np.int64)
+        for k, i0 in enumerate(pair_first.tolist()):
             si, pi = int(src_inv[i0]), int(prov_inv[i0])
             if src_down[si]:
-                pair_cache[code] = -2
+                pair_cache[k] = -2
                 continue
             d = np.where(serve[si] & carry[pi], d_src_cache[si], np.inf)
             j = int(np.argmin(d)) if d.size else -1
-            pair_cache[code] = j if (j >= 0 and np.isfinite(d[j])) else -1
-        pair_lookup = np.array([pair_cache[c] for c in pair.tolist()], dtype=np.int64) if n else np.empty(0, np.int64)
-        first[:] = pair_lookup
+            if j >= 0 and np.isfinite(d[j]):
+                pair_cache[k] = j
+            else:
+                pair_origin[k] = c_of(nearest_origin(str(usrc[si]), str(uprov[pi])))
+        first = pair_cache[pair_inv.reshape(-1)] if n else np.empty(0, np.int64)
 
-        # per-request results
         hit_first = np.zeros(n, dtype=bool)
-        served_by = np.full(n, None, dtype=object)
-        fill_src = np.full(n, None, dtype=object)
-        chain_nodes: list[np.ndarray] = []   # (request, step, node) in the order visited
-        chain_req: list[np.ndarray] = []
+        served_by = np.full(n, cnull, dtype=np.int64)
+        fill_src = np.full(n, cnull, dtype=np.int64)
+        chain_req: list[np.ndarray] = []     # (request, step, node code) per node visited
         chain_step: list[np.ndarray] = []
+        chain_node: list[np.ndarray] = []
 
-        # requests with no cache go to the nearest origin of the provider
-        for code, i0 in zip(upairs.tolist(), pair_first.tolist()):
-            if pair_cache[code] == -1:
-                o = nearest_origin(str(src[i0]), str(prov[i0]))
-                no_cache_origin[pair == code] = o
         direct = first == -1
-        served_by[direct] = no_cache_origin[direct]
-        idx_direct = np.nonzero(direct & (no_cache_origin != None))[0]  # noqa: E711
-        chain_req.append(idx_direct); chain_step.append(np.zeros(idx_direct.size, np.int64))
-        chain_nodes.append(no_cache_origin[idx_direct])
+        served_by[direct] = pair_origin[pair_inv.reshape(-1)][direct] if n else cnull
+        idx_direct = np.nonzero(direct & (served_by != cnull))[0]
+        chain_req.append(idx_direct)
+        chain_step.append(np.zeros(idx_direct.size, np.int64))
+        chain_node.append(served_by[idx_direct])
 
         incoming: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in up}
-        for c in up:
-            idx = np.nonzero(first == up_pos[c])[0]
+        order_first = np.argsort(first, kind="stable")
+        bounds = np.searchsorted(first[order_first], np.arange(len(up) + 1))
+        for j, c in enumerate(up):
+            idx = order_first[bounds[j]:bounds[j + 1]]
             if idx.size:
                 incoming[c].append((idx, np.zeros(idx.size, np.int64)))
         for c in self._topo:
             if c in down or not incoming.get(c):
                 continue
             idx = np.concatenate([a for a, _ in incoming[c]])
-            step = np.concatenate([s for _, s in incoming[c]])
+            step = np.concatenate([st for _, st in incoming[c]])
             order = np.argsort(idx, kind="stable")
             idx, step = idx[order], step[order]
             pcode = prov_inv[idx]
-            ups = np.array([upstream(c, p) for p in uprov.tolist()], dtype=object)
+            ups = [upstream(c, p) for p in uprov.tolist()]
+            up_code = np.array([c_of(u) for u in ups], dtype=np.int64)
             fillable = np.array([chain_has_origin(c, p) for p in uprov.tolist()], dtype=bool)
             hits = self.caches[c].process(keys[idx], sizes[idx], admit=fillable[pcode])
-            chain_req.append(idx); chain_step.append(step); chain_nodes.append(np.full(idx.size, c, dtype=object))
+            chain_req.append(idx)
+            chain_step.append(step)
+            chain_node.append(np.full(idx.size, code[c], dtype=np.int64))
             at_first = step == 0
             hit_first[idx[at_first]] = hits[at_first]
-            served_by[idx[hits]] = c
+            served_by[idx[hits]] = code[c]
             miss = ~hits
-            up_node = ups[pcode]
-            fill_src[idx[miss & at_first]] = up_node[miss & at_first]
+            fill_src[idx[miss & at_first]] = up_code[pcode[miss & at_first]]
             acc = self._acc[c]
             ok = miss & fillable[pcode]
             acc["bytes_served"] += int(sizes[idx[hits]].sum() + sizes[idx[ok]].sum())
             acc["fill_bytes"] += int(sizes[idx[ok]].sum())
             acc["unfillable_misses"] += int((miss & ~fillable[pcode]).sum())
             # forward misses upstream: to a parent cache, or they end at an origin
-            for p_i, u in enumerate(ups.tolist()):
+            for p_i, u in enumerate(ups):
                 if u is None:
                     continue
                 sel = miss & (pcode == p_i)
@@ -358,38 +376,52 @@ class CacheSystem:
                 if u in self._spec:
                     incoming[u].append((idx[sel], step[sel] + 1))
                 else:
-                    served_by[idx[sel]] = u
-                    chain_req.append(idx[sel]); chain_step.append(step[sel] + 1)
-                    chain_nodes.append(np.full(int(sel.sum()), u, dtype=object))
+                    served_by[idx[sel]] = code[u]
+                    chain_req.append(idx[sel])
+                    chain_step.append(step[sel] + 1)
+                    chain_node.append(np.full(int(sel.sum()), code[u], dtype=np.int64))
 
-        unreachable = np.array([s is None for s in served_by.tolist()], dtype=bool)
-        cache_col = np.full(n, None, dtype=object)
+        unreachable = served_by == cnull
         has_cache = first >= 0
-        cache_col[has_cache] = np.array(up, dtype=object)[first[has_cache]] if up else None
-        chains = self._chains(n, chain_req, chain_step, chain_nodes, unreachable)
+        cache_code = np.full(n, cnull, dtype=np.int64)
+        if up:
+            up_codes = np.array([code[c] for c in up], dtype=np.int64)
+            cache_code[has_cache] = up_codes[first[has_cache]]
+        name_s = pl.Series("name", names, dtype=pl.Utf8)
+
+        def col(label: str, codes: np.ndarray) -> pl.Series:
+            idx = pl.Series(label, np.where(codes < 0, 0, codes), dtype=pl.UInt32)
+            return name_s.gather(idx).alias(label).set(pl.Series(codes < 0), None) if names else \
+                pl.Series(label, [None] * n, dtype=pl.Utf8)
+
         return requests.with_columns(
-            pl.Series("cache", cache_col.tolist(), dtype=pl.Utf8),
+            col("cache", cache_code),
             pl.Series("hit", hit_first & has_cache, dtype=pl.Boolean),
-            pl.Series("served_by", served_by.tolist(), dtype=pl.Utf8),
-            pl.Series("fill_src", fill_src.tolist(), dtype=pl.Utf8),
-            pl.Series("chain", chains, dtype=pl.List(pl.Utf8)),
+            col("served_by", served_by),
+            col("fill_src", fill_src),
+            self._chains(n, chain_req, chain_step, chain_node, unreachable, name_s),
             pl.Series("unreachable", unreachable, dtype=pl.Boolean),
         )
 
     @staticmethod
-    def _chains(n, reqs, steps, nodes, unreachable) -> list[list[str]]:
-        out: list[list[str]] = [[] for _ in range(n)]
-        if not reqs:
-            return out
-        r = np.concatenate(reqs)
-        s = np.concatenate(steps)
-        v = np.concatenate(nodes)
-        order = np.lexsort((-s, r))  # per request: the farthest node (the copy's source) first
-        for i, node in zip(r[order].tolist(), v[order].tolist()):
-            out[i].append(node)
-        for i in np.nonzero(unreachable)[0].tolist():
-            out[i] = []
-        return out
+    def _chains(n, reqs, steps, nodes, unreachable, name_s) -> pl.Series:
+        """Per request, the nodes the bytes pass through: the copy's source first."""
+        r = np.concatenate(reqs) if reqs else np.empty(0, np.int64)
+        s = np.concatenate(steps) if steps else np.empty(0, np.int64)
+        v = np.concatenate(nodes) if nodes else np.empty(0, np.int64)
+        keep = ~unreachable[r] if r.size else np.zeros(0, bool)
+        r, s, v = r[keep], s[keep], v[keep]
+        order = np.lexsort((-s, r))
+        r, v = r[order], v[order]
+        lengths = np.bincount(r, minlength=n) if n else np.zeros(0, np.int64)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = name_s.gather(pl.Series(v, dtype=pl.UInt32)) if v.size else pl.Series([], dtype=pl.Utf8)
+        row = pl.Series("row", np.repeat(np.arange(n), lengths), dtype=pl.Int64)
+        grouped = (pl.DataFrame({"row": row, "node": flat}).group_by("row", maintain_order=True)
+                   .agg(pl.col("node")))
+        full = pl.DataFrame({"row": np.arange(n, dtype=np.int64)}).join(grouped, on="row", how="left")
+        return full["node"].fill_null(pl.lit([], dtype=pl.List(pl.Utf8))).alias("chain").cast(pl.List(pl.Utf8))
 
     # ------------------------------------------------------------------ stats and restarts
     def stats(self) -> pl.DataFrame:
