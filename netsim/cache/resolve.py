@@ -25,7 +25,9 @@ import networkx as nx
 import numpy as np
 import polars as pl
 
-from netsim.cache.policies import CACHE_POLICIES, Cache, _mix64, provider_hash, scaled_capacity
+from netsim.cache.policies import (
+    CACHE_POLICIES, Cache, StaticCache, _mix64, make_keys, provider_hash, scaled_capacity,
+)
 from netsim.errors import InputError
 
 __all__ = ["CacheSystem", "Distance", "latency_distance"]
@@ -230,6 +232,8 @@ class CacheSystem:
         usrc, src_inv = _codes(requests["src"])
         uprov, prov_inv = _codes(requests["provider"])
         sizes = requests["bytes"].cast(pl.Int64).to_numpy()
+        if requests["obj"].null_count():
+            raise InputError(f"requests: column 'obj' has {requests['obj'].null_count()} null values", where="obj")
         objs = requests["obj"].cast(pl.UInt64).to_numpy()
         hp = np.array([provider_hash(p) for p in uprov.tolist()], dtype=np.uint64)
         keys = _mix64(hp[prov_inv] ^ _mix64(objs)) if n else np.empty(0, dtype=np.uint64)
@@ -443,6 +447,37 @@ class CacheSystem:
             "capacity_bytes", "used_bytes", "n_objects", "requests", "hits", "misses", "bytes_requested",
             "bytes_hit", "evictions", *_STAT_COLS)}}
         return pl.DataFrame(rows, schema=schema)
+
+    def fill_static(self, popularity: pl.DataFrame) -> dict[str, int]:
+        """Pre-fill every ``static`` cache with the most popular objects of the providers it carries.
+
+        Parameters
+        ----------
+        popularity : polars.DataFrame
+            Columns ``provider``, ``obj``, ``bytes`` and optionally ``requests`` (a forecast
+            count; default: each row counts once, so a past trace can be passed as it is).
+            Objects are ranked by requests (ties: provider, then obj) and admitted greedily
+            while they fit (:meth:`StaticCache.fill`); an object's size is its last ``bytes``.
+
+        Returns
+        -------
+        dict of str to int
+            Objects placed per static cache.
+        """
+        weight = pl.col("requests") if "requests" in popularity.columns else pl.lit(1, dtype=pl.Int64)
+        ranked = (popularity.group_by(["provider", "obj"], maintain_order=True)
+                  .agg(weight.sum().alias("_w"), pl.col("bytes").last())
+                  .sort(["_w", "provider", "obj"], descending=[True, False, False]))
+        placed = {}
+        for cid in self.cache_ids:
+            cache = self.caches[cid]
+            if not isinstance(cache, StaticCache):
+                continue
+            prov = self._spec[cid].providers
+            r = ranked if prov is None else ranked.filter(pl.col("provider").is_in(sorted(prov)))
+            keys = make_keys(r["provider"].to_numpy(), r["obj"].to_numpy())
+            placed[cid] = cache.fill(keys, r["bytes"].to_numpy())
+        return placed
 
     def reset_stats(self) -> None:
         for cid in self.cache_ids:

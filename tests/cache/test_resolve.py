@@ -262,3 +262,15 @@ def test_shipped_example(name):
     assert st["fill_bytes"] == int(as1.filter(~pl.col("hit"))["bytes"].sum())
     assert 0 < st["hits"] < st["requests"]
     assert not out["unreachable"].any()
+
+
+def test_fill_static(hand):
+    g = hand.copy()
+    g.nodes["ac"]["policy"] = "static"   # carries video only, 1000 bytes
+    cs = CacheSystem(g)
+    pop = pl.DataFrame({"provider": ["video", "web", "video", "video", "video"], "obj": [1, 1, 2, 3, 2],
+                        "bytes": [600, 10, 300, 500, 300], "requests": [5, 99, 2, 1, 2]})
+    assert cs.fill_static(pop) == {"ac": 2}   # video 1 (600) and 2 (300); 3 (500) does not fit
+    out = cs.resolve(_req([("a1", "video", 2, 300), ("a1", "video", 3, 500), ("a1", "video", 3, 500)]))
+    assert out["hit"].to_list() == [True, False, False]   # a static cache never admits
+    assert cs.caches["ac"].used_bytes == 900
