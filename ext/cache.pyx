@@ -669,14 +669,29 @@ cdef class CacheCore:
                 const int64_t[::1] freq, bint has_evicted):
         """Replace the contents by an ``export`` (same order); the caller has validated it."""
         cdef Py_ssize_t i
-        cdef int32_t e
+        cdef int32_t e, last = EMPTY
         self._reset()
         for i in range(keys.shape[0]):
             e = self._new_entry(keys[i], sizes[i], queue[i])
             if e == EMPTY:
                 raise MemoryError("cache: out of memory")
             if self.policy == P_LFU:
-                self._lfu_add(e, freq[i])
+                # an export lists buckets in ascending order: extend at the last bucket in O(1)
+                if last != EMPTY and self.buckets[last].freq == freq[i]:
+                    self._bucket_append(last, e)
+                    self.ents[e].freq = <int32_t>freq[i]
+                    self.used[Q_MAIN] += sizes[i]
+                    self.count[Q_MAIN] += 1
+                elif last != EMPTY and self.buckets[last].freq < freq[i]:
+                    last = self._new_bucket(freq[i], last)
+                    self._bucket_append(last, e)
+                    self.ents[e].freq = <int32_t>freq[i]
+                    self.used[Q_MAIN] += sizes[i]
+                    self.count[Q_MAIN] += 1
+                else:
+                    self._lfu_add(e, freq[i])
+                    last = self.ents[e].bucket
+                self.ents[e].q = Q_MAIN
             else:
                 self._q_append(queue[i], e)
                 self.ents[e].freq = <int32_t>freq[i]
