@@ -135,14 +135,15 @@ def test_sample_rate_scales_capacity(hand):
 
 # ---------------------------------------------------------------- sequential reference
 
-def reference_resolve(g, requests, down=frozenset()):
-    """Request by request, one cache at a time: the semantics resolve() batches."""
+def reference_resolve(g, requests, down=frozenset(), ref=None):
+    """Request by request, one cache at a time: the semantics resolve() batches (``ref``: warm caches)."""
     h = g.subgraph([n for n in g if n not in down])
     dist = dict(nx.all_pairs_dijkstra_path_length(h, weight="latency_ms"))
     d = lambda a, b: dist.get(a, {}).get(b, np.inf)  # noqa: E731
     caches = sorted(n for n, a in g.nodes(data=True) if a["kind"] == "cache")
     origins = sorted(n for n, a in g.nodes(data=True) if a["kind"] == "origin")
-    ref = {c: make_cache(g.nodes[c]["policy"], capacity_bytes=g.nodes[c]["capacity_bytes"]) for c in caches}
+    if ref is None:
+        ref = {c: make_cache(g.nodes[c]["policy"], capacity_bytes=g.nodes[c]["capacity_bytes"]) for c in caches}
 
     def carries(c, p):
         pr = g.nodes[c]["providers"]
@@ -274,3 +275,57 @@ def test_fill_static(hand):
     out = cs.resolve(_req([("a1", "video", 2, 300), ("a1", "video", 3, 500), ("a1", "video", 3, 500)]))
     assert out["hit"].to_list() == [True, False, False]   # a static cache never admits
     assert cs.caches["ac"].used_bytes == 900
+
+
+# ---------------------------------------------------------------- Tochigi: a shared cache at the regional IX
+
+def _tochigi_with_shared_cache():
+    try:
+        g = load_topology("tochigi", warn=False)
+    except InputError:
+        pytest.skip("topologies/tochigi is not on this branch yet")
+    g = g.copy()
+    members = (65001, 65002, 65003)   # ISP D (65004) stays out of the consortium
+    g.add_node("cache-tochigi-ix", kind="cache", asn=65100, metro="utsunomiya", region="kenoh",
+               capacity_bytes=20_000, policy="s3fifo", serves=members, providers=None, parent=None)
+
+    def duplex(a, b, rel_ab, rel_ba):
+        g.add_edge(a, b, capacity_gbps=100.0, latency_ms=0.05, rel=rel_ab, tags=())
+        g.add_edge(b, a, capacity_gbps=100.0, latency_ms=0.05, rel=rel_ba, tags=())
+
+    duplex("cache-tochigi-ix", "tochigi-ix", "internal", "internal")
+    for isp in ("isp-a", "isp-b", "isp-c"):
+        duplex(f"{isp}-utsunomiya", "tochigi-ix", "p2p", "p2p")
+    return g, members
+
+
+def test_tochigi_shared_cache_at_regional_ix():
+    g, members = _tochigi_with_shared_cache()
+    req = _random_requests(g, 6000, seed=7)
+    # access PoPs only: the subscribers' requests
+    access = sorted(n for n, a in g.nodes(data=True) if a["kind"] == "pop" and a.get("subscribers", 0) > 0)
+    req = req.filter(pl.col("src").is_in(access))
+    cs = CacheSystem(g)
+    out = cs.resolve(req)
+    want, ref = reference_resolve(g, req)
+    assert out.select(COLS).rows() == want
+
+    asn = pl.Series([g.nodes[s]["asn"] for s in out["src"].to_list()])
+    member = asn.is_in(list(members))
+    assert (out.filter(member)["cache"] == "cache-tochigi-ix").all()
+    assert out.filter(~member)["cache"].null_count() == int((~member).sum()) > 0
+    misses = out.filter(member & ~pl.col("hit"))
+    # a miss fills from the provider's origin (Tokyo, or Los Angeles for overseas video)
+    assert all(f.startswith(f"origin-{p}-") for f, p in zip(misses["fill_src"], misses["provider"]))
+    st = cs.stats().row(0, named=True)
+    assert st["requests"] == int(member.sum()) and 0 < st["hits"] < st["requests"]
+    assert st["hits"] + st["misses"] == st["requests"] and st["used_bytes"] <= st["capacity_bytes"]
+
+    # Tokyo goes dark: the shared cache still serves its hits; misses and non-members are cut off
+    tokyo = {n for n, a in g.nodes(data=True) if a["metro"] == "tokyo-otemachi"}
+    dark = cs.resolve(req, down=tokyo)
+    want, _ = reference_resolve(g, req, frozenset(tokyo), ref)
+    assert dark.select(COLS).rows() == want
+    served = dark.filter(~pl.col("unreachable"))
+    assert served.height > 0 and (served["served_by"] == "cache-tochigi-ix").all()
+    assert dark.filter(~member)["unreachable"].all()
