@@ -21,6 +21,16 @@ Semantics shared by all policies (where they differ from libCacheSim 0.3.5, it i
   libCacheSim's ``process_trace`` does for its byte miss ratio.
 - TTLs do not exist (libCacheSim's default TTL of 300 days never expires on a trace shorter
   than that).
+- Sizes must be > 0 bytes (ValueError); libCacheSim's trace readers skip size-0 requests.
+- ``process(..., admit=mask)`` can make a request a pure lookup (no admission on a miss; used
+  by resolution when no origin can fill the miss). libCacheSim has no counterpart; with the
+  default (all admitted) the semantics are libCacheSim's.
+- A cache is not thread-safe: ``process`` releases the GIL, so one cache must not be used
+  from two threads at once (distinct caches may).
+
+Verified request for request against libCacheSim 0.3.5 (the ``libcachesim`` Python package) in
+``tests/cache/test_oracle.py``: Zipf streams with lognormal sizes, capacities from 10 bytes to
+30 % of the catalogue, objects larger than the cache and than S3-FIFO's small queue.
 """
 
 from __future__ import annotations
@@ -383,7 +393,12 @@ class S3FIFOCache(Cache):
       the tail with min(f, 3) - 1, else evicted;
     - objects larger than the small FIFO are never admitted, and an object of exactly the small
       FIFO's size triggers the evictions but is then refused (libCacheSim does the same);
-    - small = int(capacity × 0.1), main = capacity - small, ghost = int(capacity × 0.9) bytes.
+    - small = int(capacity × 0.1), main = capacity - small, ghost = int(capacity × 0.9) bytes;
+      the ghost admits an evicted key if its size fits the ghost's bytes, evicting FIFO.
+
+    Differences: libCacheSim refuses (aborts) a cache whose small FIFO would be 0 bytes
+    (capacity < 10); netsim accepts it, and such a cache admits nothing. A changed size: see
+    the module notes.
 
     The hits agree with libCacheSim ``S3FIFO`` request for request (module notes: changed size).
 
