@@ -176,6 +176,8 @@ class CacheSystem:
             return self._distance
         fn = self._default_distances.get(down)
         if fn is None:
+            if len(self._default_distances) >= 32:  # bound the memo over many failure states
+                self._default_distances.pop(next(iter(self._default_distances)))
             fn = self._default_distances[down] = latency_distance(self.g, down=down)
         return fn
 
