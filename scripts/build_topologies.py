@@ -410,8 +410,8 @@ Capacities (Gbps; duplex links, the same both ways)
 
 Latencies
   Not written: netsim derives them from coordinates: great-circle km x route factor 1.5 (cable
-  routes are 1.3-1.5x the straight line: FACTS.md, e.g. Tokyo-Osaka 520 km of cable) x 0.005
-  ms/km (fibre 4.9 us/km at 1550 nm), floored at 0.01 ms inside a metro. So Tokyo-Osaka is
+  routes are 1.3-1.5x the straight line: FACTS.md, e.g. Tokyo-Osaka 520 km of cable)
+  x 0.005 ms/km (fibre 4.9 us/km at 1550 nm), floored at 0.01 ms inside a metro. So Tokyo-Osaka is
   ~3.0 ms one way (measured RTT ~10 ms includes equipment and indirect routes), Tokyo-Naha
   ~11.7 ms and Tokyo-Los Angeles ~66 ms (an upper estimate: submarine routes are straighter).
 
