@@ -391,3 +391,16 @@ def test_japan_carrier_links_carry_the_national_peak_on_shortest_paths(japan):
         for (u, v), x in load.items():
             worst = max(worst, x / japan.edges[u, v]["capacity_gbps"])
     assert 0.5 < worst <= 0.85  # busy but within capacity (access uplinks run at <= 80%)
+
+
+def test_draw_topology_colours_links_by_value_and_rejects_unknown_formats(tmp_path, tochigi):
+    from netsim.errors import InputError
+    from netsim.topology.plot import draw_topology
+
+    values = {(u, v): (0.9 if "upstream" in d["tags"] else 0.1) for u, v, d in tochigi.edges(data=True)}
+    out = tmp_path / "u.svg"
+    draw_topology(tochigi, out, title="utilisation", edge_values=values)
+    text = out.read_text(encoding="utf-8")
+    assert text.lstrip().startswith("<?xml") and "utilisation" in text
+    with pytest.raises(InputError, match="expected .png, .svg or .pdf"):
+        draw_topology(tochigi, tmp_path / "u.gif")
