@@ -561,7 +561,7 @@ Capacities (Gbps; duplex)
 
 Latencies
   Not written: great-circle km x route factor 1.5 x 0.005 ms/km (fibre 4.9 us/km; FACTS.md),
-  floored at 0.01 ms inside a metro: Utsunomiya-Otemachi (~100 km straight) is ~0.8 ms one way,
+  floored at 0.01 ms inside a metro: Utsunomiya-Otemachi (~97 km straight) is ~0.73 ms one way,
   Tokyo-Los Angeles ~66 ms (an upper estimate: submarine routes are straighter).
 
 Interconnection
