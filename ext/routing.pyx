@@ -9,9 +9,9 @@
 # an exit hop. Per destination the DAG is one bit per hop ("this hop is a next hop of its tail").
 from cython.parallel cimport prange, threadid
 from libc.stdlib cimport malloc, free, calloc
-from libc.string cimport memset
+from libc.string cimport memset, memcpy
 from libc.math cimport INFINITY, NAN, fabs
-from libc.stdint cimport int8_t, uint8_t, int32_t, int64_t
+from libc.stdint cimport int8_t, uint8_t, int32_t, int64_t, uint64_t
 from netsim_types cimport idx_t, real_t
 
 
@@ -194,162 +194,282 @@ cdef void _as_routes(const ASGraph *g, idx_t D, bint multipath, ASScratch *s) no
 # ---------------------------------------------------------------------------------------------
 # Node level: one destination
 # ---------------------------------------------------------------------------------------------
+cdef struct Hop:            # a hop as the DAG scan reads it (packed per call: one cache line, ~3 hops)
+    idx_t head             # -1 when the hop is down
+    idx_t adj              # -1 for an IGP hop, else the AS adjacency
+    real_t w
+    real_t lat
+
+
+cdef struct RevHop:         # an up IGP hop seen from its head (for relaxing predecessors)
+    idx_t tail
+    idx_t hop
+    real_t w
+
+
 cdef struct NodeGraph:
     idx_t n
     const idx_t *node_as
     const uint8_t *node_up
     const idx_t *hop_ptr
     const idx_t *hop_tail
-    const idx_t *hop_head
-    const idx_t *hop_adj
-    const real_t *hop_w
-    const real_t *hop_lat
-    const uint8_t *hop_up
-    const idx_t *rin_ptr     # IGP hops entering node v: rin_hop[rin_ptr[v] .. rin_ptr[v+1]-1]
-    const idx_t *rin_hop
+    Hop *hops
+    idx_t *rev_ptr
+    RevHop *rev
     const idx_t *exit_ptr    # exit hops of adjacency a: exit_hop[exit_ptr[a] .. exit_ptr[a+1]-1]
     const idx_t *exit_hop
 
 
+cdef struct HeapItem:
+    real_t c
+    idx_t u
+
+
+cdef extern from *:
+    int __builtin_clzll(unsigned long long) nogil
+    int __builtin_ctzll(unsigned long long) nogil
+
+
 cdef struct NodeScratch:
-    real_t *cost
-    uint8_t *state           # 0 unseen, 1 in heap, 2 settled
-    idx_t *heap
-    idx_t *pos
+    real_t *cost             # INFINITY = not reached (yet)
+    idx_t *best              # the hop that gave the current cost
+    uint8_t *tie             # another candidate came within the tolerance: scan at settle time
+    # Radix heap (monotone priority queue) with lazy deletion: an improved node is pushed again
+    # and stale items are skipped. Keys are the bit patterns of the non-negative double costs,
+    # which order like the costs. Bucket b holds keys whose highest bit differing from `last`
+    # (the last popped key) is b - 1; bucket 0 holds keys equal to `last`.
+    # Keys have the sign bit clear, so buckets 0..63 suffice; `occ` has bit b set iff bucket b
+    # is not empty.
+    HeapItem *buckets        # 64 buckets of `cap` items each
+    idx_t bsize[64]
+    uint64_t occ
+    idx_t cap
     idx_t hn
+    uint64_t last
 
 
-cdef int _node_scratch_alloc(NodeScratch *s, idx_t n) noexcept nogil:
+cdef int _node_scratch_alloc(NodeScratch *s, idx_t n, idx_t n_hops) noexcept nogil:
+    s.cap = n + n_hops + 1
     s.cost = <real_t *> malloc((n + 1) * sizeof(real_t))
-    s.state = <uint8_t *> malloc((n + 1) * sizeof(uint8_t))
-    s.heap = <idx_t *> malloc((n + 1) * sizeof(idx_t))
-    s.pos = <idx_t *> malloc((n + 1) * sizeof(idx_t))
-    if s.cost == NULL or s.state == NULL or s.heap == NULL or s.pos == NULL:
+    s.best = <idx_t *> malloc((n + 1) * sizeof(idx_t))
+    s.tie = <uint8_t *> malloc((n + 1) * sizeof(uint8_t))
+    s.buckets = <HeapItem *> malloc(64 * <size_t> s.cap * sizeof(HeapItem))
+    if s.cost == NULL or s.best == NULL or s.tie == NULL or s.buckets == NULL:
         return -1
     return 0
 
 
 cdef void _node_scratch_free(NodeScratch *s) noexcept nogil:
-    free(s.cost); free(s.state); free(s.heap); free(s.pos)
+    free(s.cost); free(s.best); free(s.tie); free(s.buckets)
 
 
-cdef inline void _sift_up(NodeScratch *s, idx_t i) noexcept nogil:
-    cdef idx_t u = s.heap[i], p
-    cdef real_t c = s.cost[u]
-    while i > 0:
-        p = (i - 1) >> 1
-        if s.cost[s.heap[p]] <= c:
-            break
-        s.heap[i] = s.heap[p]
-        s.pos[s.heap[i]] = i
-        i = p
-    s.heap[i] = u
-    s.pos[u] = i
+cdef inline uint64_t _key(real_t c) noexcept nogil:
+    cdef uint64_t k
+    memcpy(&k, &c, sizeof(uint64_t))
+    return k
 
 
-cdef inline idx_t _pop(NodeScratch *s) noexcept nogil:
-    cdef idx_t top = s.heap[0], u, i = 0, c, n
-    cdef real_t cu
+cdef inline int _bucket(uint64_t k, uint64_t last) noexcept nogil:
+    return 0 if k == last else 64 - __builtin_clzll(k ^ last)
+
+
+cdef inline void _heap_reset(NodeScratch *s) noexcept nogil:
+    memset(s.bsize, 0, sizeof(s.bsize))
+    s.occ = 0
+    s.hn = 0
+    s.last = 0
+
+
+cdef inline void _push(NodeScratch *s, real_t c, idx_t u) noexcept nogil:
+    cdef int b = _bucket(_key(c), s.last)
+    cdef HeapItem *it = &s.buckets[b * <size_t> s.cap + s.bsize[b]]
+    it.c = c
+    it.u = u
+    s.bsize[b] += 1
+    s.occ |= (<uint64_t> 1) << b
+    s.hn += 1
+
+
+cdef inline HeapItem _pop(NodeScratch *s) noexcept nogil:
+    cdef int i = 0, b
+    cdef idx_t j, m
+    cdef HeapItem *bk
+    cdef HeapItem *src
+    cdef real_t mc
+    if s.bsize[0] == 0:
+        i = __builtin_ctzll(s.occ)
+        src = &s.buckets[i * <size_t> s.cap]
+        m = s.bsize[i]
+        mc = src[0].c
+        for j in range(1, m):
+            if src[j].c < mc:
+                mc = src[j].c
+        s.last = _key(mc)
+        for j in range(m):
+            b = _bucket(_key(src[j].c), s.last)
+            s.buckets[b * <size_t> s.cap + s.bsize[b]] = src[j]
+            s.bsize[b] += 1
+            s.occ |= (<uint64_t> 1) << b
+        s.bsize[i] = 0
+        s.occ &= ~((<uint64_t> 1) << i)
+    s.bsize[0] -= 1
+    if s.bsize[0] == 0:
+        s.occ &= ~(<uint64_t> 1)
     s.hn -= 1
-    n = s.hn
-    if n > 0:
-        u = s.heap[n]
-        cu = s.cost[u]
-        while True:
-            c = 2 * i + 1
-            if c >= n:
-                break
-            if c + 1 < n and s.cost[s.heap[c + 1]] < s.cost[s.heap[c]]:
-                c += 1
-            if s.cost[s.heap[c]] >= cu:
-                break
-            s.heap[i] = s.heap[c]
-            s.pos[s.heap[i]] = i
-            i = c
-        s.heap[i] = u
-        s.pos[u] = i
-    return top
+    return s.buckets[s.bsize[0]]
 
 
-cdef inline void _relax(NodeScratch *s, idx_t u, real_t c) noexcept nogil:
-    if s.state[u] == 0:
-        s.state[u] = 1
+cdef inline void _relax(NodeScratch *s, idx_t u, real_t c, idx_t hop) noexcept nogil:
+    # A settled node has cost <= c (weights > 0), so it never improves again; a tie flag set on
+    # a settled node is harmless (only read when the node settles).
+    # `tie` records that some other candidate is within the tolerance of the best one (then the
+    # next hops are found by a scan when u settles); without a tie, `best` is the only next hop.
+    cdef real_t old = s.cost[u]
+    if c < old:
+        s.tie[u] = old < INFINITY and old - c <= REL_TOL * old
+        s.best[u] = hop
         s.cost[u] = c
-        s.heap[s.hn] = u
-        s.hn += 1
-        _sift_up(s, s.hn - 1)
-    elif s.state[u] == 1 and c < s.cost[u]:
-        s.cost[u] = c
-        _sift_up(s, s.pos[u])
+        _push(s, c, u)
+    elif c - old <= REL_TOL * c:
+        s.tie[u] = 1
 
 
 cdef idx_t _route_one(const NodeGraph *g, const ASGraph *ag, idx_t t, bint multipath,
                       ASScratch *asx, NodeScratch *s,
                       uint8_t *bits, idx_t *order, real_t *lat) noexcept nogil:
-    """DAG toward node t: bits (zeroed by the caller), settle order, mean path latency; return #reachable."""
-    cdef idx_t k, X, a, e, h, u, v, cnt = 0, nh
+    """DAG toward node t: bits (zeroed by the caller), settle order, mean path latency; return #reachable.
+
+    Invariants used for speed: nodes of the AS being processed are all in one Dijkstra, so an
+    IGP neighbour v with cost[v] < cost[u] is settled; nodes of earlier ASes are settled iff
+    their cost is finite; and for a settled next hop, cost[v] + w >= cost[u] exactly, so the
+    tolerance test |a - b| <= 1e-9 max(|a|, |b|) is one-sided.
+    """
+    cdef idx_t k, X, a, e, h, h0, h1, u, v, cnt = 0, nh
     cdef idx_t D = g.node_as[t]
-    cdef real_t cu, latsum
-    for u in range(g.n):
+    cdef real_t cu, latsum, x
+    cdef uint64_t mask
+    cdef HeapItem it
+    # NOTE: local copies of every pointer: stores through `bits` (uint8_t aliases anything) would
+    # otherwise make the compiler reload each struct field inside the hot loops.
+    cdef const Hop *hops = g.hops
+    cdef const Hop *hp
+    cdef const RevHop *rev = g.rev
+    cdef const idx_t *rev_ptr = g.rev_ptr
+    cdef const idx_t *hop_ptr = g.hop_ptr
+    cdef real_t *cost = s.cost
+    cdef const uint8_t *sel = asx.sel
+    cdef idx_t n = g.n
+    for u in range(n):
         lat[u] = NAN
+        cost[u] = INFINITY
     if not g.node_up[t]:
         return 0
     _as_routes(ag, D, multipath, asx)
-    memset(s.state, 0, g.n * sizeof(uint8_t))
     for k in range(asx.n_order):
         X = asx.order[k]
-        s.hn = 0
+        _heap_reset(s)
         if X == D:
-            _relax(s, t, 0.0)
+            _relax(s, t, 0.0, -1)
         else:
             # Hot potato: every exit toward a chosen neighbour AS whose far end reaches t is a
             # source, at the exit's own weight (what happens after the exit does not count).
             for a in range(ag.adj_ptr[X], ag.adj_ptr[X + 1]):
-                if not asx.sel[a]:
+                if not sel[a]:
                     continue
                 for e in range(g.exit_ptr[a], g.exit_ptr[a + 1]):
                     h = g.exit_hop[e]
-                    if g.hop_up[h] and s.state[g.hop_head[h]] == 2:
-                        _relax(s, g.hop_tail[h], g.hop_w[h])
+                    v = hops[h].head
+                    if v >= 0 and cost[v] < INFINITY:
+                        _relax(s, g.hop_tail[h], hops[h].w, h)
         while s.hn > 0:
-            u = _pop(s)
-            s.state[u] = 2
+            it = _pop(s)
+            u = it.u
+            if it.c > cost[u]:
+                continue  # stale: u was improved after this push
             order[cnt] = u
             cnt += 1
-            cu = s.cost[u]
+            cu = cost[u]
             if u == t:
                 lat[u] = 0.0
+            elif not s.tie[u]:
+                h = s.best[u]
+                bits[h >> 3] |= <uint8_t> (1 << (h & 7))
+                lat[u] = hops[h].lat + lat[hops[h].head]
             else:
                 nh = 0
                 latsum = 0.0
-                for h in range(g.hop_ptr[u], g.hop_ptr[u + 1]):
-                    if not g.hop_up[h]:
+                h0 = hop_ptr[u]
+                h1 = hop_ptr[u + 1]
+                mask = 0
+                for h in range(h0, h1):
+                    hp = &hops[h]
+                    v = hp.head
+                    if v < 0:
                         continue
-                    v = g.hop_head[h]
-                    if s.state[v] != 2:
-                        continue
-                    a = g.hop_adj[h]
-                    if a < 0:
-                        if not (s.cost[v] < cu and _close(s.cost[v] + g.hop_w[h], cu)):
+                    if hp.adj < 0:
+                        if not cost[v] < cu:
                             continue
-                    elif not (asx.sel[a] and _close(g.hop_w[h], cu)):
+                        x = cost[v] + hp.w
+                    else:
+                        if not sel[hp.adj] or cost[v] == INFINITY:
+                            continue
+                        x = hp.w
+                    if x - cu > REL_TOL * x:
                         continue
-                    bits[h >> 3] |= <uint8_t> (1 << (h & 7))
+                    if h - h0 < 64:
+                        mask |= (<uint64_t> 1) << (h - h0)
+                    else:
+                        bits[h >> 3] |= <uint8_t> (1 << (h & 7))
                     nh += 1
-                    latsum += g.hop_lat[h] + lat[v]
+                    latsum += hp.lat + lat[v]
                 lat[u] = latsum / nh
-            for e in range(g.rin_ptr[u], g.rin_ptr[u + 1]):
-                h = g.rin_hop[e]
-                if g.hop_up[h] and s.state[g.hop_tail[h]] != 2:
-                    _relax(s, g.hop_tail[h], cu + g.hop_w[h])
+                h = h0
+                while mask:
+                    if mask & 1:
+                        bits[h >> 3] |= <uint8_t> (1 << (h & 7))
+                    mask >>= 1
+                    h += 1
+            for e in range(rev_ptr[u], rev_ptr[u + 1]):
+                _relax(s, rev[e].tail, cu + rev[e].w, rev[e].hop)
     return cnt
+
+
+cdef int _pack(NodeGraph *g, const idx_t[::1] hop_head, const idx_t[::1] hop_adj,
+               const real_t[::1] hop_w, const real_t[::1] hop_lat, const uint8_t[::1] hop_up,
+               const idx_t[::1] rin_ptr, const idx_t[::1] rin_hop) noexcept nogil:
+    """Pack the hop arrays for the scan (down hops get head -1) and the up IGP hops by head."""
+    cdef Py_ssize_t H = hop_head.shape[0], h, e, v, m = 0
+    g.hops = <Hop *> malloc((H + 1) * sizeof(Hop))
+    g.rev_ptr = <idx_t *> malloc((g.n + 1) * sizeof(idx_t))
+    g.rev = <RevHop *> malloc((rin_hop.shape[0] + 1) * sizeof(RevHop))
+    if g.hops == NULL or g.rev_ptr == NULL or g.rev == NULL:
+        return -1
+    for h in range(H):
+        g.hops[h].head = hop_head[h] if hop_up[h] else -1
+        g.hops[h].adj = hop_adj[h]
+        g.hops[h].w = hop_w[h]
+        g.hops[h].lat = hop_lat[h]
+    for v in range(g.n):
+        g.rev_ptr[v] = m
+        for e in range(rin_ptr[v], rin_ptr[v + 1]):
+            h = rin_hop[e]
+            if hop_up[h]:
+                g.rev[m].tail = g.hop_tail[h]
+                g.rev[m].hop = <idx_t> h
+                g.rev[m].w = hop_w[h]
+                m += 1
+    g.rev_ptr[g.n] = m
+    return 0
+
+
+cdef void _unpack(NodeGraph *g) noexcept nogil:
+    free(g.hops); free(g.rev_ptr); free(g.rev)
+    g.hops = NULL; g.rev_ptr = NULL; g.rev = NULL
 
 
 cdef inline void _fill_graphs(NodeGraph *g, ASGraph *ag,
         const idx_t[::1] node_as, const uint8_t[::1] node_up,
-        const idx_t[::1] hop_ptr, const idx_t[::1] hop_tail, const idx_t[::1] hop_head,
-        const idx_t[::1] hop_adj, const real_t[::1] hop_w, const real_t[::1] hop_lat,
-        const uint8_t[::1] hop_up, const idx_t[::1] rin_ptr, const idx_t[::1] rin_hop,
+        const idx_t[::1] hop_ptr, const idx_t[::1] hop_tail,
         const idx_t[::1] exit_ptr, const idx_t[::1] exit_hop,
         const idx_t[::1] adj_ptr, const idx_t[::1] adj_from, const idx_t[::1] adj_to,
         const int8_t[::1] adj_rel, const uint8_t[::1] adj_up,
@@ -359,13 +479,6 @@ cdef inline void _fill_graphs(NodeGraph *g, ASGraph *ag,
     g.node_up = &node_up[0]
     g.hop_ptr = &hop_ptr[0]
     g.hop_tail = &hop_tail[0]
-    g.hop_head = &hop_head[0]
-    g.hop_adj = &hop_adj[0]
-    g.hop_w = &hop_w[0]
-    g.hop_lat = &hop_lat[0]
-    g.hop_up = &hop_up[0]
-    g.rin_ptr = &rin_ptr[0]
-    g.rin_hop = &rin_hop[0]
     g.exit_ptr = &exit_ptr[0]
     g.exit_hop = &exit_hop[0]
     ag.n_as = adj_ptr.shape[0] - 1
@@ -396,24 +509,26 @@ def route_destinations(
     """
     cdef NodeGraph g
     cdef ASGraph ag
-    cdef ASScratch *asx
-    cdef NodeScratch *s
+    cdef ASScratch *asx = NULL
+    cdef NodeScratch *s = NULL
     cdef Py_ssize_t i, nd = dests.shape[0], r
     cdef idx_t n_adj = adj_from.shape[0]
     cdef int k, tid, nt = threads if threads > 0 else 1
-    _fill_graphs(&g, &ag, node_as, node_up, hop_ptr, hop_tail, hop_head, hop_adj, hop_w, hop_lat,
-                 hop_up, rin_ptr, rin_hop, exit_ptr, exit_hop, adj_ptr, adj_from, adj_to, adj_rel,
-                 adj_up, ain_ptr, ain_adj)
     if nd == 0:
         return
-    # One scratch set per thread, indexed by threadid(): nothing is shared but read-only input.
-    asx = <ASScratch *> calloc(nt, sizeof(ASScratch))
-    s = <NodeScratch *> calloc(nt, sizeof(NodeScratch))
+    _fill_graphs(&g, &ag, node_as, node_up, hop_ptr, hop_tail, exit_ptr, exit_hop, adj_ptr,
+                 adj_from, adj_to, adj_rel, adj_up, ain_ptr, ain_adj)
+    g.hops = NULL; g.rev_ptr = NULL; g.rev = NULL
     try:
+        if _pack(&g, hop_head, hop_adj, hop_w, hop_lat, hop_up, rin_ptr, rin_hop) != 0:
+            raise MemoryError("routing scratch allocation failed")
+        # One scratch set per thread, indexed by threadid(): nothing is shared but read-only input.
+        asx = <ASScratch *> calloc(nt, sizeof(ASScratch))
+        s = <NodeScratch *> calloc(nt, sizeof(NodeScratch))
         if asx == NULL or s == NULL:
             raise MemoryError("routing scratch allocation failed")
         for k in range(nt):
-            if _as_scratch_alloc(&asx[k], ag.n_as, n_adj) != 0 or _node_scratch_alloc(&s[k], g.n) != 0:
+            if _as_scratch_alloc(&asx[k], ag.n_as, n_adj) != 0 or _node_scratch_alloc(&s[k], g.n, hop_head.shape[0]) != 0:
                 raise MemoryError("routing scratch allocation failed")
         with nogil:
             for i in prange(nd, schedule="dynamic", chunksize=4, num_threads=nt):
@@ -431,6 +546,7 @@ def route_destinations(
                 _node_scratch_free(&s[k])
         free(asx)
         free(s)
+        _unpack(&g)
 
 
 def as_selection_differs(
