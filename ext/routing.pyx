@@ -623,6 +623,11 @@ def assign_demands(
     cdef real_t *acc
     cdef real_t *inflow
     cdef real_t *inflows
+    cdef idx_t *marks
+    cdef idx_t *mark
+    cdef idx_t *hb
+    cdef idx_t *hbs
+    cdef Py_ssize_t j
     cdef int nt = threads if threads > 0 else 1
     cdef real_t f, share
     cdef idx_t u, t, h, nh, s_
@@ -635,8 +640,10 @@ def assign_demands(
     perm = <idx_t *> malloc(m * sizeof(idx_t))
     acc = <real_t *> calloc(nb * n_links + 1, sizeof(real_t))
     inflows = <real_t *> calloc(nt * (n + 1), sizeof(real_t))
-    if cnt == NULL or perm == NULL or acc == NULL or inflows == NULL:
-        free(cnt); free(perm); free(acc); free(inflows)
+    marks = <idx_t *> malloc(nt * (n + 1) * sizeof(idx_t))
+    hbs = <idx_t *> malloc(nt * 16 * sizeof(idx_t))
+    if cnt == NULL or perm == NULL or acc == NULL or inflows == NULL or marks == NULL or hbs == NULL:
+        free(cnt); free(perm); free(acc); free(inflows); free(marks); free(hbs)
         raise MemoryError("assignment buffers")
     with nogil:
         # Counting sort of the demands by destination row (stable: demand order within a row).
@@ -650,23 +657,29 @@ def assign_demands(
         for r in range(n_rows - 1, 0, -1):
             cnt[r] = cnt[r - 1]
         cnt[0] = 0
+        for i in range(nt * (n + 1)):
+            marks[i] = -1
         for b in prange(nb, schedule="dynamic", chunksize=1, num_threads=nt):
             inflow = &inflows[threadid() * (n + 1)]
+            mark = &marks[threadid() * (n + 1)]
+            hb = &hbs[threadid() * 16]
             r0 = b * n_rows // nb
             r1 = (b + 1) * n_rows // nb
             for r in range(r0, r1):
                 brow = &bits[r, 0]
                 t = row_dest[r]
+                # The nodes in order[r, :nreach[r]] are exactly those that reach t.
+                for i in range(nreach[r]):
+                    mark[order[r, i]] = r
                 for k in range(cnt[r], cnt[r + 1]):
                     d = perm[k]
                     s_ = dem_src[d]
-                    if s_ == t and nreach[r] > 0:
-                        unreachable[d] = 0
-                    elif _has_next_hop(brow, &hop_ptr[0], s_):
-                        unreachable[d] = 0
-                        inflow[s_] += volume[d]
-                    else:
+                    if mark[s_] != r:
                         unreachable[d] = 1
+                    else:
+                        unreachable[d] = 0
+                        if s_ != t:
+                            inflow[s_] += volume[d]
                 # Push inflow from the farthest node toward t (reverse settle order).
                 for i in range(nreach[r] - 1, 0, -1):
                     u = order[r, i]
@@ -677,14 +690,24 @@ def assign_demands(
                     nh = 0
                     for h in range(hop_ptr[u], hop_ptr[u + 1]):
                         if (brow[h >> 3] >> (h & 7)) & 1:
+                            if nh < 16:
+                                hb[nh] = h
                             nh = nh + 1
                     share = f / nh
-                    for h in range(hop_ptr[u], hop_ptr[u + 1]):
-                        if (brow[h >> 3] >> (h & 7)) & 1:
+                    if nh <= 16:
+                        for j in range(nh):
+                            h = hb[j]
                             acc[b * n_links + hop_link1[h]] += share
                             if hop_link2[h] >= 0:
                                 acc[b * n_links + hop_link2[h]] += share
                             inflow[hop_head[h]] += share
+                    else:
+                        for h in range(hop_ptr[u], hop_ptr[u + 1]):
+                            if (brow[h >> 3] >> (h & 7)) & 1:
+                                acc[b * n_links + hop_link1[h]] += share
+                                if hop_link2[h] >= 0:
+                                    acc[b * n_links + hop_link2[h]] += share
+                                inflow[hop_head[h]] += share
                 if nreach[r] > 0:
                     inflow[order[r, 0]] = 0.0
         for b in range(nb):
@@ -694,6 +717,8 @@ def assign_demands(
     free(perm)
     free(acc)
     free(inflows)
+    free(marks)
+    free(hbs)
 
 
 def reachable_pairs(const idx_t[::1] hop_ptr, const uint8_t[:, ::1] bits, const idx_t[::1] nreach,
