@@ -56,6 +56,12 @@ class ReferenceRoutes:
         self.asn = {n: int(d["asn"]) for n, d in g.nodes(data=True) if n not in self.ix}
         self.hops = self._hops()
         self.rel = self._relationships()
+        self.members: dict[int, list[str]] = {}
+        for n in sorted(self.asn):
+            self.members.setdefault(self.asn[n], []).append(n)
+        self.neighbours: dict[int, list[tuple[int, str]]] = {}   # X -> [(Y, what Y is to X)]
+        for (x, y), r in sorted(self.rel.items()):
+            self.neighbours.setdefault(x, []).append((y, r))
         self._cache: dict[str, dict] = {}
 
     # -- structure -------------------------------------------------------------------------
@@ -133,7 +139,7 @@ class ReferenceRoutes:
         for X, (cls, L) in route.items():
             if X == D:
                 continue
-            offers = sorted(Y for (x, Y), r in rel.items() if x == X and Y in route and route[Y][1] == L - 1
+            offers = sorted(Y for Y, r in self.neighbours.get(X, []) if Y in route and route[Y][1] == L - 1
                             and r == cls and (cls == PROVIDER or _RANK[route[Y][0]] <= 1))
             chosen[X] = offers if self.multipath else offers[:1]
         return route, chosen
@@ -156,7 +162,7 @@ class ReferenceRoutes:
         nxt: dict[str, list] = {}
         lat: dict[str, float] = {t: 0.0}
         for X in sorted(route, key=lambda a: route[a][1]):
-            members = [n for n in self.asn if self.asn[n] == X]
+            members = self.members[X]
             igp = nx.DiGraph()
             igp.add_nodes_from(members)
             for u in members:
