@@ -22,6 +22,9 @@ def _register_groups() -> None:
     from netsim.topology.cli import topo_app
 
     app.add_typer(topo_app, name="topo")
+    from netsim.routing.cli import bench
+
+    app.command("bench")(bench)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

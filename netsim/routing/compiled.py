@@ -219,7 +219,7 @@ class CompiledNet:
         destinations : sequence of str, optional
             Route only toward these nodes (default: every non-IX node).
         threads : int, optional
-            OpenMP threads (default: all CPUs).
+            OpenMP threads (default: all CPUs); small jobs run on fewer threads.
 
         Returns
         -------

@@ -27,12 +27,17 @@ from netsim.routing.compiled import CompiledNet
 __all__ = ["Routes", "duplex"]
 
 
-def _threads(threads: int | None) -> int:
+#: Below this much work (≈ elementary steps) a call runs on one thread: starting and joining an
+#: OpenMP team costs more than it saves, and on a busy machine far more (measured: ~10 ms).
+_WORK_PER_THREAD = 2_000_000
+
+
+def _threads(threads: int | None, work: int) -> int:
     if threads is None:
-        return os.cpu_count() or 1
-    if int(threads) < 1:
+        threads = os.cpu_count() or 1
+    elif int(threads) < 1:
         raise InputError(f"threads must be >= 1, found {threads!r}")
-    return int(threads)
+    return max(1, min(int(threads), int(work) // _WORK_PER_THREAD))
 
 
 def duplex(links: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -88,7 +93,8 @@ class Routes:
                 raise InputError("destinations contain duplicates")
         bits, order, nreach, lat = cls._alloc(net, dests)
         route_destinations(*net.kernel_args(), dests, np.arange(len(dests), dtype=np.int32),
-                           multipath, _threads(threads), bits, order, nreach, lat)
+                           multipath, _threads(threads, len(dests) * (net.n_nodes + len(net.hop_tail))),
+                           bits, order, nreach, lat)
         return cls(net, multipath=multipath, dests=dests, bits=bits, order=order, nreach=nreach,
                    latency_ms=lat)
 
@@ -242,7 +248,9 @@ class Routes:
         net = self.net
         assign_demands(net.hop_ptr, net.hop_head, net.hop_link1, net.hop_link2, self.bits, self.order,
                        self.nreach, self.dests, np.ascontiguousarray(rows, dtype=np.int32),
-                       np.ascontiguousarray(s, dtype=np.int32), vol, _threads(threads), loads, unreach)
+                       np.ascontiguousarray(s, dtype=np.int32), vol,
+                       _threads(threads, len(s) + len(self.dests) * (net.n_nodes + len(net.hop_tail))),
+                       loads, unreach)
         if return_unreachable:
             return loads, unreach.astype(bool)
         return loads
@@ -288,7 +296,8 @@ class Routes:
         bits, order, nreach, lat = self.bits.copy(), self.order.copy(), self.nreach.copy(), self.latency_ms.copy()
         if len(rows):
             route_destinations(*new.kernel_args(), np.ascontiguousarray(self.dests[rows]), rows,
-                               self.multipath, _threads(threads), bits, order, nreach, lat)
+                               self.multipath, _threads(threads, len(rows) * (new.n_nodes + len(new.hop_tail))),
+                               bits, order, nreach, lat)
         out = Routes(new, multipath=self.multipath, dests=self.dests, bits=bits, order=order,
                      nreach=nreach, latency_ms=lat)
         out.recomputed = len(rows)

@@ -69,3 +69,26 @@ def test_unknown_node_in_assign_and_paths():
 def test_unknown_node_error_prints_one_line():
     err = UnknownNodeError("unknown node id(s) 'x'")
     assert str(err) == "unknown node id(s) 'x'" and isinstance(err, KeyError) and isinstance(err, InputError)
+
+
+def test_bench_cli_figures_and_json(tmp_path):
+    from netsim.cli import main
+
+    out = tmp_path / "b.json"
+    with pytest.raises(SystemExit) as e:  # typer exits 0 after the command
+        main(["bench", "examples/two_as", "--demands", "uniform", "--json", str(out), "--repeat", "1"])
+    assert e.value.code in (0, None)
+    import json
+
+    r = json.loads(out.read_text())
+    assert r["nodes"] == 5 and r["demands"] == 20 and r["unreachable_demands"] == 0
+    assert r["routes_per_s"] > 0 and r["demands_per_s"] > 0 and r["scipy_dijkstra_s"] > 0
+
+
+def test_bench_cli_bad_demands_exits_2(capsys):
+    from netsim.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "examples/two_as", "--demands", "bogus"])
+    assert e.value.code == 2
+    assert "--demands must be one of uniform, gravity" in capsys.readouterr().err

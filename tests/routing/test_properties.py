@@ -9,6 +9,14 @@ import netsim.routing
 from netsim.routing.reference import ReferenceRoutes
 from netsim.routing.synthetic import random_multi_as
 
+@pytest.fixture(autouse=True, scope="module")
+def _parallel_even_when_small():
+    """Small test graphs would run on one thread; force the OpenMP paths to be exercised."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("netsim.routing.routes._WORK_PER_THREAD", 1)
+        yield
+
+
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WEIGHTS = st.sampled_from(["latency_ms", "hops", "igp_metric"])
 
