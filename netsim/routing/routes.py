@@ -66,6 +66,8 @@ class Routes:
         self.order = order
         self.nreach = nreach
         self.latency_ms = latency_ms
+        #: destinations whose routes were computed to make this object (all, or those a failure touched)
+        self.recomputed = len(dests)
         self.row_of = np.full(net.n_nodes, -1, dtype=np.int32)
         self.row_of[dests] = np.arange(len(dests), dtype=np.int32)
 

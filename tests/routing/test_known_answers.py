@@ -202,3 +202,18 @@ def test_without_link_and_node():
     r4 = r.without(links=[("a3", "t2")])
     assert r4.paths("t2", "a3") == [(["t2", "a3"], 1.0)]
     assert r4.paths("a3", "t2") == [(["a3", "a1", "t1", "t2"], 1.0)]
+
+
+def test_equal_cost_tolerance_on_float_weights():
+    # 0.1 + 0.2 != 0.3 in floating point, but within 1e-9: routers would call these equal.
+    g = graph({"s": 1, "a": 1, "t": 1}, [("s", "a", "internal", 0.1), ("a", "t", "internal", 0.2), ("s", "t", "internal", 0.3)])
+    assert sorted(netsim.routing.compile(g).route().paths("s", "t")) == [(["s", "a", "t"], 0.5), (["s", "t"], 0.5)]
+    g = graph({"s": 1, "a": 1, "t": 1}, [("s", "a", "internal", 0.1), ("a", "t", "internal", 0.2), ("s", "t", "internal", 0.3000001)])
+    assert netsim.routing.compile(g).route().paths("s", "t") == [(["s", "a", "t"], 1.0)]
+
+
+def test_routes_report_memory_and_recomputed():
+    r = netsim.routing.compile(netsim.load_topology("examples/two_as")).route()
+    assert r.nbytes == sum(a.nbytes for a in (r.bits, r.order, r.nreach, r.latency_ms, r.row_of, r.dests))
+    assert r.recomputed == 5
+    assert r.without(links=[("t1", "t2")]).recomputed < 5
