@@ -336,7 +336,7 @@ cdef inline void _relax(NodeScratch *s, idx_t u, real_t c, idx_t hop) noexcept n
 
 cdef idx_t _route_one(const NodeGraph *g, const ASGraph *ag, idx_t t, bint multipath,
                       ASScratch *asx, NodeScratch *s,
-                      uint8_t *bits, idx_t *order, real_t *lat) noexcept nogil:
+                      uint8_t *bits, idx_t *order, real_t *lat, uint8_t *reach) noexcept nogil:
     """DAG toward node t: bits (zeroed by the caller), settle order, mean path latency; return #reachable.
 
     Invariants used for speed: nodes of the AS being processed are all in one Dijkstra, so an
@@ -388,6 +388,7 @@ cdef idx_t _route_one(const NodeGraph *g, const ASGraph *ag, idx_t t, bint multi
                 continue  # stale: u was improved after this push
             order[cnt] = u
             cnt += 1
+            reach[u >> 3] |= <uint8_t> (1 << (u & 7))
             cu = cost[u]
             if u == t:
                 lat[u] = 0.0
@@ -501,8 +502,12 @@ def route_destinations(
         const int8_t[::1] adj_rel, const uint8_t[::1] adj_up,
         const idx_t[::1] ain_ptr, const idx_t[::1] ain_adj,
         const idx_t[::1] dests, const idx_t[::1] rows, bint multipath, int threads,
-        uint8_t[:, ::1] bits, idx_t[:, ::1] order, idx_t[::1] nreach, real_t[:, ::1] lat):
-    """Route toward dests[i] into row rows[i] of bits/order/nreach/lat (arrays from the caller).
+        uint8_t[:, ::1] bits, idx_t[:, ::1] order, idx_t[::1] nreach, real_t[:, ::1] lat,
+        uint8_t[:, ::1] reach):
+    """Route toward dests[i] into row rows[i] of bits/order/nreach/lat/reach (arrays from the caller).
+
+    reach[r] is a bitmap of the nodes that reach the row's destination (the destination included
+    when it is up).
 
     All arrays have the layout of netsim.routing.compiled.CompiledNet; each destination's work is
     independent, so destinations run in parallel (prange, `threads` OpenMP threads).
@@ -535,8 +540,9 @@ def route_destinations(
                 tid = threadid()
                 r = rows[i]
                 memset(&bits[r, 0], 0, bits.shape[1])
+                memset(&reach[r, 0], 0, reach.shape[1])
                 nreach[r] = _route_one(&g, &ag, dests[i], multipath, &asx[tid], &s[tid],
-                                       &bits[r, 0], &order[r, 0], &lat[r, 0])
+                                       &bits[r, 0], &order[r, 0], &lat[r, 0], &reach[r, 0])
     finally:
         if asx != NULL:
             for k in range(nt):
@@ -607,7 +613,7 @@ cdef inline bint _has_next_hop(const uint8_t *brow, const idx_t *hop_ptr, idx_t 
 def assign_demands(
         const idx_t[::1] hop_ptr, const idx_t[::1] hop_head, const idx_t[::1] hop_link1,
         const idx_t[::1] hop_link2, const uint8_t[:, ::1] bits, const idx_t[:, ::1] order,
-        const idx_t[::1] nreach, const idx_t[::1] row_dest,
+        const idx_t[::1] nreach, const uint8_t[:, ::1] reach, const idx_t[::1] row_dest,
         const idx_t[::1] dem_row, const idx_t[::1] dem_src, const real_t[::1] volume,
         int threads, real_t[::1] loads, uint8_t[::1] unreachable):
     """Accumulate each demand's volume on the links of its DAG (equal split at every node).
@@ -619,12 +625,11 @@ def assign_demands(
     cdef Py_ssize_t m = dem_row.shape[0], n_rows = bits.shape[0], n = hop_ptr.shape[0] - 1
     cdef Py_ssize_t n_links = loads.shape[0], d, k, i, b, nb, r, r0, r1, l
     cdef idx_t *cnt
-    cdef idx_t *perm
+    cdef idx_t *src_sorted
+    cdef real_t *vol_sorted
     cdef real_t *acc
     cdef real_t *inflow
     cdef real_t *inflows
-    cdef idx_t *marks
-    cdef idx_t *mark
     cdef idx_t *hb
     cdef idx_t *hbs
     cdef Py_ssize_t j
@@ -632,54 +637,56 @@ def assign_demands(
     cdef real_t f, share
     cdef idx_t u, t, h, nh, s_
     cdef const uint8_t *brow
+    cdef const uint8_t *rrow
     loads[:] = 0.0
     if m == 0 or n_rows == 0:
         return
     nb = 64 if n_rows > 64 else n_rows
     cnt = <idx_t *> calloc(n_rows + 1, sizeof(idx_t))
-    perm = <idx_t *> malloc(m * sizeof(idx_t))
+    src_sorted = <idx_t *> malloc(m * sizeof(idx_t))
+    vol_sorted = <real_t *> malloc(m * sizeof(real_t))
     acc = <real_t *> calloc(nb * n_links + 1, sizeof(real_t))
     inflows = <real_t *> calloc(nt * (n + 1), sizeof(real_t))
-    marks = <idx_t *> malloc(nt * (n + 1) * sizeof(idx_t))
     hbs = <idx_t *> malloc(nt * 16 * sizeof(idx_t))
-    if cnt == NULL or perm == NULL or acc == NULL or inflows == NULL or marks == NULL or hbs == NULL:
-        free(cnt); free(perm); free(acc); free(inflows); free(marks); free(hbs)
+    if cnt == NULL or src_sorted == NULL or vol_sorted == NULL or acc == NULL or inflows == NULL or hbs == NULL:
+        free(cnt); free(src_sorted); free(vol_sorted); free(acc); free(inflows); free(hbs)
         raise MemoryError("assignment buffers")
     with nogil:
-        # Counting sort of the demands by destination row (stable: demand order within a row).
+        # Counting sort by destination row (stable), keeping only the demands that travel: a
+        # demand is unreachable iff its source is not in the row's reach bitmap (a destination
+        # reaches itself when up); a demand to itself is delivered on no link.
         for d in range(m):
-            cnt[dem_row[d] + 1] += 1
+            r = dem_row[d]
+            s_ = dem_src[d]
+            if (reach[r, s_ >> 3] >> (s_ & 7)) & 1:
+                unreachable[d] = 0
+                if s_ != row_dest[r]:
+                    cnt[r + 1] += 1
+            else:
+                unreachable[d] = 1
         for r in range(n_rows):
             cnt[r + 1] += cnt[r]
         for d in range(m):
-            perm[cnt[dem_row[d]]] = d
-            cnt[dem_row[d]] += 1
+            r = dem_row[d]
+            s_ = dem_src[d]
+            if not unreachable[d] and s_ != row_dest[r]:
+                src_sorted[cnt[r]] = s_
+                vol_sorted[cnt[r]] = volume[d]
+                cnt[r] += 1
         for r in range(n_rows - 1, 0, -1):
             cnt[r] = cnt[r - 1]
         cnt[0] = 0
-        for i in range(nt * (n + 1)):
-            marks[i] = -1
         for b in prange(nb, schedule="dynamic", chunksize=1, num_threads=nt):
             inflow = &inflows[threadid() * (n + 1)]
-            mark = &marks[threadid() * (n + 1)]
             hb = &hbs[threadid() * 16]
             r0 = b * n_rows // nb
             r1 = (b + 1) * n_rows // nb
             for r in range(r0, r1):
+                if cnt[r] == cnt[r + 1]:
+                    continue
                 brow = &bits[r, 0]
-                t = row_dest[r]
-                # The nodes in order[r, :nreach[r]] are exactly those that reach t.
-                for i in range(nreach[r]):
-                    mark[order[r, i]] = r
                 for k in range(cnt[r], cnt[r + 1]):
-                    d = perm[k]
-                    s_ = dem_src[d]
-                    if mark[s_] != r:
-                        unreachable[d] = 1
-                    else:
-                        unreachable[d] = 0
-                        if s_ != t:
-                            inflow[s_] += volume[d]
+                    inflow[src_sorted[k]] += vol_sorted[k]
                 # Push inflow from the farthest node toward t (reverse settle order).
                 for i in range(nreach[r] - 1, 0, -1):
                     u = order[r, i]
@@ -708,21 +715,19 @@ def assign_demands(
                                 if hop_link2[h] >= 0:
                                     acc[b * n_links + hop_link2[h]] += share
                                 inflow[hop_head[h]] += share
-                if nreach[r] > 0:
-                    inflow[order[r, 0]] = 0.0
+                inflow[order[r, 0]] = 0.0
         for b in range(nb):
             for l in range(n_links):
                 loads[l] += acc[b * n_links + l]
     free(cnt)
-    free(perm)
+    free(src_sorted)
+    free(vol_sorted)
     free(acc)
     free(inflows)
-    free(marks)
     free(hbs)
 
 
-def reachable_pairs(const idx_t[::1] hop_ptr, const uint8_t[:, ::1] bits, const idx_t[::1] nreach,
-                    const idx_t[::1] row_dest, const idx_t[::1] dem_row, const idx_t[::1] dem_src,
+def reachable_pairs(const uint8_t[:, ::1] reach, const idx_t[::1] dem_row, const idx_t[::1] dem_src,
                     uint8_t[::1] out):
     """out[d] = 1 if demand d (source dem_src[d], destination row dem_row[d]) has a route."""
     cdef Py_ssize_t d
@@ -731,7 +736,4 @@ def reachable_pairs(const idx_t[::1] hop_ptr, const uint8_t[:, ::1] bits, const 
         for d in range(dem_row.shape[0]):
             r = dem_row[d]
             s_ = dem_src[d]
-            if s_ == row_dest[r]:
-                out[d] = nreach[r] > 0
-            else:
-                out[d] = _has_next_hop(&bits[r, 0], &hop_ptr[0], s_)
+            out[d] = (reach[r, s_ >> 3] >> (s_ & 7)) & 1

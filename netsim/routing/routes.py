@@ -7,6 +7,7 @@ Storage (per routed destination, one *row*)
   ``1 / (number of next hops)`` (per-hop ECMP), so no fractions are stored.
 * ``order[row, :nreach[row]]``: the nodes that reach the destination, destination first, in an
   order where every node comes after all its next hops (assignment walks it backwards).
+* ``reach[row]``: bitmap of the nodes that reach the destination (itself included when up).
 * ``latency_ms[row]``: mean one-way latency from each node to the destination over its ECMP
   paths (each path weighted by its fraction); NaN where unreachable.
 
@@ -58,7 +59,7 @@ class Routes:
     """Routes of a :class:`CompiledNet` toward a set of destinations (see the module docstring)."""
 
     def __init__(self, net: CompiledNet, *, multipath: bool, dests: np.ndarray, bits: np.ndarray,
-                 order: np.ndarray, nreach: np.ndarray, latency_ms: np.ndarray):
+                 order: np.ndarray, nreach: np.ndarray, latency_ms: np.ndarray, reach: np.ndarray):
         self.net = net
         self.multipath = multipath
         self.dests = dests
@@ -66,6 +67,7 @@ class Routes:
         self.order = order
         self.nreach = nreach
         self.latency_ms = latency_ms
+        self.reach = reach
         #: destinations whose routes were computed to make this object (all, or those a failure touched)
         self.recomputed = len(dests)
         self.row_of = np.full(net.n_nodes, -1, dtype=np.int32)
@@ -77,7 +79,8 @@ class Routes:
         r, n = len(dests), net.n_nodes
         nbytes_row = max(1, (len(net.hop_tail) + 7) // 8)
         return (np.zeros((r, nbytes_row), dtype=np.uint8), np.zeros((r, n), dtype=np.int32),
-                np.zeros(r, dtype=np.int32), np.empty((r, n), dtype=np.float64))
+                np.zeros(r, dtype=np.int32), np.empty((r, n), dtype=np.float64),
+                np.zeros((r, max(1, (n + 7) // 8)), dtype=np.uint8))
 
     @classmethod
     def _compute(cls, net: CompiledNet, *, multipath: bool, destinations, threads) -> "Routes":
@@ -93,17 +96,18 @@ class Routes:
                                  "IX nodes are not destinations")
             if len(np.unique(dests)) != len(dests):
                 raise InputError("destinations contain duplicates")
-        bits, order, nreach, lat = cls._alloc(net, dests)
+        bits, order, nreach, lat, reach = cls._alloc(net, dests)
         route_destinations(*net.kernel_args(), dests, np.arange(len(dests), dtype=np.int32),
                            multipath, _threads(threads, len(dests) * (net.n_nodes + len(net.hop_tail))),
-                           bits, order, nreach, lat)
+                           bits, order, nreach, lat, reach)
         return cls(net, multipath=multipath, dests=dests, bits=bits, order=order, nreach=nreach,
-                   latency_ms=lat)
+                   latency_ms=lat, reach=reach)
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the route arrays."""
-        return sum(a.nbytes for a in (self.bits, self.order, self.nreach, self.latency_ms, self.row_of, self.dests))
+        return sum(a.nbytes for a in (self.bits, self.order, self.nreach, self.latency_ms, self.reach,
+                                      self.row_of, self.dests))
 
     # -- lookups -------------------------------------------------------------------------------
     def _rows(self, dst_idx: np.ndarray) -> np.ndarray:
@@ -195,7 +199,7 @@ class Routes:
         from netsim._ext.routing import reachable_pairs
 
         out = np.zeros(len(s), dtype=np.uint8)
-        reachable_pairs(self.net.hop_ptr, self.bits, self.nreach, self.dests, rows, s, out)
+        reachable_pairs(self.reach, np.ascontiguousarray(rows, dtype=np.int32), np.ascontiguousarray(s, dtype=np.int32), out)
         return out.astype(bool)
 
     def distance_ms(self, src, dst) -> np.ndarray:
@@ -249,7 +253,7 @@ class Routes:
         unreach = np.zeros(len(s), dtype=np.uint8)
         net = self.net
         assign_demands(net.hop_ptr, net.hop_head, net.hop_link1, net.hop_link2, self.bits, self.order,
-                       self.nreach, self.dests, np.ascontiguousarray(rows, dtype=np.int32),
+                       self.nreach, self.reach, self.dests, np.ascontiguousarray(rows, dtype=np.int32),
                        np.ascontiguousarray(s, dtype=np.int32), vol,
                        _threads(threads, len(s) + len(self.dests) * (net.n_nodes + len(net.hop_tail))),
                        loads, unreach)
@@ -296,11 +300,12 @@ class Routes:
             touched |= np.isin(old.node_as[self.dests], changed_as).astype(np.uint8)
         rows = np.flatnonzero(touched).astype(np.int32)
         bits, order, nreach, lat = self.bits.copy(), self.order.copy(), self.nreach.copy(), self.latency_ms.copy()
+        reach = self.reach.copy()
         if len(rows):
             route_destinations(*new.kernel_args(), np.ascontiguousarray(self.dests[rows]), rows,
                                self.multipath, _threads(threads, len(rows) * (new.n_nodes + len(new.hop_tail))),
-                               bits, order, nreach, lat)
+                               bits, order, nreach, lat, reach)
         out = Routes(new, multipath=self.multipath, dests=self.dests, bits=bits, order=order,
-                     nreach=nreach, latency_ms=lat)
+                     nreach=nreach, latency_ms=lat, reach=reach)
         out.recomputed = len(rows)
         return out

@@ -214,6 +214,6 @@ def test_equal_cost_tolerance_on_float_weights():
 
 def test_routes_report_memory_and_recomputed():
     r = netsim.routing.compile(netsim.load_topology("examples/two_as")).route()
-    assert r.nbytes == sum(a.nbytes for a in (r.bits, r.order, r.nreach, r.latency_ms, r.row_of, r.dests))
+    assert r.nbytes == sum(a.nbytes for a in (r.bits, r.order, r.nreach, r.latency_ms, r.reach, r.row_of, r.dests))
     assert r.recomputed == 5
     assert r.without(links=[("t1", "t2")]).recomputed < 5
