@@ -18,7 +18,7 @@ of latency (see :attr:`Routes.nbytes`).
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
