@@ -19,12 +19,13 @@ app = typer.Typer(
 
 
 def _register_groups() -> None:
-    from netsim.topology.cli import topo_app
-
+    from netsim.routing.cli import bench
     from netsim.sim.cli import run_command
+    from netsim.topology.cli import topo_app
 
     app.add_typer(topo_app, name="topo")
     app.command("run")(run_command)
+    app.command("bench")(bench)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
