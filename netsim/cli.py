@@ -20,8 +20,10 @@ app = typer.Typer(
 
 def _register_groups() -> None:
     from netsim.topology.cli import topo_app
+    from netsim.traffic.cli import trace_app
 
     app.add_typer(topo_app, name="topo")
+    app.add_typer(trace_app, name="trace")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

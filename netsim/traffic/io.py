@@ -30,14 +30,34 @@ _DEFAULT_META = {"format": "netsim-trace", "version": 1, "scale": 1.0, "sample_r
 class RawTrace:
     """What a reader returns: a lazy frame with the trace columns, and how to check it.
 
-    ``text``: the columns are strings still to be type-checked (CSV). ``line_offset``: the file
-    line of data row 0, for error messages. ``meta``: what the file says about itself (``scale``...).
+    ``text``: the columns are strings still to be type-checked (CSV); then ``ts`` becomes
+    ``ts * ts_scale - ts_offset`` once parsed. ``line_offset``: the file line of data row 0, for
+    error messages. ``meta``: what the file says about itself (``scale``...).
     """
 
     frame: pl.LazyFrame
     text: bool = False
     line_offset: int | None = None
     meta: dict = field(default_factory=dict)
+    ts_scale: float = 1.0
+    ts_offset: float = 0.0
+
+    def typed(self, *, source: str | None = None) -> pl.LazyFrame:
+        """The frame in the trace schema (text columns cast; a failed cast raises when collected)."""
+        if not self.text:
+            return conform(self.frame, source=source)
+        lf = self.frame.select([pl.col(c).cast(t) if t != pl.String else pl.col(c) for c, t in SCHEMA.items()])
+        if (self.ts_scale, self.ts_offset) != (1.0, 0.0):
+            lf = lf.with_columns(pl.col("ts") * self.ts_scale - self.ts_offset)
+        return lf
+
+    def checked(self, nodes, *, source: str, topology: str | None, check_order: bool = True,
+                batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+        """Stream the rows in typed batches, validated as they pass."""
+        frame = self.frame.select(COLUMNS) if self.text else conform(self.frame, source=source)
+        return validate_batches(iter_batches(frame, batch_rows=batch_rows), source=source, nodes=nodes,
+                                topology=topology, check_order=check_order, line_offset=self.line_offset,
+                                text=self.text, ts_affine=(self.ts_scale, self.ts_offset))
 
 
 @dataclass(frozen=True)
@@ -163,10 +183,6 @@ def iter_batches(lf: pl.LazyFrame, *, batch_rows: int = BATCH_ROWS) -> Iterator[
             yield df
 
 
-def _text_casts() -> list[pl.Expr]:
-    return [pl.col(c).cast(t) if t != pl.String else pl.col(c) for c, t in SCHEMA.items()]
-
-
 def read_trace(path: str | Path, topology=None, *, sort: bool = False, validate: bool = True, format: str | None = None,
                options: Mapping | None = None) -> pl.LazyFrame:
     """Read a trace (Parquet, CSV, or an importer's format) as a lazy frame in the trace schema.
@@ -193,12 +209,10 @@ def read_trace(path: str | Path, topology=None, *, sort: bool = False, validate:
     """
     p = _resolve(path)
     raw = _call_reader(_pick_reader(p, format), p, options)
-    typed = raw.frame.select(_text_casts()) if raw.text else conform(raw.frame, source=str(p))
+    typed = raw.typed(source=str(p))
     if validate:
         nodes, topo_name = _node_ids(topology)
-        frame = raw.frame.select(COLUMNS) if raw.text else typed
-        for _ in validate_batches(iter_batches(frame), source=str(p), nodes=nodes, topology=topo_name,
-                                  check_order=not sort, line_offset=raw.line_offset, text=raw.text):
+        for _ in raw.checked(nodes, source=str(p), topology=topo_name, check_order=not sort):
             pass
     return typed.sort("ts", maintain_order=True) if sort else typed
 
@@ -209,9 +223,7 @@ def open_validated(path: str | Path, topology=None, *, format: str | None = None
     p = _resolve(path)
     raw = _call_reader(_pick_reader(p, format), p, options)
     nodes, topo_name = _node_ids(topology)
-    frame = raw.frame.select(COLUMNS) if raw.text else conform(raw.frame, source=str(p))
-    return validate_batches(iter_batches(frame, batch_rows=batch_rows), source=str(p), nodes=nodes, topology=topo_name,
-                            line_offset=raw.line_offset, text=raw.text)
+    return raw.checked(nodes, source=str(p), topology=topo_name, batch_rows=batch_rows)
 
 
 def _arrow_schema(meta: dict):

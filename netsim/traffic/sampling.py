@@ -67,7 +67,7 @@ def in_sample(provider: str, obj, rate: float) -> np.ndarray:
     Examples
     --------
     >>> m = in_sample("video", np.arange(100_000), 0.1)
-    >>> 0.09 < m.mean() < 0.11
+    >>> bool(0.09 < m.mean() < 0.11)
     True
     """
     return object_unit(provider, obj) < rate

@@ -92,6 +92,7 @@ class _State:
     topology: str = "the topology"
     line_offset: int | None = None  # CSV: file line of data row 0 (header is line 1)
     text: bool = False  # columns arrive as text (CSV) and are type-checked and cast per batch
+    ts_affine: tuple[float, float] = (1.0, 0.0)  # text: ts = parsed * scale - offset
 
 
 def _checks(state: _State) -> list[tuple[str, str, pl.Expr]]:
@@ -154,6 +155,9 @@ def _cast_checked(df: pl.DataFrame, state: _State, source: str | None) -> pl.Dat
             i = int(bad.arg_true()[0])
             raise InputError(f"wrong type: {df[col][i]!r} is not {_expected(col)}", source=source,
                              where=_where(state.row0 + i, col, state))
+    scale, offset = state.ts_affine
+    if (scale, offset) != (1.0, 0.0):
+        out = out.with_columns(pl.col("ts") * scale - offset)
     return out
 
 
@@ -189,7 +193,7 @@ def _check_batch(df: pl.DataFrame, state: _State, source: str | None, check_orde
 
 def validate_batches(batches: Iterable[pl.DataFrame], *, source: str | None = None, nodes: Iterable[str] | None = None,
                      topology: str | None = None, check_order: bool = True, line_offset: int | None = None,
-                     text: bool = False) -> Iterator[pl.DataFrame]:
+                     text: bool = False, ts_affine: tuple[float, float] = (1.0, 0.0)) -> Iterator[pl.DataFrame]:
     """Pass conformed batches through, raising InputError at the first offending row.
 
     Memory is one batch: the checks are vectorised per batch and only the first bad row is
@@ -205,7 +209,7 @@ def validate_batches(batches: Iterable[pl.DataFrame], *, source: str | None = No
     ...
     netsim.errors.InputError: t.parquet: row 1, column bytes: bytes must be > 0, found 0
     """
-    state = _State(line_offset=line_offset, text=text)
+    state = _State(line_offset=line_offset, text=text, ts_affine=ts_affine)
     if nodes is not None:
         state.nodes = pl.Series(sorted(set(nodes)), dtype=pl.String)
         state.topology = f"topology {topology!r}" if topology else "the topology"
