@@ -89,6 +89,9 @@ def gen(
         fn = GENERATORS[generator]
     except KeyError as e:
         raise InputError(e.args[0], where="--generator") from None
+    if output.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(f"unknown trace file extension {output.suffix!r}; expected .parquet or .csv", source=str(output),
+                         where="--output")
     g = load_topology(topology)
     opts = {"duration_s": parse_duration(duration), "seed": seed, "sample_rate": sample_rate, "start_weekday": start_weekday}
     flags = {"zipf_alpha": zipf_alpha, "local_affinity": local_affinity, "flow_share": flow_share,

@@ -88,7 +88,7 @@ def empty_trace() -> pl.DataFrame:
 class _State:
     row0: int = 0
     last_ts: float = -np.inf
-    nodes: pl.Series | None = None
+    nodes: list[str] | None = None
     topology: str = "the topology"
     line_offset: int | None = None  # CSV: file line of data row 0 (header is line 1)
     text: bool = False  # columns arrive as text (CSV) and are type-checked and cast per batch
@@ -211,7 +211,7 @@ def validate_batches(batches: Iterable[pl.DataFrame], *, source: str | None = No
     """
     state = _State(line_offset=line_offset, text=text, ts_affine=ts_affine)
     if nodes is not None:
-        state.nodes = pl.Series(sorted(set(nodes)), dtype=pl.String)
+        state.nodes = sorted(set(nodes))
         state.topology = f"topology {topology!r}" if topology else "the topology"
     for df in batches:
         yield _check_batch(df, state, source, check_order)
