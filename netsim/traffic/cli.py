@@ -69,6 +69,7 @@ def gen(
     generator: str = typer.Option("mixed", "--generator", "-g", help="Generator: mixed (requests + flows), content, gravity."),
     sample_rate: float = typer.Option(1e-3, "--sample-rate", "-p", help="Spatial sample rate p; the trace stands for 1/p times its bytes."),
     start_weekday: int = typer.Option(0, "--start-weekday", help="Weekday of ts 0: 0 = Monday .. 6 = Sunday."),
+    start_hour: float = typer.Option(0.0, "--start-hour", help="Hour of day (JST) of ts 0, e.g. 21 for a trace of the evening peak."),
     zipf_alpha: float = typer.Option(None, "--zipf-alpha", help="Zipf popularity exponent (default 0.8)."),
     local_affinity: float = typer.Option(None, "--local-affinity", help="Share of flows that stay in their region (default 0.3)."),
     flow_share: float = typer.Option(None, "--flow-share", help="mixed: share of bytes in flows (default 0.1)."),
@@ -93,7 +94,8 @@ def gen(
         raise InputError(f"unknown trace file extension {output.suffix!r}; expected .parquet or .csv", source=str(output),
                          where="--output")
     g = load_topology(topology)
-    opts = {"duration_s": parse_duration(duration), "seed": seed, "sample_rate": sample_rate, "start_weekday": start_weekday}
+    opts = {"duration_s": parse_duration(duration), "seed": seed, "sample_rate": sample_rate, "start_weekday": start_weekday,
+            "start_hour": start_hour}
     flags = {"zipf_alpha": zipf_alpha, "local_affinity": local_affinity, "flow_share": flow_share,
              "mbps_per_subscriber": mbps_per_subscriber, "year": year, "growth_per_year": growth,
              "surge": Surge() if surge else None,

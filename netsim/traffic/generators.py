@@ -294,10 +294,11 @@ class _Catalogue:
 
 
 class _TimeFactor:
-    def __init__(self, start_weekday: int, surge: Surge | None):
-        self.start_weekday, self.surge = start_weekday, surge
+    def __init__(self, start_weekday: int, surge: Surge | None, offset_s: float = 0.0):
+        self.start_weekday, self.surge, self.offset_s = start_weekday, surge, offset_s
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
+        t = t + self.offset_s  # clock time since midnight of day 0; events stay in trace time
         f = shape(t, start_weekday=self.start_weekday)
         return f * self.surge.factor(t, start_weekday=self.start_weekday) if self.surge is not None else f
 
@@ -497,21 +498,23 @@ def _frame(ts: np.ndarray, out: _Out, names: pl.Series, providers: pl.Series) ->
 
 
 def _build(g: nx.DiGraph, *, name: str, seed: int, duration_s: float, sample_rate: float, start_weekday: int,
-           chunk_s: float, surge: Surge | None, params: dict, make_streams) -> GeneratedTrace:
+           start_hour: float, chunk_s: float, surge: Surge | None, params: dict, make_streams) -> GeneratedTrace:
     if not duration_s > 0:
         raise InputError(f"duration must be > 0 s, found {duration_s!r}", where="duration_s")
     if not 0 < sample_rate <= 1:
         raise InputError(f"sample_rate must be in (0, 1], found {sample_rate!r}", where="sample_rate")
     if start_weekday not in range(7):
         raise InputError(f"start_weekday must be 0 (Monday) .. 6 (Sunday), found {start_weekday!r}", where="start_weekday")
+    if not 0 <= start_hour < 24:
+        raise InputError(f"start_hour must be in [0, 24), found {start_hour!r}", where="start_hour")
     if not chunk_s > 0:
         raise InputError(f"chunk_s must be > 0, found {chunk_s!r}", where="chunk_s")
     pops = _Pops(g)
     meta = {"format": "netsim-trace", "version": 1, "generator": name, "seed": int(seed),
             "topology": g.graph.get("name"), "duration_s": float(duration_s), "sample_rate": float(sample_rate),
-            "scale": 1.0 / sample_rate, "start_weekday": int(start_weekday), "params": params}
+            "scale": 1.0 / sample_rate, "start_weekday": int(start_weekday), "start_hour": float(start_hour), "params": params}
     n_chunks = int(math.ceil(duration_s / chunk_s))
-    factor = _TimeFactor(start_weekday, surge)
+    factor = _TimeFactor(start_weekday, surge, start_hour * 3600.0)
 
     def make() -> Iterator[pl.DataFrame]:
         rng = np.random.default_rng(seed)
@@ -581,7 +584,8 @@ def _content_streams(pops, rng, factor, *, providers, share, sample_rate, zipf_a
 
 @GENERATORS.register("content")
 def content(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, sample_rate: float = 1e-3,
-            start_weekday: int = 0, mbps_per_subscriber: float = MBPS_PER_SUBSCRIPTION_2024, year: int = 2024,
+            start_weekday: int = 0, start_hour: float = 0.0, mbps_per_subscriber: float = MBPS_PER_SUBSCRIPTION_2024,
+            year: int = 2024,
             growth_per_year: float = 0.25, byte_share: float = 1.0 - FLOW_SHARE, zipf_alpha: float = 0.8,
             providers: Sequence[str] | None = None, new_objects_per_day: float | None = None,
             new_release_decay_days: float = 2.0, surge: Surge | None = None, flash_crowds: Sequence[FlashCrowd] = (),
@@ -592,7 +596,8 @@ def content(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0,
     ----------
     topology : the graph; requests come from its access PoPs (``subscribers`` > 0) in proportion to
         subscribers, for the ``provider`` of its origin nodes (or :data:`DEFAULT_PROVIDERS` if none).
-    duration_s, start_weekday : length of the trace; weekday of ts 0 (0 = Monday, 00:00 JST).
+    duration_s, start_weekday, start_hour : length of the trace; weekday (0 = Monday) and hour (JST) of
+        ts 0. Event times (``start_s``) are in trace time.
     seed : the only source of randomness (numpy Generator).
     sample_rate : spatial sample rate p; the trace stands for 1/p times its bytes (metadata ``scale``).
     mbps_per_subscriber, year, growth_per_year : mean download per subscription (default 0.89 Mbps:
@@ -628,12 +633,14 @@ def content(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0,
                                 update_days=update_days, byte_rate=br), provs
 
     return _build(topology, name="content", seed=seed, duration_s=duration_s, sample_rate=sample_rate,
-                  start_weekday=start_weekday, chunk_s=chunk_s, surge=surge, params=params, make_streams=streams)
+                  start_weekday=start_weekday, start_hour=start_hour, chunk_s=chunk_s, surge=surge, params=params,
+                  make_streams=streams)
 
 
 @GENERATORS.register("gravity")
 def gravity(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, sample_rate: float = 1e-3,
-            start_weekday: int = 0, mbps_per_subscriber: float = MBPS_PER_SUBSCRIPTION_2024, year: int = 2024,
+            start_weekday: int = 0, start_hour: float = 0.0, mbps_per_subscriber: float = MBPS_PER_SUBSCRIPTION_2024,
+            year: int = 2024,
             growth_per_year: float = 0.25, byte_share: float = FLOW_SHARE, local_affinity: float = 0.3,
             distance_exponent: float = 1.0, min_distance_km: float = 10.0, surge: Surge | None = None,
             chunk_s: float = 3600.0) -> GeneratedTrace:
@@ -665,12 +672,14 @@ def gravity(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0,
                                  factor=factor), []
 
     return _build(topology, name="gravity", seed=seed, duration_s=duration_s, sample_rate=sample_rate,
-                  start_weekday=start_weekday, chunk_s=chunk_s, surge=surge, params=params, make_streams=streams)
+                  start_weekday=start_weekday, start_hour=start_hour, chunk_s=chunk_s, surge=surge, params=params,
+                  make_streams=streams)
 
 
 @GENERATORS.register("mixed")
 def mixed(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, sample_rate: float = 1e-3,
-          start_weekday: int = 0, mbps_per_subscriber: float = MBPS_PER_SUBSCRIPTION_2024, year: int = 2024,
+          start_weekday: int = 0, start_hour: float = 0.0, mbps_per_subscriber: float = MBPS_PER_SUBSCRIPTION_2024,
+          year: int = 2024,
           growth_per_year: float = 0.25, flow_share: float = FLOW_SHARE, zipf_alpha: float = 0.8,
           providers: Sequence[str] | None = None, new_objects_per_day: float | None = None,
           new_release_decay_days: float = 2.0, local_affinity: float = 0.3, distance_exponent: float = 1.0,
@@ -713,4 +722,5 @@ def mixed(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, s
         return out, provs
 
     return _build(topology, name="mixed", seed=seed, duration_s=duration_s, sample_rate=sample_rate,
-                  start_weekday=start_weekday, chunk_s=chunk_s, surge=surge, params=params, make_streams=streams)
+                  start_weekday=start_weekday, start_hour=start_hour, chunk_s=chunk_s, surge=surge, params=params,
+                  make_streams=streams)

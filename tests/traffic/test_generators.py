@@ -169,3 +169,10 @@ def test_flash_crowd_stays_in_its_region(japanish):
                  flash_crowds=[FlashCrowd(region="osaka", start_s=0, audience_share=0.5)]).collect()
     crowd = df.filter(pl.col("bytes") == 500_000_000)
     assert crowd.height > 100 and set(crowd["src"]) <= {"far", "small"}
+
+
+def test_start_hour_shifts_the_clock_not_the_trace(two_as):
+    night = content(two_as, duration_s=3600, seed=1, sample_rate=0.01, start_hour=21, providers=["web"]).collect()
+    dawn = content(two_as, duration_s=3600, seed=1, sample_rate=0.01, start_hour=4, providers=["web"]).collect()
+    assert night["ts"].max() < 3600 and dawn["ts"].max() < 3600
+    assert 2.2 < night.height / dawn.height < 3.2  # shape 21-22h vs 4-5h: 0.985 / 0.36
