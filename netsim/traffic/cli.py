@@ -78,6 +78,7 @@ def gen(
     growth: float = typer.Option(None, "--growth", help="Yearly growth (default 0.25; MIC: 0.2-0.4)."),
     surge: bool = typer.Option(False, "--surge", help="Stay-at-home surge over the whole trace (weekday daytime +40%, night +10%)."),
     flash_crowd: list[str] = typer.Option([], "--flash-crowd", help="REGION@HH:MM (or D/HH:MM): one object requested by 30% of a region. Repeatable."),
+    compression: str = typer.Option("zstd", "--compression", help="Parquet compression: zstd (smallest), lz4 (faster reads), snappy, none."),
     update_day: list[str] = typer.Option([], "--update-day", help="HH:MM (or D/HH:MM): a 5 GB software update released then. Repeatable."),
 ) -> None:
     """Generate a synthetic trace from a topology (deterministic given --seed), with a progress bar."""
@@ -120,7 +121,7 @@ def gen(
             done[0] += n
             progress.update(task, advance=1, rows=done[0])
 
-        rows = trace.write(output, on_chunk=tick)
+        rows = trace.write(output, on_chunk=tick, compression=compression)
     typer.echo(f"wrote {output}: {rows:,} rows, scale {trace.meta['scale']:g} (sample rate {sample_rate:g})")
 
 

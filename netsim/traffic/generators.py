@@ -149,7 +149,7 @@ class GeneratedTrace:
         parts = list(self.chunks())
         return pl.concat(parts) if parts else pl.DataFrame(schema=SCHEMA)
 
-    def write(self, path, *, on_chunk: Callable[[int], None] | None = None) -> int:
+    def write(self, path, *, on_chunk: Callable[[int], None] | None = None, compression: str = "zstd") -> int:
         """Write to Parquet/CSV with the metadata (``scale``...); ``on_chunk(rows)`` after each chunk (progress)."""
         from netsim.traffic.io import write_trace
 
@@ -159,7 +159,7 @@ class GeneratedTrace:
                 if on_chunk is not None:
                     on_chunk(df.height)
 
-        return write_trace(it(), path, meta=self.meta)
+        return write_trace(it(), path, meta=self.meta, compression=compression)
 
 
 # ---------------------------------------------------------------------------------------------
