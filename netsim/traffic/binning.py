@@ -24,8 +24,10 @@ def bins(frame: str | Path | pl.LazyFrame | pl.DataFrame, bin_s: float = 300, *,
 
     Parameters
     ----------
-    frame : a trace path or shipped name (read and validated in the same single pass), a LazyFrame
-        (e.g. from :func:`read_trace`; streamed in batches) or a DataFrame (sliced, no copy).
+    frame : a trace path or shipped name (read and validated in the same single pass; Parquet is
+        read one span of row groups at a time, so memory stays flat however long the file), a
+        LazyFrame (streamed with ``collect_batches``; note that polars keeps a scanned file's
+        memory map resident, so prefer the path for long files) or a DataFrame (sliced, no copy).
     bin_s : bin width in seconds (default 300, the 5-minute sample of 95th-percentile billing).
     topology : with a path: also check that node ids are nodes of this topology.
     validate : with a path: validate rows while streaming (default).

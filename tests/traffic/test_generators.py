@@ -176,3 +176,18 @@ def test_start_hour_shifts_the_clock_not_the_trace(two_as):
     dawn = content(two_as, duration_s=3600, seed=1, sample_rate=0.01, start_hour=4, providers=["web"]).collect()
     assert night["ts"].max() < 3600 and dawn["ts"].max() < 3600
     assert 2.2 < night.height / dawn.height < 3.2  # shape 21-22h vs 4-5h: 0.985 / 0.36
+
+
+def test_catalogue_churn_new_releases_are_popular(two_as):
+    from netsim.traffic.generators import CONTENT_PROFILES
+
+    n_base = CONTENT_PROFILES["video"].catalogue
+    df = content(two_as, duration_s=86400, seed=3, sample_rate=0.2, providers=["video"], new_objects_per_day=200).collect()
+    counts = df.group_by("obj").len().sort("len", descending=True)
+    new = counts.filter(pl.col("obj") >= n_base)
+    assert new.height > 20  # releases of the past week and of this day are requested
+    # a release starts at a popular rank: new objects are over-represented among the top 100
+    top = counts.head(100)
+    assert (top["obj"] >= n_base).sum() > 100 * new.height / counts.height * 3
+    none = content(two_as, duration_s=3600, seed=3, sample_rate=0.2, providers=["video"], new_objects_per_day=0).collect()
+    assert (none["obj"] < n_base).all()
