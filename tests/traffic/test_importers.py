@@ -130,3 +130,21 @@ def test_oracle_general_truncated_file_and_zero_size(tmp_path):
     p.write_bytes(struct.pack("<IQIq", 1, 1, 10, -1) + struct.pack("<IQIq", 2, 2, 0, -1))
     with pytest.raises(InputError, match="row 1, column bytes: bytes must be > 0, found 0"):
         read_trace(p, format="oracle-general", options={"src": "a1", "provider": "web"})
+
+
+def test_oracle_general_agrees_with_libcachesim_reader(tmp_path):
+    lcs = pytest.importorskip("libcachesim")
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    n = 2000
+    t = np.sort(rng.integers(1_600_000_000, 1_600_003_600, n)).astype(np.uint32)
+    obj = rng.zipf(1.3, n).astype(np.uint64)
+    size = rng.integers(1, 2**31, n).astype(np.uint32)
+    p = tmp_path / "z.oracleGeneral"
+    p.write_bytes(b"".join(struct.pack("<IQIq", int(a), int(b), int(c), -1) for a, b, c in zip(t, obj, size)))
+    theirs = [(q.clock_time, q.obj_id, q.obj_size) for q in lcs.TraceReader(str(p), lcs.TraceType.ORACLE_GENERAL_TRACE)]
+    ours = read_trace(p, options={"src": "a1", "provider": "web"}).collect()
+    assert [o for _, o, _ in theirs] == ours["obj"].to_list()
+    assert [s for _, _, s in theirs] == ours["bytes"].to_list()
+    assert [c - theirs[0][0] for c, _, _ in theirs] == ours["ts"].cast(int).to_list()
