@@ -135,6 +135,56 @@ def gen(
     typer.echo(f"wrote {output}: {rows:,} rows, scale {trace.meta['scale']:g} (sample rate {sample_rate:g})")
 
 
+def _parse_option(text: str) -> tuple[str, object]:
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"bad reader option {text!r}; expected KEY=VALUE (VALUE as JSON where it parses)", where="--option")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+@trace_app.command("convert")
+def convert(
+    source: str = typer.Argument(..., help="Input trace: .parquet, .csv, or an importer's file (see --format)."),
+    target: Path = typer.Argument(..., help="Output trace (.parquet or .csv)."),
+    format: str = typer.Option(None, "--format", "-f",
+                               help="Reader: parquet, csv, nfdump, libcachesim-csv, oracle-general (default: by extension)."),
+    option: list[str] = typer.Option([], "--option", "-O",
+                                     help="Reader option KEY=VALUE, repeatable; e.g. prefixes=prefixes.csv, src=isp-a-utsunomiya, "
+                                          "provider=video, columns='{\"time\": 1, \"obj\": 2, \"size\": 3}'."),
+    topology: str = typer.Option(None, "--topology", "-t", help="Check that node ids are nodes of this topology."),
+    sort: bool = typer.Option(False, "--sort", help="Sort by time (in memory) instead of rejecting time going backwards."),
+    scale: float = typer.Option(None, "--scale", help="Record that each byte stands for SCALE bytes (default: the source's)."),
+) -> None:
+    """Convert a trace or import a foreign one (nfdump CSV, libCacheSim) into the netsim trace schema."""
+    from netsim.traffic.io import _call_reader, _node_ids, _pick_reader, _resolve, write_trace
+
+    if target.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(f"unknown trace file extension {target.suffix!r}; expected .parquet or .csv", source=str(target))
+    options = dict(_parse_option(o) for o in option)
+    p = _resolve(source)
+    raw = _call_reader(_pick_reader(p, format), p, options)
+    nodes, topo_name = _node_ids(topology)
+    meta = dict(raw.meta)
+    if scale is not None:
+        if not scale > 0:
+            raise InputError(f"--scale must be > 0, found {scale}", where="--scale")
+        meta.update(scale=scale, sample_rate=1.0 / scale)
+    meta["converted_from"] = p.name
+    if sort:  # values checked on the unsorted rows, then sorted in memory
+        for _ in raw.checked(nodes, source=str(p), topology=topo_name, check_order=False):
+            pass
+        frame = raw.typed(source=str(p)).sort("ts", maintain_order=True)
+    else:  # one streaming pass: rows validated as they are written
+        frame = raw.checked(nodes, source=str(p), topology=topo_name)
+    rows = write_trace(frame, target, meta=meta, validate=False)
+    typer.echo(f"wrote {target}: {rows:,} rows")
+
+
 def summarize_trace(path: str | Path, *, bin_s: float = 300.0, top: int = 10) -> dict:
     """Summary numbers of a trace file (streamed): rows, span, bytes by service/provider, top pairs, peak/mean.
 

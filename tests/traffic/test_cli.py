@@ -56,3 +56,26 @@ def test_info_on_a_bad_file(tmp_path, capsys):
     p.write_text("ts,src,dst,provider,obj,bytes,service\n0,a1,a2,,,-3,p2p\n")
     code, so, se = _run(["trace", "info", str(p)], capsys)
     assert code == 2 and "row 0 (line 2), column bytes" in se and se.count("\n") == 1
+
+
+def test_convert_imports_an_nfdump_export(tmp_path, capsys):
+    src = tmp_path / "flows.csv"
+    src.write_text("ts,te,td,sa,da,sp,dp,pr,ibyt\n"
+                   "2024-11-01 21:00:01,2024-11-01 21:00:02,1.0,10.0.0.1,10.1.0.1,443,50000,TCP,5000\n"
+                   "2024-11-01 21:00:00,2024-11-01 21:00:02,2.0,10.1.0.1,10.2.0.1,5060,5060,UDP,700\n"
+                   "2024-11-01 21:00:03,2024-11-01 21:00:04,1.0,192.0.2.1,10.2.0.1,1,2,UDP,9\n")
+    table = tmp_path / "prefixes.csv"
+    table.write_text("prefix,node\n10.0.0.0/16,a1\n10.1.0.0/16,a2\n10.2.0.0/16,a3\n")
+    out = tmp_path / "flows.parquet"
+    argv = ["trace", "convert", str(src), str(out), "-f", "nfdump", "-O", f"prefixes={table}", "-O", "unmapped=drop",
+            "-t", "examples/two_as", "--scale", "10"]
+    code, so, se = _run(argv, capsys)
+    assert code == 2 and "row 1, column ts" in se and "backwards" in se  # the export is not in time order
+    code, so, se = _run(argv + ["--sort"], capsys)
+    assert code == 0, se
+    df = read_trace(out).collect()
+    assert df["src"].to_list() == ["a2", "a1"] and df["service"].to_list() == ["voice", "web"]
+    meta = trace_meta(out)
+    assert meta["scale"] == 10 and meta["dropped_unmapped"] == 1 and meta["start"].startswith("2024-11-01T21:00")
+    code, so, se = _run(["trace", "convert", str(src), str(out), "-f", "nfdump", "-O", "nonsense"], capsys)
+    assert code == 2 and "bad reader option 'nonsense'" in se
