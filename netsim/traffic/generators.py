@@ -167,12 +167,26 @@ class GeneratedTrace:
 
 
 def access_pops(g: nx.DiGraph) -> list[str]:
-    """Access PoPs (kind pop with subscribers > 0), sorted by id."""
+    """Access PoPs (kind pop with subscribers > 0), sorted by id.
+
+    Examples
+    --------
+    >>> from netsim.topology import load_topology
+    >>> access_pops(load_topology("examples/two_as"))
+    ['a1', 'a2', 'a3']
+    """
     return sorted(str(n) for n, a in g.nodes(data=True) if a.get("kind") == "pop" and (a.get("subscribers") or 0) > 0)
 
 
 def topology_providers(g: nx.DiGraph) -> list[str]:
-    """Content providers of the topology's origin nodes, sorted (empty if it has none)."""
+    """Content providers of the topology's origin nodes, sorted (empty if it has none).
+
+    Examples
+    --------
+    >>> from netsim.topology import load_topology
+    >>> topology_providers(load_topology("tochigi"))
+    ['game', 'overseas-video', 'update', 'video', 'web']
+    """
     return sorted({str(a["provider"]) for _, a in g.nodes(data=True) if a.get("kind") == "origin" and a.get("provider")})
 
 

@@ -57,7 +57,14 @@ def object_hash(provider: str, obj, *, salt: int = 0) -> np.ndarray:
 
 
 def object_unit(provider: str, obj, *, salt: int = 0) -> np.ndarray:
-    """A uniform number in [0, 1) per (provider, obj): 53 bits of :func:`object_hash`."""
+    """A uniform number in [0, 1) per (provider, obj): 53 bits of :func:`object_hash`.
+
+    Examples
+    --------
+    >>> u = object_unit("web", [1, 2, 3])
+    >>> bool(((u >= 0) & (u < 1)).all()), bool(u[0] == object_unit("web", [1])[0])
+    (True, True)
+    """
     return (object_hash(provider, obj, salt=salt) >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 

@@ -63,7 +63,15 @@ def check_columns(schema: pl.Schema | dict, *, source: str | None = None) -> Non
 
 
 def conform(lf: pl.LazyFrame, *, source: str | None = None) -> pl.LazyFrame:
-    """Check the columns, then select them in schema order with the schema's types (lossless casts only)."""
+    """Check the columns, then select them in schema order with the schema's types (lossless casts only).
+
+    Examples
+    --------
+    >>> lf = pl.LazyFrame({"service": ["web"], "bytes": [10], "obj": [1], "provider": ["web"],
+    ...                    "dst": [None], "src": ["a1"], "ts": [0]})
+    >>> conform(lf).collect_schema().names()
+    ['ts', 'src', 'dst', 'provider', 'obj', 'bytes', 'service']
+    """
     schema = lf.collect_schema()
     check_columns(schema, source=source)
     exprs = []

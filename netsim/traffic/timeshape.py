@@ -31,12 +31,24 @@ _WEEK_MEAN = (5 * WEEKDAY_SHAPE.mean() + 2 * WEEKEND_SHAPE.mean()) / 7
 
 
 def hour_of_day(ts_s) -> np.ndarray:
-    """Hour of day (float, 0–24) of trace times; ts 0 is midnight (JST) of the first day."""
+    """Hour of day (float, 0–24) of trace times; ts 0 is midnight (JST) of the first day.
+
+    Examples
+    --------
+    >>> hour_of_day([3600.0, 86400.0 + 5400.0]).tolist()
+    [1.0, 1.5]
+    """
     return np.mod(np.asarray(ts_s, dtype=np.float64), 86400.0) / 3600.0
 
 
 def is_weekend(ts_s, *, start_weekday: int = 0) -> np.ndarray:
-    """Whether each time falls on a Saturday or Sunday; ``start_weekday``: 0 = the trace starts on a Monday."""
+    """Whether each time falls on a Saturday or Sunday; ``start_weekday``: 0 = the trace starts on a Monday.
+
+    Examples
+    --------
+    >>> is_weekend([0.0, 5 * 86400.0], start_weekday=0).tolist()
+    [False, True]
+    """
     day = np.floor(np.asarray(ts_s, dtype=np.float64) / 86400.0).astype(np.int64)
     return (day + start_weekday) % 7 >= 5
 
