@@ -131,7 +131,7 @@ def test_same_seed_same_files(tmp_path):
         out = tmp_path / f"out{k}"
         res = run(sc, out)
         check_invariants(res)
-        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
+        digests.append({str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*")) if p.is_file()})
     assert digests[0] == digests[1]
     assert res.bins["failures_active"].max() > 0
 

@@ -59,6 +59,6 @@ def test_deterministic_outputs(shipped_run, tmp_path):
     name, _, out = shipped_run
     out2 = tmp_path / "again"
     run(name, out2)
-    digest = lambda d: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.iterdir()) if not p.name.startswith(".")}
+    digest = lambda d: {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()}
     assert (out / "summary.json").read_text() == (out2 / "summary.json").read_text()
     assert digest(out) == digest(out2)
