@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import heapq
+import itertools
 import math
 from pathlib import Path
 
@@ -410,8 +411,8 @@ Capacities (Gbps; duplex links, the same both ways)
 
 Latencies
   Not written: netsim derives them from coordinates: great-circle km x route factor 1.5 (cable
-  routes are 1.3-1.5x the straight line: FACTS.md, e.g. Tokyo-Osaka 520 km of cable) x 0.005
-  ms/km (fibre 4.9 us/km at 1550 nm), floored at 0.01 ms inside a metro. So Tokyo-Osaka is
+  routes are 1.3-1.5x the straight line: FACTS.md, e.g. Tokyo-Osaka 520 km of cable)
+  x 0.005 ms/km (fibre 4.9 us/km at 1550 nm), floored at 0.01 ms inside a metro. So Tokyo-Osaka is
   ~3.0 ms one way (measured RTT ~10 ms includes equipment and indirect routes), Tokyo-Naha
   ~11.7 ms and Tokyo-Los Angeles ~66 ms (an upper estimate: submarine routes are straighter).
 
@@ -454,11 +455,11 @@ def build_tochigi(prefs: list[dict]) -> tuple[dict, str]:
         total = sum(subs_by_city.values())
         peak = _peak_gbps(total)
         upstream = _round_up_gbps(peak * ACCESS_HEADROOM)
-        # Metro ring through the ISP's PoPs (ordered by bearing around their centroid); two PoPs: one link.
+        # Metro ring through the ISP's PoPs: the shortest cycle (few PoPs: try every order); two PoPs: one link.
         cities = spec["cities"]
-        clat = sum(metros[c]["lat"] for c in cities) / len(cities)
-        clon = sum(metros[c]["lon"] for c in cities) / len(cities)
-        ring = sorted(cities, key=lambda c: (math.atan2(metros[c]["lat"] - clat, metros[c]["lon"] - clon), c))
+        first, rest = cities[0], cities[1:]
+        ring = min(([first, *perm] for perm in itertools.permutations(rest)),
+                   key=lambda r: (round(sum(_km(metros[r[i]], metros[r[(i + 1) % len(r)]]) for i in range(len(r))), 6), r))
         pairs = [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))] if len(ring) > 2 else [(ring[0], ring[1])]
         for a, b in pairs:
             # A ring link carries the whole ISP's traffic when the ring is cut elsewhere.
@@ -552,7 +553,7 @@ Capacities (Gbps; duplex)
   - upstream (tags upstream, backbone): each ISP's own line(s) from its main PoP to its router
     in Otemachi; each line carries the ISP's whole peak at <= 80% ({ACCESS_HEADROOM}x peak). isp-a has a
     second, diverse line from Moka.
-  - metro-ring: an ISP's PoPs form a ring (bearing order); each ring link = the upstream size.
+  - metro-ring: an ISP's PoPs form a ring (the shortest cycle); each ring link = the upstream size.
   - transit (c2p, tag transit): in Otemachi from carrier-a/-b, {ACCESS_HEADROOM}x peak (split if two carriers).
   - Tokyo side (not the bottleneck of this study): carrier and content ports at JPIX, transit
     to pacific-transit and the trans-Pacific cable are {TOCHIGI_CONTENT_GBPS} Gbps; carrier-a's Utsunomiya
@@ -560,7 +561,7 @@ Capacities (Gbps; duplex)
 
 Latencies
   Not written: great-circle km x route factor 1.5 x 0.005 ms/km (fibre 4.9 us/km; FACTS.md),
-  floored at 0.01 ms inside a metro: Utsunomiya-Otemachi (~100 km straight) is ~0.8 ms one way,
+  floored at 0.01 ms inside a metro: Utsunomiya-Otemachi (~97 km straight) is ~0.73 ms one way,
   Tokyo-Los Angeles ~66 ms (an upper estimate: submarine routes are straighter).
 
 Interconnection
