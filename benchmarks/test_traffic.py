@@ -93,12 +93,15 @@ def test_generation_rows_per_second(benchmark, tochigi):
     def run():
         return sum(df.height for df in trace.chunks())
 
-    rows = benchmark.pedantic(run, rounds=1 if not QUICK else 3, iterations=1)
+    # NOTE: best of 3 rounds for both: on a shared 2-core machine single rounds vary by 2x
+    rows = benchmark.pedantic(run, rounds=3, iterations=1)
     t_netsim = benchmark.stats.stats.min
-    pops = sorted({df for df in tochigi.nodes if tochigi.nodes[df].get("subscribers")})
-    t0 = time.perf_counter()
-    ref = _reference_generate(rows, 1, pops, ["game", "overseas-video", "update", "video", "web"])
-    t_ref = time.perf_counter() - t0
+    pops = sorted(n for n in tochigi.nodes if tochigi.nodes[n].get("subscribers"))
+    t_ref = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        ref = _reference_generate(rows, 1, pops, ["game", "overseas-video", "update", "video", "web"])
+        t_ref = min(t_ref, time.perf_counter() - t0)
     assert ref.height == rows
     rate = rows / t_netsim
     _report(benchmark, "generation", rows=rows, netsim_rows_per_s=rate, reference_rows_per_s=rows / t_ref,

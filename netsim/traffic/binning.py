@@ -44,12 +44,8 @@ def bins(frame: str | Path | pl.LazyFrame | pl.DataFrame, bin_s: float = 300, *,
         batches: Iterable[pl.DataFrame] = [conform(frame.lazy()).collect()]
     elif isinstance(frame, pl.LazyFrame):
         batches = iter_batches(conform(frame), batch_rows=batch_rows)
-    elif validate:
-        batches = open_validated(frame, topology, batch_rows=batch_rows)
     else:
-        from netsim.traffic.io import read_trace
-
-        batches = iter_batches(read_trace(frame, validate=False), batch_rows=batch_rows)
+        batches = open_validated(frame, topology, batch_rows=batch_rows, validate=validate)
     return _bins(batches, float(bin_s))
 
 

@@ -258,7 +258,7 @@ def read_trace(path: str | Path, topology=None, *, sort: bool = False, validate:
 
 
 def open_validated(path: str | Path, topology=None, *, format: str | None = None, options: Mapping | None = None,
-                   batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+                   batch_rows: int = BATCH_ROWS, validate: bool = True) -> Iterator[pl.DataFrame]:
     """Stream a trace file's rows in typed batches, validating as they pass (one pass over the file).
 
     Examples
@@ -268,6 +268,8 @@ def open_validated(path: str | Path, topology=None, *, format: str | None = None
     """
     p = _resolve(path)
     raw = _call_reader(_pick_reader(p, format), p, options)
+    if not validate:
+        return (raw.batches or _collect_batches)(raw.typed(source=str(p)), batch_rows)
     nodes, topo_name = _node_ids(topology)
     return raw.checked(nodes, source=str(p), topology=topo_name, batch_rows=batch_rows)
 

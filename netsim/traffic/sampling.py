@@ -84,7 +84,10 @@ def sample_trace(frame: pl.DataFrame, rate: float, *, seed: int = 0) -> pl.DataF
     """Spatially sample a trace: requests by object hash (whole objects kept), flows row by row.
 
     The result stands for the full trace with ``scale = 1 / rate`` (record it with
-    ``write_trace(..., meta={"scale": 1/rate, "sample_rate": rate})``).
+    ``write_trace(..., meta={"scale": 1/rate, "sample_rate": rate})``). This is plain SHARDS: the
+    expected bytes are ``rate`` times the full trace's, but a realised sample's total varies with
+    which popular objects fall in it (the generators instead normalise the kept objects' rate,
+    as SHARDS-adj does, so their ``bytes * scale`` matches the calibrated load).
 
     Examples
     --------

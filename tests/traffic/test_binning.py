@@ -43,3 +43,10 @@ def test_bins_reject_unsorted_frames_and_bad_width(small_trace):
         list(bins(small_trace.reverse(), bin_s=300))
     with pytest.raises(InputError, match="bin_s must be > 0"):
         bins(small_trace, bin_s=0)
+
+
+def test_bins_without_validation_give_the_same_bins(tmp_path, small_trace):
+    p = tmp_path / "t.parquet"
+    write_trace(small_trace, p)
+    a = [(t, f.height) for t, f in bins(p, bin_s=300)]
+    assert a == [(t, f.height) for t, f in bins(p, bin_s=300, validate=False)] == [(0.0, 4), (300.0, 0), (600.0, 0), (900.0, 1)]
