@@ -60,6 +60,19 @@ def _flash_crowd(spec: str):
     return FlashCrowd(region=region, start_s=_parse_when(when, "--flash-crowd"))
 
 
+def _weights(items: list[str]) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"expected NAME=WEIGHT (e.g. overseas-video=0.18), found {item!r}", where="--provider-weight") from None
+    return out
+
+
 @trace_app.command("gen")
 def gen(
     topology: str = typer.Option(..., "--topology", "-t",
@@ -88,6 +101,8 @@ def gen(
         help="REGION@HH:MM (or D/HH:MM): one object requested by 30% of a region. Repeatable."),
     compression: str = typer.Option("zstd", "--compression",
         help="Parquet compression: zstd (smallest), lz4 (faster reads), snappy, none."),
+    provider_weight: list[str] = typer.Option([], "--provider-weight",
+        help="NAME=W: relative weight of a provider within its service (default 1 each). Repeatable."),
     update_day: list[str] = typer.Option([], "--update-day",
         help="HH:MM (or D/HH:MM): a 5 GB software update released then. Repeatable."),
 ) -> None:
@@ -111,7 +126,8 @@ def gen(
              "mbps_per_subscriber": mbps_per_subscriber, "year": year, "growth_per_year": growth,
              "surge": Surge() if surge else None,
              "flash_crowds": tuple(_flash_crowd(s) for s in flash_crowd) or None,
-             "update_days": tuple(UpdateDay(start_s=_parse_when(s, "--update-day")) for s in update_day) or None}
+             "update_days": tuple(UpdateDay(start_s=_parse_when(s, "--update-day")) for s in update_day) or None,
+             "provider_weights": _weights(provider_weight) or None}
     accepted = inspect.signature(fn).parameters
     for k, v in flags.items():
         if v is None:

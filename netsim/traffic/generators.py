@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -350,10 +350,13 @@ class _ProviderStream(_Stream):
 
 def _content_streams_for(pops: _Pops, providers: list[str], *, byte_rate_bps: float, rate: float, alpha: float,
                          duration_s: float, factor: _TimeFactor, new_per_day: float | None, decay_days: float,
-                         rng: np.random.Generator) -> list[_Stream]:
+                         rng: np.random.Generator, weights: Mapping[str, float] | None = None) -> list[_Stream]:
     services = [provider_service(p) for p in providers]
-    # byte shares: each service's share split evenly among its providers, renormalised over those present
-    share = np.array([CONTENT_PROFILES[s].byte_share / services.count(s) for s in services])
+    # byte shares: each service's share split among its providers by weight (default: evenly),
+    # renormalised over the services present
+    w = np.array([float((weights or {}).get(p, 1.0)) for p in providers])
+    per_service = {s: sum(wk for wk, sk in zip(w, services) if sk == s) for s in set(services)}
+    share = np.array([CONTENT_PROFILES[s].byte_share * wk / per_service[s] for wk, s in zip(w, services)])
     share = share / share.sum()
     out: list[_Stream] = []
     for k, (p, s, sh) in enumerate(zip(providers, services, share)):
@@ -564,13 +567,27 @@ def _byte_rate_bps(pops: _Pops, mbps_per_subscriber: float, year: int, growth_pe
     return float(pops.subs.sum()) * mbps_per_subscriber * 1e6 / 8 * (1 + growth_per_year) ** (year - 2024)
 
 
+def _check_weights(providers: list[str], weights: Mapping[str, float] | None) -> dict[str, float] | None:
+    if weights is None:
+        return None
+    out = {}
+    for p, v in sorted(weights.items()):
+        if p not in providers:
+            raise InputError(f"unknown provider {p!r}; known: {', '.join(providers)}", where=f"provider_weights.{p}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            raise InputError(f"expected a weight > 0, found {v!r}", where=f"provider_weights.{p}")
+        out[p] = float(v)
+    return out
+
+
 def _content_streams(pops, rng, factor, *, providers, share, sample_rate, zipf_alpha, duration_s,
-                     new_objects_per_day, new_release_decay_days, flash_crowds, update_days, byte_rate) -> list[_Stream]:
+                     new_objects_per_day, new_release_decay_days, flash_crowds, update_days, byte_rate,
+                     provider_weights=None) -> list[_Stream]:
     if not 0.3 <= zipf_alpha <= 2.0:
         raise InputError(f"zipf_alpha must be in [0.3, 2] (measured: 0.6–1.2), found {zipf_alpha!r}", where="zipf_alpha")
     streams = _content_streams_for(pops, providers, byte_rate_bps=byte_rate * share, rate=sample_rate, alpha=zipf_alpha,
                                    duration_s=duration_s, factor=factor, new_per_day=new_objects_per_day,
-                                   decay_days=new_release_decay_days, rng=rng)
+                                   decay_days=new_release_decay_days, rng=rng, weights=provider_weights)
     pidx = {p: i for i, p in enumerate(providers)}
     regions = sorted(set(pops.region))
     for k, fc in enumerate(flash_crowds):
@@ -599,7 +616,8 @@ def content(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0,
             growth_per_year: float = 0.25, byte_share: float = 1.0 - FLOW_SHARE, zipf_alpha: float = 0.8,
             providers: Sequence[str] | None = None, new_objects_per_day: float | None = None,
             new_release_decay_days: float = 2.0, surge: Surge | None = None, flash_crowds: Sequence[FlashCrowd] = (),
-            update_days: Sequence[UpdateDay] = (), chunk_s: float = 3600.0) -> GeneratedTrace:
+            update_days: Sequence[UpdateDay] = (), chunk_s: float = 3600.0,
+            provider_weights: Mapping[str, float] | None = None) -> GeneratedTrace:
     """Content requests from access PoPs to providers' Zipf catalogues.
 
     Each provider's request rate per subscriber is its share of the calibrated bytes divided by
@@ -620,6 +638,9 @@ def content(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0,
     byte_share : share of that download carried by content requests (the rest: flows in ``mixed``).
     zipf_alpha : popularity exponent of every catalogue (Breslau 1999, Cha 2007: 0.6–1.2).
     providers : override the provider names; their service is the service word in the name.
+    provider_weights : relative weight of a provider within its service (default 1 each: a service's
+        bytes split evenly), e.g. ``{"overseas-video": 0.18}`` puts 0.18/1.18 of video bytes on the
+        overseas provider (the shipped topologies assume 10 of video's 65 points are overseas).
     new_objects_per_day, new_release_decay_days : catalogue churn (default per service, see
         :data:`CONTENT_PROFILES`); a release starts at a popular rank (log-uniform in 1..1000) and
         fades exponentially with this time constant.
@@ -634,18 +655,21 @@ def content(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0,
     (0, ['a1', 'a2', 'a3'])
     """
     provs = _providers(topology, providers)
+    weights = _check_weights(provs, provider_weights)
     params = {"byte_share": byte_share, "zipf_alpha": zipf_alpha, "mbps_per_subscriber": mbps_per_subscriber,
               "year": year, "growth_per_year": growth_per_year, "providers": provs,
               "new_objects_per_day": new_objects_per_day, "new_release_decay_days": new_release_decay_days,
               "surge": _jsonable(surge), "flash_crowds": _jsonable(list(flash_crowds)),
               "update_days": _jsonable(list(update_days)), "chunk_s": chunk_s}
+    if weights is not None:
+        params["provider_weights"] = weights
 
     def streams(pops, rng, factor):
         br = _byte_rate_bps(pops, mbps_per_subscriber, year, growth_per_year)
         return _content_streams(pops, rng, factor, providers=provs, share=byte_share, sample_rate=sample_rate,
                                 zipf_alpha=zipf_alpha, duration_s=duration_s, new_objects_per_day=new_objects_per_day,
                                 new_release_decay_days=new_release_decay_days, flash_crowds=flash_crowds,
-                                update_days=update_days, byte_rate=br), provs
+                                update_days=update_days, byte_rate=br, provider_weights=weights), provs
 
     return _build(topology, name="content", seed=seed, duration_s=duration_s, sample_rate=sample_rate,
                   start_weekday=start_weekday, start_hour=start_hour, chunk_s=chunk_s, surge=surge, params=params,
@@ -699,7 +723,8 @@ def mixed(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, s
           providers: Sequence[str] | None = None, new_objects_per_day: float | None = None,
           new_release_decay_days: float = 2.0, local_affinity: float = 0.3, distance_exponent: float = 1.0,
           min_distance_km: float = 10.0, surge: Surge | None = None, flash_crowds: Sequence[FlashCrowd] = (),
-          update_days: Sequence[UpdateDay] = (), chunk_s: float = 3600.0) -> GeneratedTrace:
+          update_days: Sequence[UpdateDay] = (), chunk_s: float = 3600.0,
+          provider_weights: Mapping[str, float] | None = None) -> GeneratedTrace:
     """Content requests (``1 - flow_share`` of the bytes) plus gravity flows (``flow_share``): the default trace.
 
     Parameters are those of :func:`content` and :func:`gravity`.
@@ -716,6 +741,7 @@ def mixed(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, s
     if not 0 <= local_affinity <= 1:
         raise InputError(f"local_affinity must be in [0, 1], found {local_affinity!r}", where="local_affinity")
     provs = _providers(topology, providers)
+    weights = _check_weights(provs, provider_weights)
     params = {"flow_share": flow_share, "zipf_alpha": zipf_alpha, "mbps_per_subscriber": mbps_per_subscriber,
               "year": year, "growth_per_year": growth_per_year, "providers": provs,
               "new_objects_per_day": new_objects_per_day, "new_release_decay_days": new_release_decay_days,
@@ -723,13 +749,15 @@ def mixed(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, s
               "min_distance_km": min_distance_km, "surge": _jsonable(surge),
               "flash_crowds": _jsonable(list(flash_crowds)), "update_days": _jsonable(list(update_days)),
               "chunk_s": chunk_s}
+    if weights is not None:
+        params["provider_weights"] = weights
 
     def streams(pops, rng, factor):
         br = _byte_rate_bps(pops, mbps_per_subscriber, year, growth_per_year)
         out = _content_streams(pops, rng, factor, providers=provs, share=1 - flow_share, sample_rate=sample_rate,
                                zipf_alpha=zipf_alpha, duration_s=duration_s, new_objects_per_day=new_objects_per_day,
                                new_release_decay_days=new_release_decay_days, flash_crowds=flash_crowds,
-                               update_days=update_days, byte_rate=br)
+                               update_days=update_days, byte_rate=br, provider_weights=weights)
         if flow_share > 0 and len(pops.ids) > 1:
             out += _flow_streams_for(pops, byte_rate_bps=br * flow_share, rate=sample_rate,
                                      local_affinity=local_affinity, distance_exponent=distance_exponent,
