@@ -60,10 +60,13 @@ def test_route_all_destinations_vs_scipy(benchmark, nets, quick, ratio_guard, ti
     net = nets[(kind, n)]
     benchmark.group = "routing"
     a = _scipy_matrix(net)
-    repeat = 1 if n >= 5000 else 3
-    t_scipy = timer(lambda: dijkstra(a, directed=True), repeat=repeat)
-    routes = benchmark.pedantic(lambda: net.route(threads=threads), rounds=repeat, iterations=1)
-    t_netsim = benchmark.stats.stats.min
+    # NOTE: scipy and netsim alternate, so a burst of load from other processes hits both.
+    t_scipy = t_netsim = float("inf")
+    for _ in range(2 if n >= 5000 else 3):
+        t_scipy = min(t_scipy, timer(lambda: dijkstra(a, directed=True), repeat=1))
+        t_netsim = min(t_netsim, timer(lambda: net.route(threads=threads), repeat=1))
+    routes = benchmark.pedantic(lambda: net.route(threads=threads), rounds=1, iterations=1)
+    t_netsim = min(t_netsim, benchmark.stats.stats.min)
     ratio = t_netsim / t_scipy
     benchmark.extra_info.update(scipy_s=t_scipy, netsim_s=t_netsim, ratio=ratio, routes_per_s=n / t_netsim)
     print(f"\nroute {kind} N={n} threads={threads}: netsim {t_netsim:.3f} s, scipy {t_scipy:.3f} s, "

@@ -8,7 +8,7 @@
 # hop_adj[h] < 0 marks an IGP hop (both ends in one AS); otherwise it is the AS-adjacency index of
 # an exit hop. Per destination the DAG is one bit per hop ("this hop is a next hop of its tail").
 from cython.parallel cimport prange, threadid
-from libc.stdlib cimport malloc, free, calloc
+from libc.stdlib cimport malloc, free, calloc, realloc
 from libc.string cimport memset, memcpy
 from libc.math cimport INFINITY, NAN, fabs
 from libc.stdint cimport int8_t, uint8_t, int32_t, int64_t, uint64_t
@@ -240,27 +240,52 @@ cdef struct NodeScratch:
     # (the last popped key) is b - 1; bucket 0 holds keys equal to `last`.
     # Keys have the sign bit clear, so buckets 0..63 suffice; `occ` has bit b set iff bucket b
     # is not empty.
-    HeapItem *buckets        # 64 buckets of `cap` items each
+    # Each bucket is its own growable array (doubling), so memory follows the peak heap size.
+    HeapItem *bk[64]
     idx_t bsize[64]
+    idx_t bcap[64]
     uint64_t occ
-    idx_t cap
+    int failed               # a bucket could not grow (out of memory): results are invalid
     idx_t hn
     uint64_t last
 
 
-cdef int _node_scratch_alloc(NodeScratch *s, idx_t n, idx_t n_hops) noexcept nogil:
-    s.cap = n + n_hops + 1
+cdef int _node_scratch_alloc(NodeScratch *s, idx_t n) noexcept nogil:
+    cdef int b
     s.cost = <real_t *> malloc((n + 1) * sizeof(real_t))
     s.best = <idx_t *> malloc((n + 1) * sizeof(idx_t))
     s.tie = <uint8_t *> malloc((n + 1) * sizeof(uint8_t))
-    s.buckets = <HeapItem *> malloc(64 * <size_t> s.cap * sizeof(HeapItem))
-    if s.cost == NULL or s.best == NULL or s.tie == NULL or s.buckets == NULL:
+    s.failed = 0
+    for b in range(64):
+        s.bk[b] = NULL
+        s.bcap[b] = 0
+        s.bsize[b] = 0
+    if s.cost == NULL or s.best == NULL or s.tie == NULL:
         return -1
     return 0
 
 
 cdef void _node_scratch_free(NodeScratch *s) noexcept nogil:
-    free(s.cost); free(s.best); free(s.tie); free(s.buckets)
+    cdef int b
+    free(s.cost); free(s.best); free(s.tie)
+    for b in range(64):
+        free(s.bk[b])
+        s.bk[b] = NULL
+
+
+cdef inline bint _bucket_room(NodeScratch *s, int b) noexcept nogil:
+    cdef idx_t cap
+    cdef HeapItem *p
+    if s.bsize[b] < s.bcap[b]:
+        return True
+    cap = 2 * s.bcap[b] if s.bcap[b] > 0 else 256
+    p = <HeapItem *> realloc(s.bk[b], cap * sizeof(HeapItem))
+    if p == NULL:
+        s.failed = 1
+        return False
+    s.bk[b] = p
+    s.bcap[b] = cap
+    return True
 
 
 cdef inline uint64_t _key(real_t c) noexcept nogil:
@@ -282,7 +307,10 @@ cdef inline void _heap_reset(NodeScratch *s) noexcept nogil:
 
 cdef inline void _push(NodeScratch *s, real_t c, idx_t u) noexcept nogil:
     cdef int b = _bucket(_key(c), s.last)
-    cdef HeapItem *it = &s.buckets[b * <size_t> s.cap + s.bsize[b]]
+    cdef HeapItem *it
+    if not _bucket_room(s, b):
+        return
+    it = &s.bk[b][s.bsize[b]]
     it.c = c
     it.u = u
     s.bsize[b] += 1
@@ -293,12 +321,12 @@ cdef inline void _push(NodeScratch *s, real_t c, idx_t u) noexcept nogil:
 cdef inline HeapItem _pop(NodeScratch *s) noexcept nogil:
     cdef int i = 0, b
     cdef idx_t j, m
-    cdef HeapItem *bk
     cdef HeapItem *src
+    cdef HeapItem mc_item
     cdef real_t mc
     if s.bsize[0] == 0:
         i = __builtin_ctzll(s.occ)
-        src = &s.buckets[i * <size_t> s.cap]
+        src = s.bk[i]
         m = s.bsize[i]
         mc = src[0].c
         for j in range(1, m):
@@ -307,16 +335,23 @@ cdef inline HeapItem _pop(NodeScratch *s) noexcept nogil:
         s.last = _key(mc)
         for j in range(m):
             b = _bucket(_key(src[j].c), s.last)
-            s.buckets[b * <size_t> s.cap + s.bsize[b]] = src[j]
+            if not _bucket_room(s, b):
+                continue
+            s.bk[b][s.bsize[b]] = src[j]
             s.bsize[b] += 1
             s.occ |= (<uint64_t> 1) << b
         s.bsize[i] = 0
         s.occ &= ~((<uint64_t> 1) << i)
+        if s.failed:  # out of memory while redistributing: stop this Dijkstra (reported)
+            s.hn = 0
+            mc_item.c = 0.0
+            mc_item.u = -1
+            return mc_item
     s.bsize[0] -= 1
     if s.bsize[0] == 0:
         s.occ &= ~(<uint64_t> 1)
     s.hn -= 1
-    return s.buckets[s.bsize[0]]
+    return s.bk[0][s.bsize[0]]
 
 
 cdef inline void _relax(NodeScratch *s, idx_t u, real_t c, idx_t hop) noexcept nogil:
@@ -384,6 +419,8 @@ cdef idx_t _route_one(const NodeGraph *g, const ASGraph *ag, idx_t t, bint multi
         while s.hn > 0:
             it = _pop(s)
             u = it.u
+            if u < 0:
+                break
             if it.c > cost[u]:
                 continue  # stale: u was improved after this push
             order[cnt] = u
@@ -533,7 +570,7 @@ def route_destinations(
         if asx == NULL or s == NULL:
             raise MemoryError("routing scratch allocation failed")
         for k in range(nt):
-            if _as_scratch_alloc(&asx[k], ag.n_as, n_adj) != 0 or _node_scratch_alloc(&s[k], g.n, hop_head.shape[0]) != 0:
+            if _as_scratch_alloc(&asx[k], ag.n_as, n_adj) != 0 or _node_scratch_alloc(&s[k], g.n) != 0:
                 raise MemoryError("routing scratch allocation failed")
         with nogil:
             for i in prange(nd, schedule="dynamic", chunksize=4, num_threads=nt):
@@ -543,6 +580,9 @@ def route_destinations(
                 memset(&reach[r, 0], 0, reach.shape[1])
                 nreach[r] = _route_one(&g, &ag, dests[i], multipath, &asx[tid], &s[tid],
                                        &bits[r, 0], &order[r, 0], &lat[r, 0], &reach[r, 0])
+        for k in range(nt):
+            if s[k].failed:
+                raise MemoryError("routing heap could not grow")
     finally:
         if asx != NULL:
             for k in range(nt):

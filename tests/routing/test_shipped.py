@@ -60,3 +60,20 @@ def test_tochigi_local_traffic_goes_through_tokyo():
     for nodes, frac in paths:
         assert any(n in tokyo for n in nodes), f"{a}->{b} stays local: {nodes}"
     assert sum(f for _, f in paths) == pytest.approx(1.0)
+
+
+def test_tochigi_tokyo_outage_cuts_local_traffic_and_matches_fresh_compile():
+    """Without a regional IX, a Tokyo outage leaves two Utsunomiya ISPs unable to reach each other."""
+    g = load_or_skip("tochigi")
+    routes = netsim.routing.compile(g).route()
+    tokyo = sorted(n for n, d in g.nodes(data=True) if d.get("region") == "tokyo")
+    after = routes.without(nodes=tokyo)
+    a, b = "isp-a-utsunomiya", "isp-b-utsunomiya"
+    assert routes.paths(a, b) and after.paths(a, b) == []
+    assert after.unreachable([a], [b]).tolist() == [True]
+    h = g.copy()
+    h.remove_nodes_from(tokyo)
+    fresh = netsim.routing.compile(h).route()
+    for t in sorted(h.nodes):
+        if h.nodes[t].get("kind") != "ix":
+            assert after.next_hops(t) == fresh.next_hops(t), t
