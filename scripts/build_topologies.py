@@ -32,13 +32,15 @@ NATIONAL_SUBSCRIPTIONS = 43_800_000
 #: Average fixed-broadband download traffic, November 2024 (MIC traffic statistics).
 NATIONAL_AVG_DOWNLOAD_TBPS = 38.9
 #: Busy hour (21-23h) over the monthly average; MIC says networks are dimensioned for the night peak.
-#: Assumed 1.5 (the issue's 1.5-2x range, lower end): 58.35 Tbps national peak.
-PEAK_OVER_AVERAGE = 1.5
-#: Peak download per subscription, Mbps: 38.9e12 * 1.5 / 43.8e6 = 1.332 Mbps.
+#: Assumed 2.0 (the upper end of the 1.5-2x range; netsim's calibrated diurnal shape has a weekday
+#: 5-minute peak-to-mean of about 2.1, traces/README.md): 77.8 Tbps national peak.
+PEAK_OVER_AVERAGE = 2.0
+#: Peak download per subscription, Mbps: 38.9e12 * 2.0 / 43.8e6 = 1.776 Mbps.
 PEAK_MBPS_PER_SUB = NATIONAL_AVG_DOWNLOAD_TBPS * 1e6 * PEAK_OVER_AVERAGE / NATIONAL_SUBSCRIPTIONS
 
-#: Headroom: an access uplink alone carries its PoP's whole peak at <= 80% (the other may fail).
-ACCESS_HEADROOM = 1.25
+#: Headroom: an access uplink alone carries its PoP's whole peak at <= 67% (the other may fail;
+#: sampled traces are burstier than the full load in 5-minute bins).
+ACCESS_HEADROOM = 1.5
 #: Headroom on computed backbone loads: about one year of 20-40%/year growth (MIC) plus margin.
 BACKBONE_HEADROOM = 1.5
 #: Smallest long-haul link (a protection path that carries little at the normal peak).
@@ -47,8 +49,9 @@ BACKBONE_FLOOR_GBPS = 400
 #: Content mix of peak download traffic. Video is ~65% of traffic (Sandvine 2023): 55% from
 #: domestic video origins + 10% overseas video. The rest is an assumption of this file.
 CONTENT_SHARES = {"video": 0.55, "web": 0.20, "update": 0.10, "game": 0.05, "overseas-video": 0.10}
-#: Subscriber-to-subscriber traffic between carriers (p2p, voice, other): assumed 5% of peak.
-INTER_CARRIER_SHARE = 0.05
+#: Subscriber-to-subscriber traffic between carriers (p2p, voice, other): assumed 10% of peak
+#: (netsim's traces put 10% of bytes in flows between access PoPs, most of them between carriers).
+INTER_CARRIER_SHARE = 0.10
 
 # --- places -------------------------------------------------------------------------------------
 CORE_METROS = {

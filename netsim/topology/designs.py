@@ -82,7 +82,7 @@ def _need_node(g: nx.DiGraph, node: str, param: str, *, kind: str | None = None)
         raise InputError(f"node {node!r} is not in the topology", where=param)
     d = g.nodes[node]
     if kind is not None and d["kind"] != kind:
-        raise InputError(f"node {node!r} is a {d['kind']}; expected a {kind} node", where=param)
+        raise InputError(f"node {node!r} is a {d['kind']}; expected {'an' if kind[0] in 'aeiou' else 'a'} {kind} node", where=param)
     return d
 
 
@@ -105,7 +105,8 @@ def _check_members(g: nx.DiGraph, members, param: str = "members") -> list[int]:
 
 
 def _nearest_pop(g: nx.DiGraph, asn: int, to: dict, *, avoid_metros: set) -> str:
-    """The member's PoP nearest to a site (same metro first, then great-circle distance, then id)."""
+    """The member's PoP nearest to a site: same metro first, then great-circle distance, then the most
+    link capacity (a site's core router rather than its access PoP), then id."""
     from netsim.topology.build import great_circle_km
 
     cands = [n for n, d in g.nodes(data=True) if d["asn"] == asn and d["kind"] == "pop" and d["metro"] not in avoid_metros]
@@ -116,7 +117,9 @@ def _nearest_pop(g: nx.DiGraph, asn: int, to: dict, *, avoid_metros: set) -> str
         d = g.nodes[n]
         same = d["metro"] != to["metro"]
         km = float(great_circle_km(d["lat"], d["lon"], to["lat"], to["lon"])) if "lat" in d and "lat" in to else 0.0
-        return (same, km, str(n))
+        # among PoPs of one site, the core router (most link capacity) rather than an access PoP
+        cap = sum(e["capacity_gbps"] for _, _, e in g.out_edges(n, data=True))
+        return (same, round(km, 3), -cap, str(n))
 
     return min(cands, key=key)
 

@@ -264,7 +264,7 @@ def open_validated(path: str | Path, topology=None, *, format: str | None = None
     Examples
     --------
     >>> sum(df.height for df in open_validated("japan-1h", "japan"))
-    73373
+    75184
     """
     p = _resolve(path)
     raw = _call_reader(_pick_reader(p, format), p, options)

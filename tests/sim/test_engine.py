@@ -147,3 +147,20 @@ def test_scenario_errors_are_located(tmp_path):
     sc.write_text("name: x\ntopology: t.yaml\ntraffic: {trace: t.parquet}\ndesigns: [baseline, baseline]\n")
     with pytest.raises(InputError, match="design names must be unique"):
         load_scenario(sc)
+
+
+@pytest.mark.parametrize("design, expect", [
+    ("[{name: x, transforms: [{nosuch: {}}]}]", r"designs\[0\].transforms\[0\]: unknown design transform 'nosuch'; known: aggregated_isp, baseline, regional_ix, shared_cache"),
+    ("[{name: x, transforms: [{regional_ix: {ix: tochigi-ix, members: [64601], colour: red}}]}]",
+     r"designs\[0\].transforms\[0\].regional_ix.colour: unknown parameter 'colour' of regional_ix; expected one of: ix, members, port_gbps, metro, asn"),
+    ("[{name: x, transforms: [{regional_ix: {ix: a1, members: [64601]}}]}]",
+     r"designs\[0\].transforms\[0\].regional_ix.ix: node 'a1' is a pop; expected an ix node"),
+    ("[{name: x, transforms: [{shared_cache: {host: a1, capacity_tb: 1, serves: [99]}}]}]",
+     r"designs\[0\].transforms\[0\].shared_cache.serves\[0\]: AS99 has no node in the topology"),
+    ("[nosuchdesign]", r"designs\[0\]: design 'nosuchdesign' has no transforms and is not a known transform"),
+])
+def test_unknown_design_or_parameter_is_a_located_error(tmp_path, design, expect):
+    sc = scenario(tmp_path, extra=f"designs: {design}\n")
+    with pytest.raises(InputError, match=expect) as ei:
+        run(sc)
+    assert "\n" not in str(ei.value) and str(tmp_path / "sc.yaml") in str(ei.value)

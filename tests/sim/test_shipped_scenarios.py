@@ -62,3 +62,31 @@ def test_deterministic_outputs(shipped_run, tmp_path):
     digest = lambda d: {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()}
     assert (out / "summary.json").read_text() == (out2 / "summary.json").read_text()
     assert digest(out) == digest(out2)
+
+
+def test_tochigi_designs_move_the_way_physics_says(shipped_run):
+    name, res, _ = shipped_run
+    if name != "tochigi":
+        pytest.skip("Tochigi-specific")
+    s = {r["design"]: r for r in res.summary}
+    base, rix, cache, agg = s["baseline"], s["regional_ix"], s["regional_ix+shared_cache"], s["aggregated_isp"]
+    # a regional IX keeps ISP-to-ISP traffic off the Tokyo backbone; a shared cache removes more
+    assert rix["backbone_bytes"] < 0.95 * base["backbone_bytes"]
+    assert cache["backbone_bytes"] < 0.5 * rix["backbone_bytes"]
+    assert rix["local_turnaround"] > base["local_turnaround"] + 0.2
+    # during the Tokyo outage, regional peering keeps local traffic up; the warm cache keeps more
+    assert rix["availability_during_failures"] > base["availability_during_failures"]
+    assert cache["availability_during_failures"] > rix["availability_during_failures"]
+    assert cache["cache_hits"] > 0 and base["cache_requests"] == 0
+    # the aggregated ISP shares one upstream sized on the summed peak, smaller than the sum of lines
+    assert agg["availability"] >= cache["availability"] - 0.01
+
+
+def test_japan_regional_design_offloads_backbone(shipped_run):
+    name, res, _ = shipped_run
+    if name != "japan":
+        pytest.skip("Japan-specific")
+    s = {r["design"]: r for r in res.summary}
+    assert s["regional"]["backbone_bytes"] < s["baseline"]["backbone_bytes"]
+    assert s["regional"]["local_turnaround"] > s["baseline"]["local_turnaround"]
+    assert s["regional"]["availability_during_failures"] > s["baseline"]["availability_during_failures"]
