@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 
 def _fmt(v, pct=False, unit=""):
@@ -43,6 +44,14 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
     console.print(t)
 
 
+class _BinRate(ProgressColumn):
+    """Bins simulated per second."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} bins/s")
+
+
 def run_command(
     scenario: str = typer.Argument(..., help="A scenario file or a shipped name (tochigi)."),
     output: Path = typer.Option(..., "-o", "--output", help="Directory for the tables (Parquet) and summary.json."),
@@ -54,10 +63,10 @@ def run_command(
 
     sc = load_scenario(scenario)
     if seed is not None:
-        sc.seed = seed
+        sc = sc.model_copy(update={"seed": seed})
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=False) as progress:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _BinRate(),
+                  TimeRemainingColumn(), console=console, transient=False) as progress:
         tasks: dict[str, int] = {}
 
         def on_bin(design: str, b: int, n: int) -> None:
@@ -65,6 +74,11 @@ def run_command(
                 tasks[design] = progress.add_task(f"{sc.name}: {design}", total=n)
             progress.update(tasks[design], completed=b + 1)
 
-        res = run(sc, output, on_bin=on_bin)
+        try:
+            res = run(sc, output, on_bin=on_bin)
+        except KeyboardInterrupt:
+            progress.stop()
+            typer.echo(f"interrupted: the bins already done are kept in {output}/", err=True)
+            raise typer.Exit(130) from None
     print_summary(res.summary)
     typer.echo(f"wrote {output}/ (bins, links, caches, pairs, services .parquet; summary.json)")

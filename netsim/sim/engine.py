@@ -453,7 +453,15 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
             t0 = b * run.bin_s
             if t0 > env.now:
                 yield env.timeout(t0 - env.now)
-            run.process_bin(b, frames.frame(b))
+            run.out.begin()
+            n_rtt = len(run.rtt_samples)
+            try:
+                run.process_bin(b, frames.frame(b))
+            except KeyboardInterrupt:
+                run.out.rollback()
+                del run.rtt_samples[n_rtt:]
+                raise
+            run.out.commit()
             if on_bin is not None:
                 on_bin(b, run.n_bins)
 
@@ -461,8 +469,15 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
     # earlier, with a smaller simpy event id) is applied before the bin that starts there.
     env.process(failures(env))
     env.process(replay(env))
-    env.run()
+    interrupted = False
+    try:
+        env.run()
+    except KeyboardInterrupt:
+        # Ctrl-C: keep the bins already done (each bin is recorded whole, after it is processed)
+        interrupted = True
     from netsim.sim.summary import summarize_run
 
     tables = {t: run.out.frame(t) for t in _SCHEMAS}
-    return RunResult(design=run.design, summary=summarize_run(run, tables), **tables)
+    summary = summarize_run(run, tables)
+    summary["interrupted"] = interrupted
+    return RunResult(design=run.design, summary=summary, **tables)

@@ -53,6 +53,23 @@ class BinCollector:
     def __init__(self, schemas: dict[str, dict[str, pl.DataType]]):
         self.schemas = schemas
         self.columns: dict[str, dict[str, list]] = {t: defaultdict(list) for t in schemas}
+        self._mark: dict[str, int] | None = None
+
+    def begin(self) -> None:
+        """Start a unit (a bin) whose rows are kept whole or not at all (see :meth:`rollback`)."""
+        self._mark = {t: len(next(iter(cols.values()), [])) for t, cols in self.columns.items()}
+
+    def commit(self) -> None:
+        self._mark = None
+
+    def rollback(self) -> None:
+        """Drop the rows of an unfinished unit (e.g. a bin cut short by Ctrl-C)."""
+        if self._mark is None:
+            return
+        for t, n in self._mark.items():
+            for col in self.columns[t].values():
+                del col[n:]
+        self._mark = None
 
     def add(self, table: str, **row) -> None:
         cols = self.columns[table]

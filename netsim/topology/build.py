@@ -187,11 +187,14 @@ def _link_edges(i: int, link: LinkModel, g: nx.DiGraph):
 
 
 def check_reachability(g: nx.DiGraph) -> list[str]:
-    """Warnings for access PoPs (pop with subscribers) that cannot reach any node of another AS."""
+    """Warnings for access PoPs (pop with subscribers) that cannot reach any node of another AS
+    (none for a single-AS network)."""
     out = []
     by_asn: dict[int, list[str]] = {}
     for n, d in g.nodes(data=True):
         by_asn.setdefault(d["asn"], []).append(n)
+    if len(by_asn) < 2:  # a single-AS network: there is no other AS to reach
+        return out
     for asn, members in sorted(by_asn.items()):
         sub = g.subgraph(members)
         egress = [n for n in members if any(g.nodes[v]["asn"] != asn for v in g.successors(n))]

@@ -164,3 +164,140 @@ def test_unknown_design_or_parameter_is_a_located_error(tmp_path, design, expect
     with pytest.raises(InputError, match=expect) as ei:
         run(sc)
     assert "\n" not in str(ei.value) and str(tmp_path / "sc.yaml") in str(ei.value)
+
+
+LINE = """\
+name: line
+nodes:
+  - {id: s1, kind: pop, asn: 1, metro: m, lat: 35.0, lon: 139.0, subscribers: 10}
+  - {id: s2, kind: pop, asn: 1, metro: m, lat: 35.0, lon: 139.1, subscribers: 10}
+  - {id: d, kind: pop, asn: 1, metro: n, lat: 35.5, lon: 139.5, subscribers: 10}
+  - {id: alt, kind: pop, asn: 1, metro: k, lat: 35.2, lon: 139.9}
+links:
+  - {src: s1, dst: d, capacity_gbps: 1, latency_ms: 1}
+  - {src: s2, dst: d, capacity_gbps: 1, latency_ms: 1}
+  - {src: s1, dst: s2, capacity_gbps: 100, latency_ms: 5}
+  - {src: s2, dst: alt, capacity_gbps: 100, latency_ms: 5}
+  - {src: alt, dst: d, capacity_gbps: 100, latency_ms: 5}
+"""
+
+
+def _flows_scenario(tmp_path, rows, *, failures="", bin_s=10, duration="10s"):
+    (tmp_path / "line.yaml").write_text(LINE)
+    df = pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8,
+                                    "obj": pl.UInt64, "bytes": pl.Int64, "service": pl.Utf8}, orient="row")
+    df.write_parquet(tmp_path / "t.parquet")
+    (tmp_path / "sc.yaml").write_text(f"name: line\ntopology: line.yaml\ntraffic: {{trace: t.parquet, scale: 1}}\n"
+                                      f"bin_s: {bin_s}\nduration: {duration}\n" + failures)
+    return load_scenario(tmp_path / "sc.yaml")
+
+
+def test_congestion_in_the_engine_is_max_min_fair(tmp_path):
+    # a 1 Gbps link for 10 s carries 1.25e9 bytes; three flows s1->d offer 0.25e9, 1e9 and 1e9 bytes:
+    # the small one is met, the other two share the rest equally (0.5e9 each)
+    rows = [(1.0, "s1", "d", None, None, 250_000_000, "p2p"),
+            (2.0, "s1", "d", None, None, 1_000_000_000, "video"),
+            (3.0, "s1", "d", None, None, 1_000_000_000, "game")]
+    res = run(_flows_scenario(tmp_path, rows))
+    check_invariants(res)
+    b = res.bins.row(0, named=True)
+    # flows of one (src, dst) pair are one demand: cut together to the link's capacity
+    assert b["delivered_bytes"] == pytest.approx(1.25e9)
+    assert b["dropped_bytes"] == pytest.approx(1.0e9)
+    link = res.links.filter((pl.col("src") == "s1") & (pl.col("dst") == "d")).row(0, named=True)
+    assert link["utilisation"] == pytest.approx(1.0)
+    # pairs on separate links are cut independently
+    rows = [(1.0, "s1", "d", None, None, 2_000_000_000, "video"), (1.0, "s2", "d", None, None, 300_000_000, "video")]
+    res = run(_flows_scenario(tmp_path, rows))
+    got = res.services.filter(pl.col("service") == "video")["delivered_bytes"].sum()
+    assert got == pytest.approx(1.25e9 + 0.3e9)
+
+
+def test_metro_failure_exactly_the_expected_demands_unreachable_and_rest_rerouted(tmp_path):
+    fail = "failures:\n  schedule:\n    - {at: 10, duration: 10, metro: k}\n    - {at: 20, duration: 10, node: s1}\n"
+    rows = []
+    for b in range(3):
+        rows += [(b * 10 + 1.0, "s1", "d", None, None, 1000, "web"), (b * 10 + 2.0, "s2", "d", None, None, 2000, "web"),
+                 (b * 10 + 3.0, "s2", "alt", None, None, 4000, "web")]
+    res = run(_flows_scenario(tmp_path, rows, failures=fail, duration="30s"))
+    check_invariants(res)
+    b = res.bins.sort("bin")
+    # bin 1: metro k (node alt) is down: only s2->alt is unreachable, s1->d and s2->d still delivered
+    assert b["unreachable_bytes"].to_list() == [0.0, 4000.0, 1000.0]
+    assert b["delivered_bytes"].to_list() == [7000.0, 3000.0, 6000.0]
+
+
+def test_failure_reroutes_around_a_cut_link(tmp_path):
+    fail = "failures:\n  schedule:\n    - {at: 10, duration: 10, link: [s2, d]}\n"
+    rows = [(1.0, "s2", "d", None, None, 1000, "web"), (11.0, "s2", "d", None, None, 1000, "web")]
+    res = run(_flows_scenario(tmp_path, rows, failures=fail, duration="20s"))
+    check_invariants(res)
+    assert res.bins["delivered_bytes"].to_list() == [1000.0, 1000.0]
+    used = res.links.filter(pl.col("bin") == 1).select("src", "dst").rows()
+    assert sorted(used) == [("s1", "d"), ("s2", "s1")]  # the next shortest path: 5 + 1 ms
+
+
+@pytest.mark.parametrize("restart, expect_hit_after", [("warm", True), ("cold", False)])
+def test_cache_restart_cold_or_warm(tmp_path, restart, expect_hit_after):
+    topo = TOPO.replace("LINKCAP", "10")
+    (tmp_path / "topo.yaml").write_text(topo)
+    rows = [(1.0, "a1", None, "video", 7, 1_000_000, "video"),     # miss, admitted
+            (11.0, "a1", None, "video", 7, 1_000_000, "video"),    # cache down: served by origin
+            (21.0, "a1", None, "video", 7, 1_000_000, "video")]    # back up: hit if warm
+    pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64,
+                               "bytes": pl.Int64, "service": pl.Utf8}, orient="row").write_parquet(tmp_path / "t.parquet")
+    (tmp_path / "sc.yaml").write_text(
+        "name: c\ntopology: topo.yaml\ntraffic: {trace: t.parquet, scale: 1}\nbin_s: 10\nduration: 30s\n"
+        f"caches: {{restart: {restart}}}\nfailures:\n  schedule:\n    - {{at: 10, duration: 10, node: c1}}\n")
+    res = run(load_scenario(tmp_path / "sc.yaml"))
+    check_invariants(res)
+    c = res.caches.filter(pl.col("cache") == "c1").sort("bin")
+    assert c["requests"].to_list() == [1, 0, 1]
+    assert c["up"].to_list() == [True, False, True]
+    assert c["hits"].to_list() == [0, 0, 1 if expect_hit_after else 0]
+    assert res.bins["delivered_bytes"].to_list() == [1e6, 1e6, 1e6]  # the origin serves while the cache is down
+
+
+@pytest.mark.parametrize("text, expect", [
+    ("name: x\ntopology: t.yaml\ntraffic: {trace: t.parquet}\ncolour: red\n", r"colour \(line 4\): unknown key"),
+    ("name: x\ntopology: t.yaml\ntraffic: {trace: t.parquet}\nduration: 2 fortnights\n",
+     r"duration \(line 4\): value error, expected a duration like 300, 90s, 5m, 2h, 1d or 1w, found '2 fortnights'"),
+    ("name: x\ntopology: t.yaml\ntraffic: {trace: t.parquet, sclae: 2}\n", r"traffic.sclae \(line 3\): unknown key"),
+])
+def test_scenario_file_errors(tmp_path, text, expect):
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    with pytest.raises(InputError, match=expect):
+        load_scenario(p)
+
+
+def test_unknown_node_in_failure_and_missing_trace(tmp_path):
+    fail = "failures:\n  schedule:\n    - {at: 0, duration: 10, node: nosuch}\n"
+    with pytest.raises(InputError, match=r"sc.yaml: failures.schedule\[0\].node: node 'nosuch' is not in the topology"):
+        run(scenario(tmp_path, failures=fail))
+    sc = scenario(tmp_path)
+    (tmp_path / "trace.parquet").unlink()
+    with pytest.raises(InputError, match=r"sc.yaml: traffic.trace: trace.parquet: no such file, and not a shipped trace"):
+        run(sc)
+
+
+def test_cli_run_bad_scenario_exits_2(tmp_path, cli):
+    p = tmp_path / "s.yaml"
+    p.write_text("name: x\ntopology: t.yaml\ntraffic: {trace: t.parquet}\nbin_s: zero\n")
+    r = cli("run", str(p), "-o", str(tmp_path / "out"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [f"netsim: error: {p}: bin_s (line 4): input should be a valid number, unable to parse string as a number, found 'zero'"]
+
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), mtbf=st.floats(0.05, 2.0), cap=st.sampled_from([0.0005, 0.01, 10]))
+def test_random_scenarios_conserve_bytes(tmp_path, seed, mtbf, cap):
+    fail = f"failures:\n  random:\n    link: {{mtbf_h: {mtbf}, mttr_h: 0.05}}\n    node: {{mtbf_h: {mtbf * 2}, mttr_h: 0.05}}\n"
+    sc = scenario(tmp_path, linkcap=cap, failures=fail, scale=50.0)
+    sc = sc.model_copy(update={"seed": seed})
+    res = run(sc)
+    check_invariants(res)

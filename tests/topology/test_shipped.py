@@ -288,7 +288,10 @@ def test_plot_keeps_japan_on_its_coordinates_and_pulls_los_angeles_in(japan):
 
 
 def test_shipped_path_finds_the_generated_files():
-    assert shipped_path("topologies", "japan") == REPO / "topologies" / "japan" / "japan.yaml"
+    # the installed package data (a wheel install) or the checkout (editable): the same bytes
+    for name in ("japan", "tochigi"):
+        p = shipped_path("topologies", name)
+        assert p is not None and p.read_bytes() == (REPO / "topologies" / name / f"{name}.yaml").read_bytes()
 
 
 # --- policy reachability (valley-free, IX transparent) ----------------------------------------------
