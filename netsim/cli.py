@@ -22,9 +22,11 @@ def _register_groups() -> None:
     from netsim.topology.cli import topo_app
 
     from netsim.sim.cli import run_command
+    from netsim.analysis.cli import forecast_command
 
     app.add_typer(topo_app, name="topo")
     app.command("run")(run_command)
+    app.command("forecast")(forecast_command)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
