@@ -8,10 +8,11 @@ to subscribers at every access PoP of the ISP, in every simulated bin (samples a
 the PoP's subscribers; an ECMP split weights each path by its fraction, as a test flow is
 hashed onto one path).
 
-*Server placement* — ``regional``: a node in the client's region (an ``ix`` node preferred, then
-a ``cache``, then a ``pop``; ties by id; falls back to ``tokyo`` if the region has no other
-node); ``tokyo``: a node in a core metro (graph attribute ``metros[m]['core']``), metros whose id
-starts with ``tokyo`` first, same kind preference. ``servers=`` overrides the choice per client.
+*Server placement* — ``regional``: one server node in the client's region; ``tokyo``: one in a
+core metro (graph attribute ``metros[m]['core']``, ids starting with ``tokyo`` first). The rule
+(:func:`measurement_server`) picks a node that exists in every design (a hub PoP before an
+access PoP, a cache or an IX), so designs are compared against the same server. ``servers=``
+overrides the choice per client.
 
 For a path ``server → client`` in a bin with link utilisations ``uₗ`` (the engine's ``links``
 table; a link missing from it is idle) and capacities ``cₗ``:
@@ -58,7 +59,7 @@ __all__ = ["QualityMethod", "QualityResult", "measure_quality", "measurement_ser
            "access_isps"]
 
 PathsFn = Callable[[str, str], Sequence[tuple[Sequence[str], float]]]
-_KIND_ORDER = {"ix": 0, "cache": 1, "pop": 2}
+_KIND_ORDER = {"pop": 0, "cache": 1, "ix": 2}
 
 
 class QualityMethod(BaseModel):
@@ -107,29 +108,43 @@ def access_isps(g: nx.DiGraph) -> dict[int, list[str]]:
 def measurement_server(g: nx.DiGraph, client: str, placement: str) -> str:
     """The measurement server node for ``client`` under ``placement`` (``regional`` or ``tokyo``).
 
+    One server per region (or one for Tokyo), the same for every client there, and the same in
+    every design as long as the node exists in each (designs add IX and cache nodes; PoPs stay):
+    a ``pop`` is preferred over a ``cache`` over an ``ix``; among PoPs, one without subscribers (a
+    hub or data-centre site, where measurement servers are hosted) over an access PoP; then the
+    metro with the most subscribers in the region; then the lowest id. The client itself is never
+    its own server (it takes the next in rank); ``regional`` falls back to ``tokyo`` when the
+    region has no other node. ``tokyo`` looks in the core metros
+    (``metros[m]['core']``) whose id starts with ``tokyo``, else in any core metro.
+
     Examples
     --------
     >>> g = nx.DiGraph(metros={"utsunomiya": {}, "tokyo-otemachi": {"core": True}})
-    >>> g.add_node("c", kind="pop", region="tochigi", metro="utsunomiya")
+    >>> g.add_node("c", kind="pop", region="tochigi", metro="utsunomiya", subscribers=10)
+    >>> g.add_node("hub", kind="pop", region="tochigi", metro="utsunomiya", subscribers=0)
     >>> g.add_node("rix", kind="ix", region="tochigi", metro="utsunomiya")
     >>> g.add_node("jpix", kind="ix", region="tokyo", metro="tokyo-otemachi")
     >>> measurement_server(g, "c", "regional"), measurement_server(g, "c", "tokyo")
-    ('rix', 'jpix')
+    ('hub', 'jpix')
     """
+    if placement not in ("regional", "tokyo"):
+        raise InputError(f"placement must be regional or tokyo, found {placement!r}", where="placement")
+    metro_subs: dict = {}
+    for _, d in g.nodes(data=True):
+        metro_subs[d.get("metro")] = metro_subs.get(d.get("metro"), 0) + d.get("subscribers", 0)
+
     def rank(n):
-        return (_KIND_ORDER[g.nodes[n]["kind"]], str(n))
+        d = g.nodes[n]
+        return (_KIND_ORDER[d["kind"]], 1 if d.get("subscribers", 0) > 0 else 0, -metro_subs.get(d.get("metro"), 0), str(n))
 
     if placement == "regional":
         region = g.nodes[client].get("region")
         cands = [n for n, d in g.nodes(data=True)
-                 if n != client and d.get("region") == region and d.get("kind") in _KIND_ORDER]
+                 if d.get("region") == region and d.get("kind") in _KIND_ORDER and n != client]
         if cands:
             return min(cands, key=rank)
-        placement = "tokyo"
-    if placement != "tokyo":
-        raise InputError(f"placement must be regional or tokyo, found {placement!r}", where="placement")
     core = {m for m, d in (g.graph.get("metros") or {}).items() if d.get("core")}
-    cands = [n for n, d in g.nodes(data=True) if d.get("metro") in core and d.get("kind") in _KIND_ORDER and n != client]
+    cands = [n for n, d in g.nodes(data=True) if d.get("metro") in core and d.get("kind") in _KIND_ORDER]
     if not cands:
         raise InputError("no node in a core metro (metros[m].core) to host a Tokyo measurement server", where="placement")
     return min(cands, key=lambda n: (0 if str(g.nodes[n]["metro"]).startswith("tokyo") else 1,) + rank(n))

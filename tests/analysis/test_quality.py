@@ -12,12 +12,14 @@ from netsim.errors import InputError
 
 
 def net():
-    """A region 'tochigi' (regional IX rix, aggregation agg, access PoPs p1, p2 of AS 1 and q1 of AS 2) and Tokyo."""
+    """Region 'tochigi': hub PoP agg (the regional measurement server), regional IX rix, access PoPs p1, p2 of
+    AS 1 behind agg and q1 of AS 2 behind rix; Tokyo: jpix and a core PoP t-core (the Tokyo server)."""
     g = nx.DiGraph(metros={"utsunomiya": {"region": "tochigi"}, "oyama": {"region": "tochigi"},
                            "tokyo-otemachi": {"region": "tokyo", "core": True}},
                    as_names={1: "ISP A", 2: "ISP B"})
     g.add_node("rix", kind="ix", asn=9, metro="utsunomiya", region="tochigi")
     g.add_node("jpix", kind="ix", asn=8, metro="tokyo-otemachi", region="tokyo")
+    g.add_node("t-core", kind="pop", asn=8, metro="tokyo-otemachi", region="tokyo", subscribers=0)
     g.add_node("agg", kind="pop", asn=1, metro="utsunomiya", region="tochigi", subscribers=0)
     g.add_node("p1", kind="pop", asn=1, metro="utsunomiya", region="tochigi", subscribers=3000)
     g.add_node("p2", kind="pop", asn=1, metro="oyama", region="tochigi", subscribers=1000, access_gbps=0.1)
@@ -27,6 +29,7 @@ def net():
         g.add_edge(u, v, capacity_gbps=cap, latency_ms=lat)
         g.add_edge(v, u, capacity_gbps=cap, latency_ms=lat)
 
+    duplex("t-core", "jpix", 100.0, 0.01)
     duplex("jpix", "rix", 100.0, 0.75)
     duplex("rix", "agg", 10.0, 0.05)
     duplex("agg", "p1", 10.0, 0.05)
@@ -51,11 +54,11 @@ def links_table(g, util: dict, *, n_bins=24, design="d", default=0.1):
 
 def test_median_falls_when_the_bottleneck_is_congested():
     g = net()
-    light = links_table(g, {("rix", "agg"): 0.3}, design="light")
-    heavy = links_table(g, {("rix", "agg"): 0.99}, design="heavy")
+    light = links_table(g, {("agg", "p1"): 0.3, ("agg", "p2"): 0.3}, design="light")
+    heavy = links_table(g, {("agg", "p1"): 0.99, ("agg", "p2"): 0.99}, design="heavy")
     q = measure_quality(g, pl.concat([light, heavy]), sp_paths(g), bin_s=3600)
     s = {(r["design"], r["asn"]): r for r in q.summary.iter_rows(named=True)}
-    # ISP A's PoPs sit behind rix -> agg: 1 Gbps access at 30 % load, TCP-bound at 99 %
+    # ISP A's PoPs sit behind agg: 1 Gbps access (p1) at 30 % load, TCP-bound at 99 %
     assert s[("light", 1)]["offpeak_throughput_p50_mbps"] == pytest.approx(1000.0)
     assert s[("heavy", 1)]["offpeak_throughput_p50_mbps"] < 50.0
     assert s[("heavy", 1)]["offpeak_rtt_p50_ms"] > s[("light", 1)]["offpeak_rtt_p50_ms"] + 20
@@ -114,7 +117,8 @@ def test_ecmp_paths_weigh_by_fraction():
         g.add_edge(u, v, capacity_gbps=10.0, latency_ms=0.05)
     paths = lambda s, d: ([(["rix", "agg", "p1"], 0.3), (["rix", "agg2", "p1"], 0.7)] if d == "p1"  # noqa: E731
                           else [(nx.shortest_path(g, s, d), 1.0)])
-    q = measure_quality(g, links_table(g, {("rix", "agg"): 0.99}, n_bins=1), paths, bin_s=3600)
+    q = measure_quality(g, links_table(g, {("rix", "agg"): 0.99}, n_bins=1), paths, bin_s=3600,
+                        servers={"p1": "rix"})
     p1 = q.samples.filter(pl.col("pop") == "p1").sort("weight")
     assert p1["weight"].to_list() == pytest.approx([900.0, 2100.0])
     assert p1["throughput_mbps"][0] < 50 and p1["throughput_mbps"][1] == pytest.approx(1000.0)
@@ -122,15 +126,20 @@ def test_ecmp_paths_weigh_by_fraction():
 
 def test_server_placement():
     g = net()
-    assert measurement_server(g, "p1", "regional") == "rix"
-    assert measurement_server(g, "p1", "tokyo") == "jpix"
-    q_reg = measure_quality(g, links_table(g, {}, n_bins=1), sp_paths(g), bin_s=3600)
-    q_tok = measure_quality(g, links_table(g, {}, n_bins=1), sp_paths(g), bin_s=3600,
+    assert measurement_server(g, "p1", "regional") == "agg"   # a hub PoP, not the IX: present in every design
+    assert measurement_server(g, "q1", "regional") == "agg"   # one server for the whole region
+    assert measurement_server(g, "p1", "tokyo") == "t-core"
+    g2 = net()
+    g2.remove_nodes_from(["agg", "p1", "p2"])
+    g2.nodes["rix"]["region"] = "elsewhere"
+    assert measurement_server(g2, "q1", "regional") == "t-core"  # the client alone in its region: Tokyo
+    q_reg = measure_quality(g, links_table(g, {}, n_bins=1, default=0.0), sp_paths(g), bin_s=3600)
+    q_tok = measure_quality(g, links_table(g, {}, n_bins=1, default=0.0), sp_paths(g), bin_s=3600,
                             method=QualityMethod(placement="tokyo"))
     r = q_reg.summary.filter(pl.col("asn") == 1)["offpeak_rtt_p50_ms"][0]
     t = q_tok.summary.filter(pl.col("asn") == 1)["offpeak_rtt_p50_ms"][0]
-    assert t == pytest.approx(r + 2 * 0.75, abs=0.05)  # one more 0.75 ms hop each way
-    assert set(q_tok.samples["server"].unique()) == {"jpix"}
+    assert t == pytest.approx(r + 2 * (0.01 + 0.75 + 0.05), abs=0.05)  # t-core -> jpix -> rix -> agg, each way
+    assert set(q_tok.samples["server"].unique()) == {"t-core"}
     g.graph["metros"]["tokyo-otemachi"]["core"] = False
     with pytest.raises(InputError, match="core metro"):
         measurement_server(g, "p1", "tokyo")
