@@ -510,7 +510,17 @@ class ForecastResult:
     horizon_s: float = 90 * DAY_S
 
     def write(self, outdir: str | Path, *, plot: bool = True) -> dict[str, Path]:
-        """Write ``forecast.parquet``, ``evaluation.csv``, ``evaluation.json`` and (``plot``) ``forecast.png``."""
+        """Write ``forecast.parquet``, ``evaluation.csv``, ``evaluation.json`` and (``plot``) ``forecast.png``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> ts = [datetime(2024, 1, 1) + timedelta(hours=h) for h in range(24 * 4)]
+        >>> r = forecast(pl.DataFrame({"timestamp": ts, "series": "a", "bps": [1e9 + (h % 24) * 1e7 for h in range(96)]}),
+        ...              holdout="1d", horizon="1d")
+        >>> sorted(p.name for p in r.write(tempfile.mkdtemp()).values())
+        ['evaluation.csv', 'evaluation.json', 'forecast.parquet', 'forecast.png']
+        """
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"forecast": out / "forecast.parquet", "evaluation_csv": out / "evaluation.csv",
@@ -644,6 +654,7 @@ def plot_forecast(result: ForecastResult, path: str | Path, *, max_series: int =
     """One panel per series (the ``max_series`` busiest): history, holdout predictions, forecast with 80/95 % bands.
 
     Capacity × threshold is drawn where a capacity is known. Returns the path written (PNG via Agg).
+    :meth:`ForecastResult.write` calls it.
     """
     import matplotlib
 
@@ -680,8 +691,9 @@ def plot_forecast(result: ForecastResult, path: str | Path, *, max_series: int =
         ax.set_title(title, fontsize=9)
         ax.set_ylabel("Gbps")
         ax.tick_params(labelsize=7)
-    axes[0, 0].legend(fontsize=7, loc="upper left", ncol=4)
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (2.6 * n)))
+    fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=7, frameon=False)
     path = Path(path)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -251,3 +251,20 @@ def test_cli_forecast_bad_input_exits_2_with_one_line(cli, tmp_path, content, ma
 def test_cli_forecast_missing_file_exits_2(cli, tmp_path):
     r = cli("forecast", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "out"))
     assert r.returncode == 2 and "nope.csv" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_forecast_from_a_run_directory(cli, tmp_path):
+    n = 15 * 24
+    t = np.arange(n) * 3600.0
+    bb = 1e10 * (1.2 + np.sin(2 * np.pi * t / 86400)) * (1 + 0.3 * t / (365.25 * 86400))
+    pl.DataFrame({"design": "baseline", "bin": np.arange(n), "ts_s": t, "backbone_bps": bb}).write_parquet(
+        tmp_path / "bins.parquet")
+    out = tmp_path / "fc"
+    r = cli("forecast", str(tmp_path), "--kind", "backbone", "--holdout", "2d", "--horizon", "7d", "--no-plot",
+            "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    ev = pl.read_csv(out / "evaluation.csv")
+    assert ev["series"].to_list() == ["baseline/backbone"] and ev["model_mape"][0] < 1.0
+    assert not (out / "forecast.png").exists()
+    r = cli("forecast", str(tmp_path), "--kind", "links", "-o", str(out))
+    assert r.returncode == 2 and "no links.parquet" in r.stderr
