@@ -11,18 +11,20 @@ Per series, a **seasonal regression with a log-linear trend** (statsmodels ``OLS
 ``P`` is a week (168 hourly effects: the daily shape *and* how it differs by day of the week,
 e.g. more daytime use at weekends) once the fitting history covers two weeks, else a day. ``b``
 is the growth rate (constant percentage growth, the way traffic growth is reported: MIC, 20–40 %
-a year): ``growth_per_year = exp(b · steps per year) − 1``. Parameter covariances are HAC
-(Newey–West, one day of lags), as residuals of traffic are autocorrelated. The forecast is the
-median ``exp(x'β) − c``; the **prediction intervals** (80 %, 95 %) are normal in log space with
-variance ``x'Σx + σ²`` (parameters + residual), so they widen with the horizon and are
-multiplicative in bps.
+a year): ``growth_per_year = exp(b · steps per year) − 1``, with a HAC (Newey–West, one day of
+lags) variance, as residuals of traffic are autocorrelated. The forecast is the median
+``exp(fitted log level) − c``; the **prediction intervals** (80 %, 95 %) are normal in log space
+with variance = the fitted level's variance (``σ²/n`` per seasonal phase + the slope's variance ×
+the distance from the phase's mean time²) + the residual variance ``σ²``, so they widen with the
+horizon and are multiplicative in bps. (Computed in the Frisch–Waugh form: the slope from
+phase-demeaned data, which is the same fit as the regression with one dummy per phase.)
 
 Why this and not the alternatives (measured on the synthetic series of the tests, 8 weeks
 hourly, +30 %/yr, 5 % noise, 7-day holdout): **MSTL** (daily + weekly STL) + a line fitted to
 the seasonally adjusted series gave holdout MAPE 4.6–5.2 % and 80 % intervals covering only
 60–70 %, because the seasonal estimate at the series' end follows the last weeks' noise; the
-regression gave 3.9–4.8 % (the noise floor is 4.0 %) and 73–83 % coverage, in ~0.2–0.4 s per fit
-of 4–8 weeks. **Holt–Winters** carries one seasonal period and its local trend extrapolates the
+regression gave 3.9–4.8 % (the noise floor is 4.0 %; seasonal naive 5.3–6.0 %), 73–83 %
+coverage of the 80 % interval and 94–95 % of the 95 % one, in about 1 ms per fit of 4–16 weeks. **Holt–Winters** carries one seasonal period and its local trend extrapolates the
 last days' slope, which swings over a 90-day horizon; **UnobservedComponents** with a 168-period
 seasonal has a ~170-dimensional state and takes many seconds per series. The regression's
 slope is directly the growth a planner needs for threshold crossing. It assumes a stable
@@ -296,14 +298,22 @@ def series_from_run(outdir: str | Path, *, kind: str = "links", start: datetime 
 # --------------------------------------------------------------------------------------------- model
 @dataclass(frozen=True)
 class SeasonalTrendFit:
-    """A fitted seasonal-regression model of one regular series (see the module docstring)."""
+    """A fitted seasonal-regression model of one regular series (see the module docstring).
+
+    The regression ``log(y + c) = s[phase] + b·t + e`` is held in its Frisch–Waugh form: per
+    seasonal phase ``k`` the mean log level ``m[k]`` and mean step ``t̄[k]`` of the fitted
+    history, so the fitted value at step ``t`` (phase ``k``) is ``m[k] + b·(t − t̄[k])``.
+    """
 
     step_s: float
     period: int                   # seasonal period in steps (a week, or a day for short histories)
     offset: float                 # added before the log
     n: int                        # steps fitted
-    params: np.ndarray            # intercept, slope per step, then period - 1 seasonal effects
-    cov: np.ndarray               # their covariance (HAC, one day of lags)
+    slope: float                  # b, log growth per step
+    slope_var: float              # its variance (HAC)
+    phase_mean: np.ndarray        # m[k]
+    phase_t: np.ndarray           # t̄[k]
+    phase_n: np.ndarray           # steps per phase
     resid_var: float              # residual variance of the log series
 
     @property
@@ -315,36 +325,39 @@ class SeasonalTrendFit:
     @property
     def growth_per_year(self) -> float:
         """Fitted growth of the level per year (0.3 = +30 %/yr)."""
-        return float(np.expm1(self.params[1] * YEAR_S / self.step_s))
+        return float(np.expm1(self.slope * YEAR_S / self.step_s))
 
     def growth_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval of :attr:`growth_per_year`."""
         z = _z(level)
-        se = math.sqrt(max(self.cov[1, 1], 0.0))
+        se = math.sqrt(max(self.slope_var, 0.0))
         k = YEAR_S / self.step_s
-        return float(np.expm1((self.params[1] - z * se) * k)), float(np.expm1((self.params[1] + z * se) * k))
+        return float(np.expm1((self.slope - z * se) * k)), float(np.expm1((self.slope + z * se) * k))
 
-    def _design(self, t: np.ndarray) -> np.ndarray:
-        return _design(t, self.period)
+    def _log_level(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fitted log level at steps ``t`` and the variance of that estimate."""
+        k = np.asarray(t, dtype=np.int64) % self.period
+        dt = t - self.phase_t[k]
+        mu = self.phase_mean[k] + self.slope * dt
+        var = self.resid_var / self.phase_n[k] + dt ** 2 * self.slope_var
+        return mu, var
 
     def fitted(self) -> np.ndarray:
         """In-sample fitted values (bps, the median)."""
-        return np.maximum(np.exp(self._design(np.arange(self.n)) @ self.params) - self.offset, 0.0)
+        return np.maximum(np.exp(self._log_level(np.arange(self.n))[0]) - self.offset, 0.0)
 
     def peak_now(self) -> float:
         """The highest fitted value over the last seasonal cycle (bps)."""
-        t = np.arange(self.n - self.period, self.n)
-        return float(np.max(np.exp(self._design(t) @ self.params)) - self.offset)
+        mu, _ = self._log_level(np.arange(self.n - self.period, self.n))
+        return float(np.max(np.exp(mu)) - self.offset)
 
     def predict(self, steps: int, *, levels: Sequence[float] = (0.8, 0.95)) -> dict[str, np.ndarray]:
         """Point forecast (the median) and prediction intervals for the next ``steps`` steps.
 
         Returns a dict with ``mean`` and ``lo80``/``hi80``/``lo95``/``hi95`` (per level in ``levels``).
         """
-        x = self._design(self.n + np.arange(steps))
-        mu = x @ self.params
-        var = np.einsum("ij,jk,ik->i", x, self.cov, x) + self.resid_var
-        sd = np.sqrt(np.maximum(var, 0.0))
+        mu, var = self._log_level(self.n + np.arange(steps))
+        sd = np.sqrt(np.maximum(var + self.resid_var, 0.0))
         out = {"mean": np.maximum(np.exp(mu) - self.offset, 0.0)}
         for lv in levels:
             z = _z(lv)
@@ -352,18 +365,6 @@ class SeasonalTrendFit:
             out[f"lo{tag}"] = np.maximum(np.exp(mu - z * sd) - self.offset, 0.0)
             out[f"hi{tag}"] = np.maximum(np.exp(mu + z * sd) - self.offset, 0.0)
         return out
-
-
-def _design(t: np.ndarray, period: int) -> np.ndarray:
-    """Regressors at steps ``t``: 1, t, and one indicator per seasonal phase 1 .. period-1 (phase 0 is the baseline)."""
-    t = np.asarray(t, dtype=np.int64)
-    x = np.zeros((len(t), period + 1))
-    x[:, 0] = 1.0
-    x[:, 1] = t
-    phase = t % period
-    rows = np.nonzero(phase > 0)[0]
-    x[rows, 1 + phase[rows]] = 1.0
-    return x
 
 
 def _z(level: float) -> float:
@@ -407,15 +408,24 @@ def fit_seasonal_trend(values, *, step_s: float = 3600.0) -> SeasonalTrendFit:
     offset = 0.01 * mean if mean > 0 else 1.0
     z = np.log(y + offset)
     n = len(z)
-    x = _design(np.arange(n), period)
+    t = np.arange(n, dtype=np.float64)
+    phase = np.arange(n) % period
+    cnt = np.bincount(phase, minlength=period).astype(np.float64)
+    m_z = np.bincount(phase, weights=z, minlength=period) / cnt
+    m_t = np.bincount(phase, weights=t, minlength=period) / cnt
+    # NOTE: Frisch–Waugh: the slope of z on t with one dummy per phase equals the slope of the
+    # phase-demeaned z on the phase-demeaned t; a 1-regressor HAC is ~100x cheaper than one with
+    # 169 regressors (0.2 s per fit under load), and the fitted model is the same.
+    zt, tt = z - m_z[phase], t - m_t[phase]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ols = OLS(z, x).fit(cov_type="HAC", cov_kwds={"maxlags": day})
-    params = np.asarray(ols.params)
-    resid = z - x @ params
-    resid_var = float(np.sum(resid ** 2) / max(n - x.shape[1], 1))
-    return SeasonalTrendFit(step_s=float(step_s), period=period, offset=offset, n=n, params=params,
-                            cov=np.asarray(ols.cov_params()), resid_var=resid_var)
+        ols = OLS(zt, tt[:, None]).fit(cov_type="HAC", cov_kwds={"maxlags": day})
+    slope = float(ols.params[0])
+    resid = zt - slope * tt
+    resid_var = float(np.sum(resid ** 2) / max(n - period - 1, 1))
+    return SeasonalTrendFit(step_s=float(step_s), period=period, offset=offset, n=n, slope=slope,
+                            slope_var=float(ols.cov_params()[0, 0]), phase_mean=m_z, phase_t=m_t, phase_n=cnt,
+                            resid_var=resid_var)
 
 
 def seasonal_naive(history, steps: int, *, lag: int) -> np.ndarray:

@@ -75,13 +75,13 @@ def test_interval_coverage_on_holdout_is_sane():
 
 def test_growth_confidence_interval_covers_the_true_growth():
     inside = []
-    for seed in range(12):
+    for seed in range(20):
         _, y = synthetic(weeks=8, seed=seed)
         fit = fit_seasonal_trend(y)
         lo, hi = fit.growth_interval(0.95)
         inside.append(lo < 0.3 < hi)
         assert 0.15 < fit.growth_per_year < 0.5
-    assert sum(inside) >= 10, inside  # a 95 % interval: 11 of these 12 seeds (18 of 20) at the time of writing
+    assert sum(inside) >= 17, inside  # a 95 % interval: 18 of these 20 seeds at the time of writing
 
 
 def test_threshold_crossing_months_from_known_growth():
@@ -114,7 +114,7 @@ def test_fitting_four_weeks_of_five_minute_data_is_fast():
     took = time.perf_counter() - t0
     ev = r.evaluation.row(0, named=True)
     assert ev["step_s"] == 3600 and ev["n_points"] == 4 * 7 * 24  # averaged to hourly
-    assert took < 4.0, took  # two fits (holdout + final); < 2 s each on a quiet core
+    assert took < 2.0, took  # resampling + two fits (holdout + final); ~0.1 s on a quiet core
     # three weeks of fitting history (>= 2 weeks): weekly seasonality and a one-week naive lag
     assert ev["naive_lag"] == "1w"
 
