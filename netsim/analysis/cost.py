@@ -57,7 +57,7 @@ from netsim.sim.metrics import percentile_95
 
 __all__ = [
     "Prices", "transit_bill", "to_five_minute_samples", "design_cost", "CostBreakdown",
-    "joint_procurement", "JointProcurement", "union_bound_p95",
+    "joint_procurement", "JointProcurement", "union_bound_p95", "member_upstream_series",
 ]
 
 SAMPLE_S = 300.0
@@ -350,6 +350,47 @@ def _link_series(links_table: pl.DataFrame | None, *, design: str | None) -> dic
         arr = np.zeros(n_bins)
         arr[part["bin"].to_numpy()] = part["bps"].to_numpy()
         out[(str(src), str(dst))] = arr
+    return out
+
+
+def member_upstream_series(g: nx.DiGraph, links_table: pl.DataFrame, *, design: str | None = None, bin_s: float = 300.0,
+                           members: Sequence[int] | None = None,
+                           direction: Literal["in", "out", "max"] = "max") -> dict[str, np.ndarray]:
+    """Each member's upstream traffic (its ``c2p`` links summed) as a month of 5-minute samples,
+    the input of :func:`joint_procurement`.
+
+    Use the run of the design where members buy separately (e.g. the baseline). ``direction``:
+    ``in`` = provider → member (downloads), ``out``, or ``max`` = the larger of the two per sample.
+    Keys are the AS names (``as_names``), or the ASN as a string where there is none.
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(as_names={1: "A"})
+    >>> g.add_node("a", asn=1, subscribers=5); g.add_node("t", asn=2)
+    >>> g.add_edge("a", "t", rel="c2p"); g.add_edge("t", "a", rel="p2c")
+    >>> lt = pl.DataFrame({"bin": [0, 0], "src": ["t", "a"], "dst": ["a", "t"], "bps": [8e9, 1e9]})
+    >>> s = member_upstream_series(g, lt)
+    >>> list(s), len(s["A"]), float(s["A"][0])
+    (['A'], 8640, 8000000000.0)
+    """
+    if direction not in ("in", "out", "max"):
+        raise InputError(f"direction must be in, out or max, found {direction!r}", where="direction")
+    asn = {n: d["asn"] for n, d in g.nodes(data=True)}
+    if members is None:
+        members = sorted({asn[n] for n, d in g.nodes(data=True) if d.get("subscribers", 0) > 0})
+    series = _link_series(links_table, design=design)
+    n_bins = max((len(v) for v in series.values()), default=0)
+    names = g.graph.get("as_names", {}) or {}
+    out: dict[str, np.ndarray] = {}
+    for a in sorted(set(int(m) for m in members)):
+        inb, outb = np.zeros(n_bins), np.zeros(n_bins)
+        for u, v, d in sorted(g.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
+            if d.get("rel") == "c2p" and asn[u] == a:
+                outb += series.get((str(u), str(v)), 0.0)
+                inb += series.get((str(v), str(u)), 0.0)
+        per_bin = {"in": inb, "out": outb, "max": np.maximum(inb, outb)}[direction]
+        key = str(names.get(a, a))
+        out[key if key not in out else str(a)] = to_five_minute_samples(per_bin, bin_s=bin_s)
     return out
 
 

@@ -585,10 +585,13 @@ def forecast(frame: pl.DataFrame, *, holdout: str | float = "7d", horizon: str |
     >>> r.forecast.height, r.evaluation["model_mape"][0] < 1, round(r.evaluation["peak_utilisation"][0], 2)
     (48, True, 0.25)
     """
-    try:
-        holdout_s, horizon_s = parse_duration_s(holdout), parse_duration_s(horizon)
-    except ValueError as e:
-        raise InputError(str(e), where="holdout/horizon") from None
+    durations = {}
+    for flag, value in (("holdout", holdout), ("horizon", horizon)):
+        try:
+            durations[flag] = parse_duration_s(value)
+        except ValueError as e:
+            raise InputError(str(e), where=flag) from None
+    holdout_s, horizon_s = durations["holdout"], durations["horizon"]
     if not 0 < threshold:
         raise InputError(f"threshold must be > 0, found {threshold}", where="threshold")
     f = validate_series_frame(frame, source=source)
@@ -599,8 +602,7 @@ def forecast(frame: pl.DataFrame, *, holdout: str | float = "7d", horizon: str |
                 caps[s] = float(c)
     caps.update({str(k): float(v) for k, v in (capacities_gbps or {}).items()})
     fc_parts, eval_rows, hist_parts, hold_parts = [], [], [], []
-    for name in f["series"].unique(maintain_order=True).to_list():
-        part = f.filter(pl.col("series") == name)
+    for (name,), part in f.partition_by("series", as_dict=True, maintain_order=True).items():
         ts, v, step, n_filled = _regularise(part["timestamp"].to_numpy(), part["bps"].to_numpy(), name=name, source=source)
         n = len(v)
         h_steps = int(round(holdout_s / step))
