@@ -268,3 +268,22 @@ def test_cli_forecast_from_a_run_directory(cli, tmp_path):
     assert not (out / "forecast.png").exists()
     r = cli("forecast", str(tmp_path), "--kind", "links", "-o", str(out))
     assert r.returncode == 2 and "no links.parquet" in r.stderr
+
+
+def test_frisch_waugh_fit_equals_the_full_dummy_regression():
+    """The fitted model is statsmodels OLS of log(y + c) on [1, t, one dummy per phase] (the reference)."""
+    from statsmodels.regression.linear_model import OLS
+
+    _, y = synthetic(weeks=3, seed=4)
+    fit = fit_seasonal_trend(y)
+    n, period = len(y), fit.period
+    t = np.arange(n + 48)
+    x = np.zeros((len(t), period + 1))
+    x[:, 0], x[:, 1] = 1.0, t
+    ph = t % period
+    x[ph > 0, 1 + ph[ph > 0]] = 1.0
+    ref = OLS(np.log(y + fit.offset), x[:n]).fit(cov_type="HAC", cov_kwds={"maxlags": 24})
+    assert fit.slope == pytest.approx(ref.params[1], rel=1e-9)
+    assert fit.slope_var == pytest.approx(ref.cov_params()[1, 1], rel=0.05)  # HAC on the partialled data
+    assert np.log(fit.predict(48)["mean"] + fit.offset) == pytest.approx(x[n:] @ ref.params, rel=1e-9)
+    assert fit.resid_var == pytest.approx(ref.scale, rel=1e-9)
