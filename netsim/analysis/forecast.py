@@ -259,7 +259,8 @@ def series_from_run(outdir: str | Path, *, kind: str = "links", start: datetime 
         utilisation, ...) or ``bins.parquet`` (design, ts_s, backbone_bps, ...).
     kind : {"links", "backbone"}
         ``links``: one series per design and directed link, named ``DESIGN/SRC->DST``, with its
-        capacity (``bps / utilisation`` where the link carried traffic). ``backbone``: one series
+        capacity (``bps / utilisation`` where the link carried traffic); a bin without a row for
+        the link (the engine writes only loaded links) counts as 0 bps. ``backbone``: one series
         per design, ``DESIGN/backbone``, from ``backbone_bps`` (no capacity).
     start : datetime
         Wall-clock time of ``ts_s = 0``.
@@ -291,7 +292,17 @@ def series_from_run(outdir: str | Path, *, kind: str = "links", start: datetime 
     f = f.with_columns((pl.col("design") + "/" + pl.col("src") + "->" + pl.col("dst")).alias("series"))
     cap = (f.filter(pl.col("utilisation") > 0)
            .group_by("series").agg((pl.col("bps") / pl.col("utilisation") / 1e9).median().alias("capacity_gbps")))
-    return (f.select(ts.alias("timestamp"), "series", pl.col("bps").cast(pl.Float64))
+    # NOTE: the engine writes a link's row only in bins where it carried traffic: the other bins are 0 bps
+    # (not gaps to interpolate). The bins of a design come from bins.parquet when it is there.
+    bins_path = outdir / "bins.parquet"
+    bins = f.select("design", "ts_s")
+    if bins_path.is_file():
+        bins = pl.concat([bins, pl.read_parquet(bins_path, columns=["design", "ts_s"])])
+    bins = bins.unique()
+    grid = f.select("design", "series").unique().join(bins, on="design")
+    full = (grid.join(f.select("series", "ts_s", "bps"), on=["series", "ts_s"], how="left")
+            .with_columns(pl.col("bps").fill_null(0.0)))
+    return (full.select(ts.alias("timestamp"), "series", pl.col("bps").cast(pl.Float64))
             .join(cap, on="series", how="left").sort(["series", "timestamp"]))
 
 

@@ -192,6 +192,17 @@ def test_series_from_run_links_and_backbone(tmp_path):
         series_from_run(tmp_path, kind="caches")
 
 
+def test_series_from_run_fills_bins_without_a_row_with_zero(tmp_path):
+    # the engine writes a link's row only where it carried traffic
+    pl.DataFrame({"design": ["base"] * 3, "bin": [0, 2, 3], "ts_s": [0.0, 600.0, 900.0], "src": ["a"] * 3,
+                  "dst": ["b"] * 3, "bps": [1e9, 2e9, 3e9], "utilisation": [0.1, 0.2, 0.3]}).write_parquet(
+        tmp_path / "links.parquet")
+    pl.DataFrame({"design": ["base"] * 5, "bin": list(range(5)), "ts_s": [300.0 * i for i in range(5)],
+                  "backbone_bps": [0.0] * 5}).write_parquet(tmp_path / "bins.parquet")
+    f = series_from_run(tmp_path)
+    assert f["bps"].to_list() == [1e9, 0.0, 2e9, 3e9, 0.0]
+
+
 # ------------------------------------------------------------------------------------------ prefetch
 def test_prefetch_ranks_recent_popularity_and_fills_capacity():
     rng = np.random.default_rng(0)
