@@ -14,12 +14,17 @@ Cost items of a design (:func:`design_cost`), each paid by one AS:
   by the smallest port tier that holds the link's capacity (several top-tier ports above it).
 * **cache_site** — each ``cache`` node: its ``cost`` attribute if set, else the default site
   price; paid by the cache's ASN (a shared cache's operator).
-* **transit** — each ``c2p`` link ``u → v`` (``u`` buys transit from ``v``): the 95th percentile
+* **transit** — each ``c2p`` link ``u → v`` (``u`` buys transit from ``v``; when the topology
+  tags any link ``transit``, only the ``c2p`` links so tagged: e.g. a member's line to an
+  aggregated ISP is ``c2p`` but not transit): the 95th percentile
   of the 5-minute samples of the link's load, the larger of the two directions (as transit is
   commonly billed), × the transit price per Mbps. A run shorter than a month is repeated to fill
   the month's 8,640 samples (each day alike; the 95th percentile of a repeated day equals the
   day's own); a run's bins longer than 5 minutes are repeated into 5-minute samples (which hides
   peaks shorter than a bin), shorter ones are averaged.
+* **shared** — for an aggregated ISP (``aggregators=``), everything its own AS pays (the joint
+  upstream line, the joint transit contract) split among its members (default: in proportion to
+  each member's 95th percentile on its links to the aggregated ISP).
 
 **Joint procurement** (:func:`joint_procurement`): an aggregated ISP buys one upstream line
 sized on the peak of its members' *summed* traffic and one transit contract billed on the 95th
@@ -211,7 +216,9 @@ def _route_km(d: dict, prices: Prices) -> float:
 
 
 def design_cost(g: nx.DiGraph, links_table: pl.DataFrame | None, *, prices: Prices | None = None, bin_s: float = 300.0,
-                design: str | None = None, members: Sequence[int] | None = None) -> CostBreakdown:
+                design: str | None = None, members: Sequence[int] | None = None,
+                aggregators: Mapping[int, Sequence[int]] | None = None,
+                split: Literal["p95", "equal", "peak"] = "p95") -> CostBreakdown:
     """Monthly cost of a design: lines, IX ports, cache sites and 95th-percentile transit, per member AS.
 
     Parameters
@@ -229,6 +236,14 @@ def design_cost(g: nx.DiGraph, links_table: pl.DataFrame | None, *, prices: Pric
     members : sequence of int, optional
         ASNs whose costs are counted (default: the ASes with access PoPs, i.e. a node with
         ``subscribers > 0``; carriers' own networks are what they sell, not the members' cost).
+    aggregators : mapping of int to list of int, optional
+        Aggregated ISPs (their ASN → their member ASNs, as the ``aggregated_isp`` design
+        transform's ``asn`` and ``members``): every item the aggregated ISP pays (its joint lines,
+        its transit) is shared among its members by ``split`` and shows in their ``shared``
+        column, so the members' totals include it (the aggregator's own row is not a member row).
+    split : {"p95", "equal", "peak"}
+        How an aggregator's costs are shared: by each member's 95th percentile of its traffic on
+        its links to the aggregator (both directions summed), equally, or by its peak there.
 
     Returns
     -------
@@ -248,6 +263,8 @@ def design_cost(g: nx.DiGraph, links_table: pl.DataFrame | None, *, prices: Pric
     (1, 100.0, 3000.0, 3100.0)
     """
     prices = prices or Prices()
+    if split not in ("p95", "equal", "peak"):
+        raise InputError(f"split must be p95, equal or peak, found {split!r}", where="split")
     asn = {n: d["asn"] for n, d in g.nodes(data=True)}
     kind = {n: d.get("kind", "pop") for n, d in g.nodes(data=True)}
     if members is None:
@@ -297,33 +314,56 @@ def design_cost(g: nx.DiGraph, links_table: pl.DataFrame | None, *, prices: Pric
             items.append((asn[n], "cache_site", str(n), "cost attribute" if c is not None else "default site",
                           float(c) if c is not None else prices.cache_site_per_month))
 
-    # transit: c2p links, 95th percentile of 5-minute samples, larger direction
-    transit_edges = sorted(((u, v) for u, v, d in g.edges(data=True) if d.get("rel") == "c2p"),
+    # transit: c2p links (only those tagged `transit` when the topology uses that tag), 95th percentile of
+    # 5-minute samples, larger direction
+    tagged = any("transit" in d.get("tags", ()) for _, _, d in g.edges(data=True))
+    transit_edges = sorted(((u, v) for u, v, d in g.edges(data=True)
+                            if d.get("rel") == "c2p" and (not tagged or "transit" in d.get("tags", ()))),
                            key=lambda e: (str(e[0]), str(e[1])))
-    if transit_edges:
-        series = _link_series(links_table, design=design)
-        for u, v in transit_edges:
-            bills = []
-            for e in ((u, v), (v, u)):
-                s = series.get((str(e[0]), str(e[1])))
-                samples = to_five_minute_samples(s, bin_s=bin_s) if s is not None else np.zeros(0)
-                bills.append(transit_bill(samples, price_per_mbps_month=prices.transit_per_mbps_month))
-            mbps, cost = max(bills)
-            items.append((asn[u], "transit", f"{u}->{v}", f"p95 {mbps:,.1f} Mbps", cost))
+    series = _link_series(links_table, design=design) if (transit_edges or aggregators) else {}
+
+    def samples_of(e):
+        s = series.get((str(e[0]), str(e[1])))
+        return to_five_minute_samples(s, bin_s=bin_s) if s is not None else np.zeros(0)
+
+    for u, v in transit_edges:
+        bills = [transit_bill(samples_of(e), price_per_mbps_month=prices.transit_per_mbps_month) for e in ((u, v), (v, u))]
+        mbps, cost = max(bills)
+        items.append((asn[u], "transit", f"{u}->{v}", f"p95 {mbps:,.1f} Mbps", cost))
+
+    # an aggregated ISP's own costs, shared among its member ASes
+    for agg, agg_members in sorted((aggregators or {}).items()):
+        agg_members = sorted(set(int(m) for m in agg_members))
+        agg_total = float(sum(it[4] for it in items if it[0] == agg))
+        weights = []
+        for m in agg_members:
+            edges = sorted(((u, v) for u, v in g.edges
+                            if (asn[u] == m and asn[v] == agg) or (asn[u] == agg and asn[v] == m)),
+                           key=lambda e: (str(e[0]), str(e[1])))
+            if not edges:
+                raise InputError(f"AS{m} has no link to the aggregated ISP AS{agg}", where="aggregators")
+            xs = [x for x in (samples_of(e) for e in edges) if len(x)]
+            tot = np.sum(xs, axis=0) if xs else np.zeros(1)
+            weights.append({"p95": percentile_95(tot), "peak": float(tot.max()), "equal": 1.0}[split])
+        w = np.asarray(weights, dtype=np.float64)
+        share = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+        for m, sh in zip(agg_members, share):
+            items.append((m, "shared", f"AS{agg}", f"{sh:.1%} ({split}) of {agg_total:,.0f}", float(sh * agg_total)))
 
     items_df = pl.DataFrame(items, schema={"asn": pl.Int64, "item": pl.Utf8, "element": pl.Utf8, "detail": pl.Utf8,
                                            "cost": pl.Float64}, orient="row")
     names = g.graph.get("as_names", {}) or {}
     rows = []
+    kinds = ("line", "ix_port", "cache_site", "transit", "shared")
     for a in members:
         mine = items_df.filter(pl.col("asn") == a)
         row = {"asn": a, "name": str(names.get(a, a))}
-        for it in ("line", "ix_port", "cache_site", "transit"):
+        for it in kinds:
             row[it] = float(mine.filter(pl.col("item") == it)["cost"].sum())
-        row["total"] = row["line"] + row["ix_port"] + row["cache_site"] + row["transit"]
+        row["total"] = sum(row[it] for it in kinds)
         rows.append(row)
-    by_member = pl.DataFrame(rows, schema={"asn": pl.Int64, "name": pl.Utf8, "line": pl.Float64, "ix_port": pl.Float64,
-                                           "cache_site": pl.Float64, "transit": pl.Float64, "total": pl.Float64})
+    by_member = pl.DataFrame(rows, schema={"asn": pl.Int64, "name": pl.Utf8, **{k: pl.Float64 for k in kinds},
+                                           "total": pl.Float64})
     return CostBreakdown(items_df.filter(pl.col("asn").is_in(members)), by_member, prices.currency)
 
 

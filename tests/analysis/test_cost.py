@@ -237,3 +237,42 @@ def test_member_upstream_series_feeds_joint_procurement():
     jp = joint_procurement(s, line_step_gbps=None)
     # A peaks early (3 G), B late (4 G): the sum peaks at 2 + 4 = 6 G, below the sum of peaks (7 G)
     assert jp.joint["line_gbps"] == pytest.approx(6 * 1.25) and jp.separate["line_gbps"] == pytest.approx(7 * 1.25)
+
+
+def test_aggregated_isp_costs_are_shared_and_only_transit_tagged_c2p_is_billed():
+    """Two ISPs buy upstream through an aggregated ISP (AS 65200): its joint line and transit are split by p95."""
+    g = nx.DiGraph(as_names={1: "A", 2: "B", 65200: "agg", 3: "carrier"})
+    for n, a, subs in (("a", 1, 100), ("b", 2, 100), ("agg", 65200, 0), ("agg-tokyo", 65200, 0), ("t", 3, 0)):
+        g.add_node(n, kind="pop", asn=a, subscribers=subs)
+
+    def duplex(u, v, cap, lat, rel, back, tags):
+        g.add_edge(u, v, capacity_gbps=cap, latency_ms=lat, rel=rel, tags=tags)
+        g.add_edge(v, u, capacity_gbps=cap, latency_ms=lat, rel=back, tags=tags)
+
+    duplex("a", "agg", 10.0, 0.05, "c2p", "p2c", ("aggregation",))   # 10 km
+    duplex("b", "agg", 10.0, 0.05, "c2p", "p2c", ("aggregation",))
+    duplex("agg", "agg-tokyo", 20.0, 0.5, "internal", "internal", ("upstream",))  # 100 km
+    duplex("agg-tokyo", "t", 20.0, 0.025, "c2p", "p2c", ("transit",))            # 5 km
+    n = 288
+    rows = []
+    for b in range(n):
+        rows += [("agg", "a", b, 3e9), ("agg", "b", b, 1e9), ("t", "agg-tokyo", b, 4e9), ("agg-tokyo", "agg", b, 4e9)]
+    lt = pl.DataFrame(rows, schema={"src": pl.Utf8, "dst": pl.Utf8, "bin": pl.Int64, "bps": pl.Float64}, orient="row")
+    prices = Prices(transit_per_mbps_month=1.0, line_per_gbps_km_month=0.1, line_min_km=5.0)
+    c = design_cost(g, lt, prices=prices, aggregators={65200: [1, 2]})
+    # only agg-tokyo -> t is transit (the members' aggregation lines are c2p but not tagged transit)
+    assert c.items.filter(pl.col("item") == "transit").height == 0   # items of members only
+    by = {r["asn"]: r for r in c.by_member.iter_rows(named=True)}
+    assert by[1]["transit"] == 0 and by[2]["transit"] == 0
+    # the aggregator pays: line agg-agg-tokyo 20 x 100 x 0.1 = 200, line agg-tokyo-t 20 x 5 x 0.1 = 10, transit 4000
+    agg_total = 200 + 10 + 4000
+    assert by[1]["shared"] == pytest.approx(0.75 * agg_total) and by[2]["shared"] == pytest.approx(0.25 * agg_total)
+    # each member also pays its own aggregation line: 10 G x 10 km x 0.1 = 10
+    assert by[1]["line"] == pytest.approx(10.0) and by[2]["line"] == pytest.approx(10.0)
+    assert c.total == pytest.approx(agg_total + 20.0)
+    eq = design_cost(g, lt, prices=prices, aggregators={65200: [1, 2]}, split="equal")
+    assert eq.by_member["shared"].to_list() == pytest.approx([agg_total / 2] * 2)
+    # without the aggregator mapping its costs are nobody's member cost (and the total says so)
+    assert design_cost(g, lt, prices=prices).total == pytest.approx(20.0)
+    with pytest.raises(InputError, match="no link to the aggregated ISP"):
+        design_cost(g, lt, prices=prices, aggregators={65200: [1, 99]})
