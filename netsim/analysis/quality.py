@@ -55,8 +55,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from netsim.errors import InputError
 from netsim.sim.metrics import weighted_quantile
 
-__all__ = ["QualityMethod", "QualityResult", "measure_quality", "measurement_server", "path_quality",
-           "access_isps"]
+__all__ = ["QualityMethod", "QualityResult", "measure_quality", "measurement_server", "measurement_servers",
+           "path_quality", "access_isps"]
 
 PathsFn = Callable[[str, str], Sequence[tuple[Sequence[str], float]]]
 _KIND_ORDER = {"pop": 0, "cache": 1, "ix": 2}
@@ -150,6 +150,23 @@ def measurement_server(g: nx.DiGraph, client: str, placement: str) -> str:
     return min(cands, key=lambda n: (0 if str(g.nodes[n]["metro"]).startswith("tokyo") else 1,) + rank(n))
 
 
+def measurement_servers(g: nx.DiGraph, placement: str) -> dict[str, str]:
+    """The server of every access PoP (:func:`measurement_server`): compute it once on the baseline
+    topology and pass it as ``servers=`` to :func:`measure_quality` for every design, so that all
+    designs are measured against the same servers (a design that adds a hub PoP, e.g. an aggregated
+    ISP's, would otherwise move the server).
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(metros={})
+    >>> g.add_node("c", kind="pop", asn=1, region="r", metro="m", subscribers=10)
+    >>> g.add_node("hub", kind="pop", asn=2, region="r", metro="m", subscribers=0)
+    >>> measurement_servers(g, "regional")
+    {'c': 'hub'}
+    """
+    return {pop: measurement_server(g, pop, placement) for pops in access_isps(g).values() for pop in pops}
+
+
 def path_quality(capacity_gbps, latency_ms, utilisation, *, access_gbps: float,
                  method: QualityMethod | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Throughput (Mbps), RTT (ms) and loss of one path in every bin.
@@ -223,7 +240,9 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
     bin_s : float
         Bin length, to tell each bin's hour of day.
     servers : mapping, optional
-        Measurement server per client PoP (overrides the placement rule).
+        Measurement server per client PoP (overrides the placement rule; see
+        :func:`measurement_servers`). A server that is not in ``g`` (a design removed it) falls
+        back to the rule; the ``server`` column of the samples says which was used.
 
     Examples
     --------
@@ -252,7 +271,9 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
         zeros = np.zeros(n_bins)
         for asn, pops in isps.items():
             for pop in pops:
-                server = (servers or {}).get(pop) or measurement_server(g, pop, m.placement)
+                server = (servers or {}).get(pop)
+                if server is None or server not in g:
+                    server = measurement_server(g, pop, m.placement)
                 access = float(g.nodes[pop].get("access_gbps") or m.access_gbps)
                 subs = float(g.nodes[pop]["subscribers"])
                 for nodes, frac in paths(server, pop):

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from netsim.analysis.quality import QualityMethod, measure_quality, measurement_server, path_quality
+from netsim.analysis.quality import QualityMethod, measure_quality, measurement_server, measurement_servers, path_quality
 from netsim.errors import InputError
 
 
@@ -153,3 +153,23 @@ def test_bad_inputs():
         measure_quality(g, links_table(g, {}), lambda s, d: [([s, d], 1.0)])
     with pytest.raises(InputError, match="design 'x' is not"):
         measure_quality(g, links_table(g, {}), sp_paths(g), design="x")
+
+
+def test_servers_fixed_on_the_baseline_are_reused_by_a_design_that_adds_a_hub():
+    base = net()
+    fixed = measurement_servers(base, "regional")
+    assert fixed == {"p1": "agg", "p2": "agg", "q1": "agg"}
+    design = net()
+    design.add_node("aaa-hub", kind="pop", asn=7, metro="utsunomiya", region="tochigi", subscribers=0)
+    for u, v in (("aaa-hub", "rix"), ("rix", "aaa-hub")):
+        design.add_edge(u, v, capacity_gbps=100.0, latency_ms=0.01)
+    assert measurement_server(design, "p1", "regional") == "aaa-hub"  # the rule alone would move the server
+    lt = links_table(design, {}, n_bins=1)
+    q = measure_quality(design, lt, sp_paths(design), bin_s=3600, servers=fixed)
+    assert set(q.samples["server"]) == {"agg"}
+    # a design that removes the fixed server: the rule chooses again
+    design.remove_node("agg")
+    for u, v in (("rix", "p1"), ("p1", "rix"), ("rix", "p2"), ("p2", "rix")):
+        design.add_edge(u, v, capacity_gbps=10.0, latency_ms=0.05)
+    q = measure_quality(design, links_table(design, {}, n_bins=1), sp_paths(design), bin_s=3600, servers=fixed)
+    assert set(q.samples["server"]) == {"aaa-hub"}
