@@ -37,8 +37,10 @@ table; a link missing from it is idle) and capacities ``cₗ``:
 Reported as a campaign would: per (design, ISP, hour) the median and 10th percentile of the
 throughput and the median RTT; and per (design, ISP) peak hours (21:00–23:00, when Japanese
 networks peak, FACTS.md) against off-peak. Hours are of the bins' start (``ts_s`` from the trace
-start, taken as midnight unless ``start_hour`` says otherwise). The paths are the base routes
-(the ``paths`` function given); a failure that changes routes is not reflected.
+start, taken as midnight unless ``start_hour`` says otherwise). Paths come from the ``paths``
+function given (the base routes), or per bin from ``paths_for_bin`` (routes under that bin's
+failures); a test without a path measures 0 Mbps and no RTT (``unreachable_share``), so the
+medians include failed tests, as a campaign's would.
 """
 
 from __future__ import annotations
@@ -84,9 +86,11 @@ class QualityMethod(BaseModel):
 class QualityResult:
     """Samples, the hourly table and the peak/off-peak summary of a measurement campaign."""
 
-    samples: pl.DataFrame   # design, asn, pop, server, bin, hour, weight, throughput_mbps, rtt_ms, loss
-    hourly: pl.DataFrame    # design, asn, name, hour, throughput_p50_mbps, throughput_p10_mbps, rtt_p50_ms, samples
-    summary: pl.DataFrame   # design, asn, name, peak_/offpeak_ throughput_p50_mbps, throughput_p10_mbps, rtt_p50_ms
+    samples: pl.DataFrame   # design, asn, pop, server, bin, hour, weight, reachable, throughput_mbps, rtt_ms, loss
+    hourly: pl.DataFrame    # design, asn, name, hour, throughput_p50_mbps, throughput_p10_mbps, rtt_p50_ms,
+    #                         unreachable_share, samples
+    summary: pl.DataFrame   # design, asn, name, peak_/offpeak_ x (throughput_p50_mbps, throughput_p10_mbps,
+    #                         rtt_p50_ms, unreachable_share), peak_to_offpeak
 
 
 def access_isps(g: nx.DiGraph) -> dict[int, list[str]]:
@@ -221,8 +225,8 @@ def _util_matrix(links_table: pl.DataFrame, *, design: str | None) -> tuple[dict
 
 
 def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *, method: QualityMethod | None = None,
-                    design: str | None = None, bin_s: float = 300.0,
-                    servers: Mapping[str, str] | None = None) -> QualityResult:
+                    design: str | None = None, bin_s: float = 300.0, servers: Mapping[str, str] | None = None,
+                    paths_for_bin: Callable[[int], PathsFn] | None = None) -> QualityResult:
     """Run the measurement method (module docstring) over a run's per-bin link utilisation.
 
     Parameters
@@ -243,6 +247,11 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
         Measurement server per client PoP (overrides the placement rule; see
         :func:`measurement_servers`). A server that is not in ``g`` (a design removed it) falls
         back to the rule; the ``server`` column of the samples says which was used.
+    paths_for_bin : callable, optional
+        ``paths_for_bin(bin) -> paths`` function in force in that bin (e.g. the engine's routes
+        under that bin's failure state); overrides ``paths``. Bins that get the same function
+        object are computed together. A test with no path (``[]``) fails: 0 Mbps, no RTT,
+        counted in ``unreachable_share``.
 
     Examples
     --------
@@ -269,6 +278,10 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
             arr[part["bin"].to_numpy()] = part["utilisation"].to_numpy()
             util_of[(str(src), str(dst))] = arr
         zeros = np.zeros(n_bins)
+        groups: dict[int, tuple[PathsFn, list[int]]] = {}
+        for b in range(n_bins):
+            pf = paths if paths_for_bin is None else paths_for_bin(b)
+            groups.setdefault(id(pf), (pf, []))[1].append(b)
         for asn, pops in isps.items():
             for pop in pops:
                 server = (servers or {}).get(pop)
@@ -276,31 +289,54 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
                     server = measurement_server(g, pop, m.placement)
                 access = float(g.nodes[pop].get("access_gbps") or m.access_gbps)
                 subs = float(g.nodes[pop]["subscribers"])
-                for nodes, frac in paths(server, pop):
-                    nodes = list(nodes)
-                    edges = list(zip(nodes[:-1], nodes[1:]))
-                    for e in edges:
-                        if not g.has_edge(*e):
-                            raise InputError(f"path {server} -> {pop} uses {e[0]} -> {e[1]}, which is not a link")
-                    cap = [g.edges[e]["capacity_gbps"] for e in edges]
-                    lat = [g.edges[e].get("latency_ms", 0.0) for e in edges]
-                    util = (np.stack([util_of.get((str(u), str(v)), zeros) for u, v in edges], axis=1)
-                            if edges else np.zeros((n_bins, 0)))
-                    thr, rtt, loss = path_quality(cap, lat, util, access_gbps=access, method=m)
-                    rows.append(pl.DataFrame({
-                        "design": dname, "asn": asn, "pop": pop, "server": str(server), "bin": np.arange(n_bins),
-                        "hour": hours, "weight": subs * float(frac), "throughput_mbps": thr, "rtt_ms": rtt, "loss": loss}))
-    samples = pl.concat(rows) if rows else pl.DataFrame()
+                for pf, bins in groups.values():
+                    bins = np.asarray(bins)
+                    found = list(pf(server, pop))
+                    if not found:  # no route (e.g. during a failure): the test fails
+                        rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs,
+                                                  np.zeros(len(bins)), np.full(len(bins), np.nan),
+                                                  np.ones(len(bins)), reachable=False))
+                        continue
+                    for nodes, frac in found:
+                        nodes = list(nodes)
+                        edges = list(zip(nodes[:-1], nodes[1:]))
+                        for e in edges:
+                            if not g.has_edge(*e):
+                                raise InputError(f"path {server} -> {pop} uses {e[0]} -> {e[1]}, which is not a link")
+                        cap = [g.edges[e]["capacity_gbps"] for e in edges]
+                        lat = [g.edges[e].get("latency_ms", 0.0) for e in edges]
+                        util = (np.stack([util_of.get((str(u), str(v)), zeros)[bins] for u, v in edges], axis=1)
+                                if edges else np.zeros((len(bins), 0)))
+                        thr, rtt, loss = path_quality(cap, lat, util, access_gbps=access, method=m)
+                        rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs * float(frac),
+                                                  thr, rtt, loss, reachable=True))
+    samples = (pl.concat(rows) if rows else _sample_frame("", 0, "", "", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                                                          0.0, *([np.zeros(0)] * 3), reachable=True)).sort(
+        ["design", "asn", "pop", "bin"], maintain_order=True)
     names = g.graph.get("as_names", {}) or {}
     return QualityResult(samples, _hourly(samples, names), _summary(samples, names, m.peak_hours))
+
+
+def _sample_frame(design, asn, pop, server, bins, hours, weight, thr, rtt, loss, *, reachable: bool) -> pl.DataFrame:
+    return pl.DataFrame({"design": pl.Series([design] * len(bins), dtype=pl.Utf8),
+                         "asn": pl.Series([asn] * len(bins), dtype=pl.Int64),
+                         "pop": pl.Series([pop] * len(bins), dtype=pl.Utf8),
+                         "server": pl.Series([str(server)] * len(bins), dtype=pl.Utf8),
+                         "bin": pl.Series(bins, dtype=pl.Int64), "hour": pl.Series(hours, dtype=pl.Int64),
+                         "weight": pl.Series(np.full(len(bins), weight), dtype=pl.Float64),
+                         "reachable": pl.Series([reachable] * len(bins), dtype=pl.Boolean),
+                         "throughput_mbps": pl.Series(thr, dtype=pl.Float64), "rtt_ms": pl.Series(rtt, dtype=pl.Float64),
+                         "loss": pl.Series(loss, dtype=pl.Float64)})
 
 
 def _stats(part: pl.DataFrame) -> dict:
     w = part["weight"].to_numpy()
     thr = part["throughput_mbps"].to_numpy()
+    ok = part["reachable"].to_numpy()
     rtt = part["rtt_ms"].to_numpy()
     return {"throughput_p50_mbps": weighted_quantile(thr, w, 0.5), "throughput_p10_mbps": weighted_quantile(thr, w, 0.1),
-            "rtt_p50_ms": weighted_quantile(rtt, w, 0.5)}
+            "rtt_p50_ms": weighted_quantile(rtt[ok], w[ok], 0.5),
+            "unreachable_share": float(w[~ok].sum() / w.sum()) if w.sum() > 0 else float("nan")}
 
 
 def _hourly(samples: pl.DataFrame, names) -> pl.DataFrame:
@@ -311,13 +347,13 @@ def _hourly(samples: pl.DataFrame, names) -> pl.DataFrame:
                          "samples": part.height})
     return pl.DataFrame(rows, schema={"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, "hour": pl.Int64,
                                       "throughput_p50_mbps": pl.Float64, "throughput_p10_mbps": pl.Float64,
-                                      "rtt_p50_ms": pl.Float64, "samples": pl.Int64})
+                                      "rtt_p50_ms": pl.Float64, "unreachable_share": pl.Float64, "samples": pl.Int64})
 
 
 def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int]) -> pl.DataFrame:
     rows = []
     nan = float("nan")
-    empty = {"throughput_p50_mbps": nan, "throughput_p10_mbps": nan, "rtt_p50_ms": nan}
+    empty = {"throughput_p50_mbps": nan, "throughput_p10_mbps": nan, "rtt_p50_ms": nan, "unreachable_share": nan}
     if samples.height:
         peak = pl.col("hour").is_in(list(peak_hours))
         for (d, a), part in sorted(samples.group_by(["design", "asn"]), key=lambda x: x[0]):
@@ -328,7 +364,7 @@ def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int]) -> pl.Data
                          **{f"peak_{k}": v for k, v in sp.items()}, **{f"offpeak_{k}": v for k, v in so.items()},
                          "peak_to_offpeak": sp["throughput_p50_mbps"] / so["throughput_p50_mbps"]
                          if so["throughput_p50_mbps"] else nan})
-    cols = ["throughput_p50_mbps", "throughput_p10_mbps", "rtt_p50_ms"]
+    cols = ["throughput_p50_mbps", "throughput_p10_mbps", "rtt_p50_ms", "unreachable_share"]
     schema = {"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, **{f"peak_{c}": pl.Float64 for c in cols},
               **{f"offpeak_{c}": pl.Float64 for c in cols}, "peak_to_offpeak": pl.Float64}
     return pl.DataFrame(rows, schema=schema)

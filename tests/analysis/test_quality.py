@@ -173,3 +173,32 @@ def test_servers_fixed_on_the_baseline_are_reused_by_a_design_that_adds_a_hub():
         design.add_edge(u, v, capacity_gbps=10.0, latency_ms=0.05)
     q = measure_quality(design, links_table(design, {}, n_bins=1), sp_paths(design), bin_s=3600, servers=fixed)
     assert set(q.samples["server"]) == {"aaa-hub"}
+
+
+def test_failed_tests_count_as_zero_and_unreachable():
+    g = net()
+    normal = sp_paths(g)
+    cut = g.copy()
+    cut.remove_edge("agg", "p1")  # p1 cut off from the server during the failure
+
+    def cut_paths(s, d):
+        try:
+            return [(nx.shortest_path(cut, s, d, weight="latency_ms"), 1.0)]
+        except nx.NetworkXNoPath:
+            return []
+
+    def paths_for_bin(b):
+        return cut_paths if b % 24 in (21, 22) else normal
+
+    q = measure_quality(g, links_table(g, {}, default=0.2), normal, bin_s=3600, paths_for_bin=paths_for_bin)
+    s = q.summary.filter(pl.col("asn") == 1).row(0, named=True)
+    assert s["peak_unreachable_share"] == pytest.approx(0.75)  # p1: 3000 of ISP A's 4000 subscribers
+    assert s["offpeak_unreachable_share"] == 0.0
+    assert s["peak_throughput_p50_mbps"] == 0.0 and s["offpeak_throughput_p50_mbps"] == pytest.approx(1000.0)
+    p2_peak = q.samples.filter((pl.col("pop") == "p2") & pl.col("hour").is_in([21, 22]))["rtt_ms"]
+    assert s["peak_rtt_p50_ms"] == pytest.approx(p2_peak[0])  # the RTT of the tests that ran (p2's)
+    failed = q.samples.filter(~pl.col("reachable"))
+    assert set(failed["pop"]) == {"p1"} and sorted(set(failed["hour"])) == [21, 22]
+    assert failed["throughput_mbps"].sum() == 0 and failed["rtt_ms"].is_nan().all()
+    # ISP B is not affected
+    assert q.summary.filter(pl.col("asn") == 2)["peak_unreachable_share"][0] == 0.0
