@@ -10,8 +10,10 @@ Cost items of a design (:func:`design_cost`), each paid by one AS:
   latencies are made), at least ``line_min_km``. Paid by: the customer of a ``c2p`` link, the
   member (non-IX end) of an IX link, the owner of an ``internal`` link; a direct ``p2p`` link
   between two ASes is split half and half.
-* **ix_port** — one port per IX membership (a link between a member and an ``ix`` node), priced
-  by the smallest port tier that holds the link's capacity (several top-tier ports above it).
+* **ix_port** — one port per IX membership (a link between a member and an ``ix`` node): the IX
+  node's ``cost`` attribute if set (its monthly port fee, as the topology schema documents),
+  else the price of the smallest port tier that holds the link's capacity (several top-tier
+  ports above it).
 * **cache_site** — each ``cache`` node: its ``cost`` attribute if set, else the default site
   price; paid by the cache's ASN (a shared cache's operator).
 * **transit** — each ``c2p`` link ``u → v`` (``u`` buys transit from ``v``; when the topology
@@ -293,7 +295,8 @@ def design_cost(g: nx.DiGraph, links_table: pl.DataFrame | None, *, prices: Pric
         if ix_end is not None and kind[u] != kind[v]:
             member = v if ix_end == u else u
             payers = [(asn[member], 1.0)]
-            port, pdesc = prices.ix_port(cap)
+            fee = g.nodes[ix_end].get("cost")
+            port, pdesc = (float(fee), "IX's port fee (cost attribute)") if fee is not None else prices.ix_port(cap)
             items.append((asn[member], "ix_port", f"{member}@{ix_end}", pdesc, port))
         else:
             rel = d.get("rel", "internal")

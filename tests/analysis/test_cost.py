@@ -112,6 +112,11 @@ def test_tiny_topology_cost_by_hand():
     b = by[65002]
     assert (b["line"], b["ix_port"], b["cache_site"], b["transit"]) == pytest.approx((540.0, 400.0, 0.0, 0.0))
     assert c.total == pytest.approx(5170.0 + 940.0)
+    # an IX node's own cost attribute is its port fee
+    g2 = tiny()
+    g2.nodes["ix"]["cost"] = 300.0
+    c3 = design_cost(g2, links, prices=prices, bin_s=300)
+    assert c3.by_member["ix_port"].to_list() == [300.0, 300.0]
     # the IX operator pays its own cache site when counted
     c2 = design_cost(g, links, prices=prices, members=[65009])
     assert c2.by_member.row(0, named=True)["cache_site"] == pytest.approx(1200.0)
