@@ -19,13 +19,16 @@ app = typer.Typer(
 
 
 def _register_groups() -> None:
-    from netsim.topology.cli import topo_app
-
-    from netsim.sim.cli import run_command
     from netsim.analysis.cli import forecast_command
+    from netsim.routing.cli import bench
+    from netsim.sim.cli import run_command
+    from netsim.topology.cli import topo_app
+    from netsim.traffic.cli import trace_app
 
     app.add_typer(topo_app, name="topo")
+    app.add_typer(trace_app, name="trace")
     app.command("run")(run_command)
+    app.command("bench")(bench)
     app.command("forecast")(forecast_command)
 
 

@@ -146,7 +146,7 @@ class Scenario(_Strict):
     caches: CacheSpec = Field(default_factory=CacheSpec)
     backbone: BackboneSpec = Field(default_factory=BackboneSpec)
     failures: FailureSpec = Field(default_factory=FailureSpec)
-    designs: list[Union[str, DesignSpec]] = Field(default_factory=lambda: ["baseline"], min_length=1)
+    designs: list[Union[str, DesignSpec]] = Field(default_factory=lambda: ["baseline"], min_length=1, validate_default=True)
     #: the directory relative paths resolve against (set by load_scenario)
     base_dir: Optional[str] = Field(default=None, exclude=True)
     source: Optional[str] = Field(default=None, exclude=True)

@@ -33,7 +33,7 @@ from netsim.errors import InputError
 from netsim.scenario import DesignSpec, Scenario
 from netsim.sim.congestion import max_min_rates
 from netsim.sim.failures import Change, FailureState, build_timeline
-from netsim.sim.metrics import BinCollector, weighted_quantile
+from netsim.sim.metrics import BinCollector, group_sums, weighted_quantile
 
 __all__ = ["RunResult", "run_design", "backbone_links"]
 
@@ -292,15 +292,13 @@ class _DesignRun:
             "offered": offered, "delivered": delivered_b, "unreachable": unreachable_b,
         }, schema={"service": pl.Utf8, "region": pl.Utf8, "src_region": pl.Utf8, "served_from": pl.Utf8,
                    "offered": pl.Float64, "delivered": pl.Float64, "unreachable": pl.Float64})
-        svc = frame.group_by(["service", "region"]).agg(pl.col("offered").sum(), pl.col("delivered").sum(),
-                                                        pl.col("unreachable").sum()).sort(["service", "region"])
+        svc = group_sums(frame, ["service", "region"], ["offered", "delivered", "unreachable"])
         n = svc.height
         self.out.extend("services", design=[design] * n, bin=[b] * n, ts_s=[t0] * n, service=svc["service"].to_list(),
                         region=svc["region"].to_list(), offered_bytes=svc["offered"].to_list(),
                         delivered_bytes=svc["delivered"].to_list(), unreachable_bytes=svc["unreachable"].to_list(),
                         failures_active=[len(self.state.nodes) + len(self.state.links)] * n)
-        pr = frame.group_by(["src_region", "region", "served_from"]).agg(pl.col("offered").sum(), pl.col("delivered").sum()) \
-            .sort(["src_region", "region", "served_from"])
+        pr = group_sums(frame, ["src_region", "region", "served_from"], ["offered", "delivered"])
         n = pr.height
         self.out.extend("pairs", design=[design] * n, bin=[b] * n, src_region=pr["src_region"].to_list(),
                         dst_region=pr["region"].to_list(), served_from=pr["served_from"].to_list(),

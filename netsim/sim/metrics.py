@@ -72,3 +72,32 @@ class BinCollector:
         schema = self.schemas[table]
         cols = self.columns[table]
         return pl.DataFrame({k: cols.get(k, []) for k in schema}, schema=schema)
+
+
+def group_sums(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:
+    """Sum float columns per group, sorted by the keys, in a fixed order of addition.
+
+    polars' multi-threaded group_by adds floats in an order that varies from run to run (last-bit
+    differences), which would break byte-identical outputs; this sums sequentially with numpy.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"k": ["b", "a", "b"], "x": [1.0, 2.0, 3.0]})
+    >>> group_sums(f, ["k"], ["x"]).rows()
+    [('a', 2.0), ('b', 4.0)]
+    """
+    if frame.height == 0:
+        return frame.select(keys + values).clear()
+    f = frame.with_row_index("__i").sort(keys + ["__i"], nulls_last=True)
+    first = np.ones(f.height, dtype=bool)
+    if f.height > 1:
+        change = np.zeros(f.height - 1, dtype=bool)
+        for k in keys:
+            col = f[k]
+            change |= (col[1:] != col[:-1]).fill_null(True).to_numpy() | (col[1:].is_null() != col[:-1].is_null()).to_numpy()
+        first[1:] = change
+    starts = np.flatnonzero(first)
+    out = {k: f[k].gather(starts) for k in keys}
+    for v in values:
+        out[v] = np.add.reduceat(f[v].to_numpy().astype(np.float64), starts)
+    return pl.DataFrame(out)

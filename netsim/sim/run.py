@@ -29,20 +29,28 @@ class Results:
     pairs: pl.DataFrame
     services: pl.DataFrame
     summary: list[dict] = field(default_factory=list)
+    graphs: dict = field(default_factory=dict)  # design name -> the design's topology (networkx.DiGraph)
 
     @classmethod
-    def combine(cls, scenario: str, runs: list[RunResult]) -> "Results":
-        return cls(scenario=scenario, summary=[r.summary for r in runs],
+    def combine(cls, scenario: str, runs: list[RunResult], graphs: dict | None = None) -> "Results":
+        return cls(scenario=scenario, summary=[r.summary for r in runs], graphs=dict(graphs or {}),
                    **{t: pl.concat([getattr(r, t) for r in runs], how="vertical") for t in TABLES})
 
     def write(self, out_dir: str | Path) -> None:
-        """Write ``<table>.parquet`` for each table and ``summary.json`` (written to a temp name, then renamed)."""
+        """Write ``<table>.parquet`` for each table, ``topologies/<design>.yaml`` (each design's topology, for
+        the report's map) and ``summary.json``; each file goes to a temp name first, then is renamed."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for t in TABLES:
             tmp = out / f".{t}.parquet.tmp"
             getattr(self, t).write_parquet(tmp, statistics=False)
             tmp.replace(out / f"{t}.parquet")
+        from netsim.topology import save_topology
+
+        (out / "topologies").mkdir(exist_ok=True)
+        for name, g in self.graphs.items():
+            save_topology(g, out / "topologies" / f".{name}.tmp.yaml")
+            (out / "topologies" / f".{name}.tmp.yaml").replace(out / "topologies" / f"{name}.yaml")
         tmp = out / ".summary.json.tmp"
         tmp.write_text(json.dumps({"scenario": self.scenario, "designs": self.summary}, indent=2, sort_keys=True) + "\n")
         tmp.replace(out / "summary.json")
@@ -68,11 +76,13 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *,
         raise InputError(str(e), source=sc.source, where="topology") from None
     g0 = load_topology(topo_path)
     done: list[RunResult] = []
+    graphs: dict = {}
     for i, design in enumerate(sc.designs):
         g = apply_design(g0, design.name, design.transforms, source=sc.source, where=f"designs[{i}]")
+        graphs[design.name] = g
         traffic = traffic_source(sc, g)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
         if out_dir is not None:
-            Results.combine(sc.name, done).write(out_dir)
-    return Results.combine(sc.name, done)
+            Results.combine(sc.name, done, graphs).write(out_dir)
+    return Results.combine(sc.name, done, graphs)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import polars as pl
 
-from netsim.sim.metrics import percentile_95, weighted_quantile
+from netsim.sim.metrics import group_sums, percentile_95, weighted_quantile
 
 __all__ = ["summarize_run"]
 
@@ -36,7 +36,7 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
     def availability_by(frame: pl.DataFrame, col: str) -> dict:
         if frame.height == 0:
             return {}
-        agg = frame.group_by(col).agg(pl.col("offered_bytes").sum(), pl.col("delivered_bytes").sum()).sort(col)
+        agg = group_sums(frame, [col], ["offered_bytes", "delivered_bytes"])
         return {k: _share(d, o) for k, o, d in agg.select(col, "offered_bytes", "delivered_bytes").rows()}
 
     out = {

@@ -12,6 +12,7 @@ import networkx as nx
 
 from netsim.errors import InputError
 from netsim.registry import Registry
+from netsim.topology.schema import CACHE_POLICIES_KNOWN, REVERSE_REL
 
 __all__ = ["DESIGNS", "apply_design"]
 
@@ -41,7 +42,7 @@ def apply_design(g: nx.DiGraph, name: str, transforms: list[dict], *, source: st
     >>> apply_design(g, "x", [{"nope": {}}])
     Traceback (most recent call last):
     ...
-    netsim.errors.InputError: designs.transforms[0]: unknown design transform 'nope'; known: baseline
+    netsim.errors.InputError: designs.transforms[0]: unknown design transform 'nope'; known: aggregated_isp, baseline, regional_ix, shared_cache
     """
     out = g.copy()
     steps = transforms or ([{name: {}}] if name in DESIGNS else None)
@@ -70,3 +71,209 @@ def apply_design(g: nx.DiGraph, name: str, transforms: list[dict], *, source: st
             raise e.located(source=source, where_prefix=f"{at}.{tname}") from None
     out.graph["design"] = name
     return out
+
+
+def _core_metros(g: nx.DiGraph) -> set:
+    return {m for m, d in g.graph.get("metros", {}).items() if d.get("core")}
+
+
+def _need_node(g: nx.DiGraph, node: str, param: str, *, kind: str | None = None) -> dict:
+    if node not in g:
+        raise InputError(f"node {node!r} is not in the topology", where=param)
+    d = g.nodes[node]
+    if kind is not None and d["kind"] != kind:
+        raise InputError(f"node {node!r} is a {d['kind']}; expected {'an' if kind[0] in 'aeiou' else 'a'} {kind} node", where=param)
+    return d
+
+
+def _asns(g: nx.DiGraph) -> set:
+    return {d["asn"] for _, d in g.nodes(data=True)}
+
+
+def _check_members(g: nx.DiGraph, members, param: str = "members") -> list[int]:
+    if not members:
+        raise InputError("expected a non-empty list of member ASNs", where=param)
+    known = _asns(g)
+    out = []
+    for i, m in enumerate(members):
+        if isinstance(m, bool) or not isinstance(m, int):
+            raise InputError(f"expected an ASN (integer), found {m!r}", where=f"{param}[{i}]")
+        if m not in known:
+            raise InputError(f"AS{m} has no node in the topology", where=f"{param}[{i}]")
+        out.append(m)
+    return sorted(set(out))
+
+
+def _nearest_pop(g: nx.DiGraph, asn: int, to: dict, *, avoid_metros: set) -> str:
+    """The member's PoP nearest to a site: same metro first, then great-circle distance, then the most
+    link capacity (a site's core router rather than its access PoP), then id."""
+    from netsim.topology.build import great_circle_km
+
+    cands = [n for n, d in g.nodes(data=True) if d["asn"] == asn and d["kind"] == "pop" and d["metro"] not in avoid_metros]
+    if not cands:
+        raise InputError(f"AS{asn} has no PoP outside the core metros to connect")
+
+    def key(n):
+        d = g.nodes[n]
+        same = d["metro"] != to["metro"]
+        km = float(great_circle_km(d["lat"], d["lon"], to["lat"], to["lon"])) if "lat" in d and "lat" in to else 0.0
+        # among PoPs of one site, the core router (most link capacity) rather than an access PoP
+        cap = sum(e["capacity_gbps"] for _, _, e in g.out_edges(n, data=True))
+        return (same, round(km, 3), -cap, str(n))
+
+    return min(cands, key=key)
+
+
+def _link(g: nx.DiGraph, u: str, v: str, *, capacity_gbps: float, rel: str, tags: tuple, latency_ms: float | None = None) -> None:
+    if latency_ms is None:
+        from netsim.topology.build import default_latency_ms, great_circle_km
+
+        a, b = g.nodes[u], g.nodes[v]
+        latency_ms = default_latency_ms(float(great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"]))) if "lat" in a and "lat" in b else 0.1
+    attrs = {"capacity_gbps": float(capacity_gbps), "latency_ms": float(latency_ms), "tags": tuple(sorted(tags))}
+    g.add_edge(u, v, rel=rel, **attrs)
+    g.add_edge(v, u, rel=REVERSE_REL[rel], **attrs)
+
+
+@DESIGNS.register("regional_ix")
+def regional_ix(g: nx.DiGraph, *, ix: str, members: list, port_gbps: float = 100.0, metro: str | None = None,
+                asn: int | None = None) -> nx.DiGraph:
+    """Connect listed ISPs to a regional IX: each member's PoP nearest to the IX gets a ``p2p`` port.
+
+    The IX is a route server: its members peer with each other (routes learned there are peer
+    routes), so traffic between members turns around at the IX instead of going through Tokyo.
+    ``ix`` names an existing ``ix`` node (e.g. ``tochigi-ix``), or a new one created in ``metro``
+    (coordinates from the topology's metros) with the operator's ``asn``.
+
+    Examples
+    --------
+    >>> from netsim import load_topology
+    >>> g = regional_ix(load_topology("tochigi"), ix="tochigi-ix", members=[65001, 65002], port_gbps=40)
+    >>> sorted(v for v in g.successors("tochigi-ix"))
+    ['isp-a-utsunomiya', 'isp-b-utsunomiya']
+    >>> g.edges["isp-a-utsunomiya", "tochigi-ix"]["rel"], g.edges["isp-a-utsunomiya", "tochigi-ix"]["capacity_gbps"]
+    ('p2p', 40.0)
+    """
+    if not port_gbps > 0:
+        raise InputError(f"expected a port capacity > 0, found {port_gbps!r}", where="port_gbps")
+    if ix not in g:
+        if metro is None or asn is None:
+            raise InputError(f"IX {ix!r} is not in the topology; give metro and asn to create it", where="ix")
+        m = g.graph.get("metros", {}).get(metro)
+        if m is None:
+            raise InputError(f"metro {metro!r} is not in the topology's metros", where="metro")
+        g.add_node(ix, kind="ix", asn=int(asn), metro=metro, region=m.get("region") or metro, lat=m["lat"], lon=m["lon"])
+    site = _need_node(g, ix, "ix", kind="ix")
+    core = _core_metros(g)
+    for i, member in enumerate(_check_members(g, members)):
+        try:
+            pop = _nearest_pop(g, member, site, avoid_metros=core - {site["metro"]})
+        except InputError as e:
+            raise e.located(where_prefix=f"members[{i}]") from None
+        _link(g, pop, ix, capacity_gbps=port_gbps, rel="p2p", tags=("ix", "regional-ix"))
+    return g
+
+
+@DESIGNS.register("shared_cache")
+def shared_cache(g: nx.DiGraph, *, host: str, capacity_tb: float, policy: str = "lru", serves: list | None = None,
+                 ix: str | None = None, providers: list | None = None, link_gbps: float = 100.0,
+                 id: str | None = None) -> nx.DiGraph:
+    """Add a shared cache beside a host PoP (operated in the host's AS, filled through its upstream).
+
+    ``serves`` lists the ASNs it may serve; default: the host's AS and, with ``ix``, every AS
+    with a PoP connected to that IX (the consortium). Other members reach it over the IX
+    (peer routes to the host's AS). ``providers`` limits the content it holds (default: all).
+
+    Examples
+    --------
+    >>> from netsim import load_topology
+    >>> g = regional_ix(load_topology("tochigi"), ix="tochigi-ix", members=[65001, 65002])
+    >>> g = shared_cache(g, host="isp-a-utsunomiya", capacity_tb=10, ix="tochigi-ix")
+    >>> d = g.nodes["cache-isp-a-utsunomiya"]
+    >>> d["kind"], d["capacity_bytes"], d["serves"], d["policy"]
+    ('cache', 10000000000000, (65001, 65002), 'lru')
+    """
+    hd = _need_node(g, host, "host", kind="pop")
+    if not capacity_tb > 0:
+        raise InputError(f"expected a capacity > 0 (TB), found {capacity_tb!r}", where="capacity_tb")
+    if policy not in CACHE_POLICIES_KNOWN:
+        raise InputError(f"unknown cache policy {policy!r}; known: {', '.join(CACHE_POLICIES_KNOWN)}", where="policy")
+    node = id or f"cache-{host}"
+    if node in g:
+        raise InputError(f"node {node!r} already exists", where="id")
+    if serves is None:
+        asns = {hd["asn"]}
+        if ix is not None:
+            _need_node(g, ix, "ix", kind="ix")
+            asns |= {g.nodes[v]["asn"] for v in g.successors(ix)}
+        serves_t = tuple(sorted(asns))
+    else:
+        serves_t = tuple(_check_members(g, serves, "serves"))
+    attrs = {k: hd[k] for k in ("metro", "region", "lat", "lon") if k in hd}
+    g.add_node(node, kind="cache", asn=hd["asn"], capacity_bytes=int(round(capacity_tb * 1e12)), policy=policy,
+               serves=serves_t, providers=None if providers is None else tuple(sorted(providers)), parent=None, **attrs)
+    _link(g, node, host, capacity_gbps=link_gbps, rel="internal", tags=("cache",), latency_ms=0.01)
+    return g
+
+
+@DESIGNS.register("aggregated_isp")
+def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit: str,
+                   line_gbps: float | None = None, headroom: float = 1.25, peak_mbps_per_subscriber: float = 1.332,
+                   core_metro: str = "tokyo-otemachi", name: str = "aggregated ISP") -> nx.DiGraph:
+    """The Tochigi model: members keep their access networks but share one upstream.
+
+    The members' own Tokyo routers and upstream lines go; a common PoP ``agg-<site>`` (AS ``asn``,
+    whose customers the members become, each from its PoP nearest the site) reaches its Tokyo
+    router ``agg-<core_metro>`` over jointly procured lines, and buys transit from one provider
+    (``transit``, a PoP in the core metro). The joint line is sized on the peak of the *sum* of the
+    members' traffic: ``headroom × Σ subscribers × peak_mbps_per_subscriber`` (default 1.332 Mbps:
+    38.9 Tbps average × 1.5 peak factor / 43.8M subscriptions, FACTS.md), not on the sum of each
+    member's separately dimensioned lines; ``line_gbps`` overrides it.
+
+    Examples
+    --------
+    >>> from netsim import load_topology
+    >>> g = aggregated_isp(load_topology("tochigi"), members=[65001, 65002, 65003, 65004], site="utsunomiya",
+    ...                    asn=65200, transit="carrier-b-tokyo-otemachi")
+    >>> round(g.edges["agg-utsunomiya", "agg-tokyo-otemachi"]["capacity_gbps"], 1)
+    179.6
+    >>> "isp-a-tokyo-otemachi" in g, g.edges["isp-d-tochigi", "agg-utsunomiya"]["rel"]
+    (False, 'c2p')
+    """
+    mem = _check_members(g, members)
+    m = g.graph.get("metros", {}).get(site)
+    if m is None:
+        raise InputError(f"metro {site!r} is not in the topology's metros", where="site")
+    cm = g.graph.get("metros", {}).get(core_metro)
+    if cm is None:
+        raise InputError(f"metro {core_metro!r} is not in the topology's metros", where="core_metro")
+    td = _need_node(g, transit, "transit")
+    if td["metro"] != core_metro:
+        raise InputError(f"transit PoP {transit!r} is in {td['metro']!r}; expected a PoP in {core_metro!r}", where="transit")
+    if asn in _asns(g):
+        raise InputError(f"AS{asn} already exists; the aggregated ISP needs a new ASN", where="asn")
+    if not headroom > 0:
+        raise InputError(f"expected headroom > 0, found {headroom!r}", where="headroom")
+    subs = sum(d.get("subscribers", 0) for _, d in g.nodes(data=True) if d["asn"] in mem)
+    if line_gbps is None:
+        line_gbps = headroom * subs * peak_mbps_per_subscriber / 1000.0
+    if not line_gbps > 0:
+        raise InputError(f"expected a line capacity > 0, found {line_gbps!r}", where="line_gbps")
+    # each member's old uplink capacity to Tokyo: it becomes its access line to the common PoP
+    old_up = {a: 0.0 for a in mem}
+    for u, v, d in g.edges(data=True):
+        if "upstream" in d.get("tags", ()) and g.nodes[u]["asn"] in mem and g.nodes[u]["metro"] != core_metro:
+            old_up[g.nodes[u]["asn"]] += d["capacity_gbps"]
+    gone = [n for n, d in g.nodes(data=True) if d["asn"] in mem and d["metro"] == core_metro]
+    g.remove_nodes_from(gone)
+    here, tokyo = f"agg-{site}", f"agg-{core_metro}"
+    g.add_node(here, kind="pop", asn=asn, metro=site, region=m.get("region") or site, lat=m["lat"], lon=m["lon"], subscribers=0)
+    g.add_node(tokyo, kind="pop", asn=asn, metro=core_metro, region=cm.get("region") or core_metro, lat=cm["lat"],
+               lon=cm["lon"], subscribers=0)
+    g.graph.setdefault("as_names", {})[asn] = name
+    for a in mem:
+        pop = _nearest_pop(g, a, g.nodes[here], avoid_metros=_core_metros(g))
+        _link(g, pop, here, capacity_gbps=max(old_up[a], line_gbps / len(mem)), rel="c2p", tags=("aggregation",))
+    _link(g, here, tokyo, capacity_gbps=line_gbps, rel="internal", tags=("backbone", "upstream", "joint"))
+    _link(g, tokyo, transit, capacity_gbps=line_gbps, rel="c2p", tags=("transit",))
+    return g

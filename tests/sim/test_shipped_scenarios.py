@@ -1,0 +1,92 @@
+"""Every shipped scenario runs, keeps the invariants in every bin, and is deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import polars as pl
+import pytest
+
+from netsim.data import shipped_names
+from netsim.scenario import load_scenario
+from netsim.sim.run import run
+
+SCENARIOS = shipped_names("scenarios")
+
+
+def test_tochigi_is_shipped():
+    assert "tochigi" in SCENARIOS
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def shipped_run(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    return request.param, run(request.param, out), out
+
+
+def test_invariants_every_bin(shipped_run):
+    name, res, _ = shipped_run
+    b = res.bins
+    np.testing.assert_allclose(b["offered_bytes"].to_numpy(),
+                               (b["delivered_bytes"] + b["dropped_bytes"] + b["unreachable_bytes"]).to_numpy(),
+                               rtol=1e-9, atol=1.0)
+    assert (b["dropped_bytes"] > -1.0).all() and (b["unreachable_bytes"] >= 0).all()
+    assert res.links["utilisation"].max() <= 1 + 1e-9, "a link carries more than its capacity after congestion"
+    if res.caches.height:
+        assert (res.caches["hits"] <= res.caches["requests"]).all()
+        assert res.caches["requests"].sum() == b["cache_requests"].sum()
+    sc = load_scenario(name)
+    assert b.height == len(sc.designs) * b.filter(pl.col("design") == sc.designs[0].name).height
+
+
+def test_tochigi_tokyo_outage_shows(shipped_run):
+    name, res, _ = shipped_run
+    if name != "tochigi":
+        pytest.skip("Tochigi-specific")
+    b = res.bins.filter(pl.col("design") == "baseline").sort("bin")
+    outage = b.filter((pl.col("ts_s") >= 20 * 3600) & (pl.col("ts_s") < 22 * 3600))
+    assert (outage["failures_active"] > 0).all() and outage.height == 24
+    assert (b.filter(pl.col("ts_s") < 20 * 3600)["failures_active"] == 0).all()
+    # with Otemachi dark, traffic that needs Tokyo is unreachable; before it, nothing is
+    assert outage["unreachable_bytes"].sum() > 0.5 * outage["offered_bytes"].sum()
+    assert b.filter(pl.col("ts_s") < 20 * 3600)["unreachable_bytes"].sum() == 0
+    s = res.summary[0]
+    assert s["availability_during_failures"] < 0.5 < s["availability"]
+
+
+def test_deterministic_outputs(shipped_run, tmp_path):
+    name, _, out = shipped_run
+    out2 = tmp_path / "again"
+    run(name, out2)
+    digest = lambda d: {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()}
+    assert (out / "summary.json").read_text() == (out2 / "summary.json").read_text()
+    assert digest(out) == digest(out2)
+
+
+def test_tochigi_designs_move_the_way_physics_says(shipped_run):
+    name, res, _ = shipped_run
+    if name != "tochigi":
+        pytest.skip("Tochigi-specific")
+    s = {r["design"]: r for r in res.summary}
+    base, rix, cache, agg = s["baseline"], s["regional_ix"], s["regional_ix+shared_cache"], s["aggregated_isp"]
+    # a regional IX keeps ISP-to-ISP traffic off the Tokyo backbone; a shared cache removes more
+    assert rix["backbone_bytes"] < 0.95 * base["backbone_bytes"]
+    assert cache["backbone_bytes"] < 0.5 * rix["backbone_bytes"]
+    assert rix["local_turnaround"] > base["local_turnaround"] + 0.2
+    # during the Tokyo outage, regional peering keeps local traffic up; the warm cache keeps more
+    assert rix["availability_during_failures"] > base["availability_during_failures"]
+    assert cache["availability_during_failures"] > rix["availability_during_failures"]
+    assert cache["cache_hits"] > 0 and base["cache_requests"] == 0
+    # the aggregated ISP shares one upstream sized on the summed peak, smaller than the sum of lines
+    assert agg["availability"] >= cache["availability"] - 0.01
+
+
+def test_japan_regional_design_offloads_backbone(shipped_run):
+    name, res, _ = shipped_run
+    if name != "japan":
+        pytest.skip("Japan-specific")
+    s = {r["design"]: r for r in res.summary}
+    assert s["regional"]["backbone_bytes"] < s["baseline"]["backbone_bytes"]
+    assert s["regional"]["local_turnaround"] > s["baseline"]["local_turnaround"]
+    assert s["regional"]["availability_during_failures"] > s["baseline"]["availability_during_failures"]
