@@ -19,6 +19,7 @@ app = typer.Typer(
 
 
 def _register_groups() -> None:
+    from netsim.analysis.cli import forecast_command
     from netsim.routing.cli import bench
     from netsim.sim.cli import run_command
     from netsim.topology.cli import topo_app
@@ -28,6 +29,7 @@ def _register_groups() -> None:
     app.add_typer(trace_app, name="trace")
     app.command("run")(run_command)
     app.command("bench")(bench)
+    app.command("forecast")(forecast_command)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -1,0 +1,370 @@
+"""Fixed-broadband quality (pillar 3): the throughput and RTT a subscriber would measure, by a defined method.
+
+The measurement method
+----------------------
+A campaign measures, for each **access ISP** (an AS with access PoPs: ``pop`` nodes with
+``subscribers > 0``) and each **hour of the day**, a download test from a **measurement server**
+to subscribers at every access PoP of the ISP, in every simulated bin (samples are weighted by
+the PoP's subscribers; an ECMP split weights each path by its fraction, as a test flow is
+hashed onto one path).
+
+*Server placement* — ``regional``: one server node in the client's region; ``tokyo``: one in a
+core metro (graph attribute ``metros[m]['core']``, ids starting with ``tokyo`` first). The rule
+(:func:`measurement_server`) picks a node that exists in every design (a hub PoP before an
+access PoP, a cache or an IX), so designs are compared against the same server. ``servers=``
+overrides the choice per client.
+
+For a path ``server → client`` in a bin with link utilisations ``uₗ`` (the engine's ``links``
+table; a link missing from it is idle) and capacities ``cₗ``:
+
+* **fair share** of a link for one more elastic (TCP) flow:
+  ``shareₗ = max(cₗ · (1 − uₗ), cₗ / (nₗ + 1))`` with ``nₗ = uₗ · cₗ / flow_rate`` the number of
+  typical flows (``flow_mbps``, default 25 Mbps, a 4K video stream) that make up the load: the
+  test takes the idle capacity, and at least an equal share with the flows already there when
+  the link is full;
+* **bottleneck** = ``minₗ shareₗ``;
+* **RTT** = ``2 × Σ latency_ms`` (propagation, the return path taken as symmetric) + ``Σ queueₗ``,
+  ``queueₗ = min(max_queue_ms, burst_packets · packet_bits / cₗ · ρ/(1 − ρ))`` with ``ρ = uₗ``: the
+  mean wait of an M/M/1 queue whose arrivals come in bursts of ``burst_packets`` packets
+  (M^X/M/1; TCP sends windows, not single packets), capped at a buffer's worth;
+* **loss** ``pₗ = loss_at_full · ((uₗ − loss_knee) / (1 − loss_knee))²`` above the knee (0.9),
+  0 below; path loss ``p = 1 − Πₗ (1 − pₗ)``;
+* **TCP bound** (Mathis et al. 1997), only on a lossy path: ``MSS · 8 / RTT · C / √p``,
+  ``C = √(3/2)``;
+* **access line**: the client PoP's ``access_gbps`` attribute, default 1 Gbps (FTTH);
+* **measured throughput** = ``min(access, bottleneck, TCP bound)``.
+
+Reported as a campaign would: per (design, ISP, hour) the median and 10th percentile of the
+throughput and the median RTT; and per (design, ISP) peak hours (21:00–23:00, when Japanese
+networks peak, FACTS.md) against off-peak. Hours are of the bins' start (``ts_s`` from the trace
+start, taken as midnight unless ``start_hour`` says otherwise). Paths come from the ``paths``
+function given (the base routes), or per bin from ``paths_for_bin`` (routes under that bin's
+failures); a test without a path measures 0 Mbps and no RTT (``unreachable_share``), so the
+medians include failed tests, as a campaign's would.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from netsim.errors import InputError
+from netsim.sim.metrics import weighted_quantile
+
+__all__ = ["QualityMethod", "QualityResult", "measure_quality", "measurement_server", "measurement_servers",
+           "path_quality", "access_isps"]
+
+PathsFn = Callable[[str, str], Sequence[tuple[Sequence[str], float]]]
+_KIND_ORDER = {"pop": 0, "cache": 1, "ix": 2}
+
+
+class QualityMethod(BaseModel):
+    """Parameters of the measurement method (a scenario's ``quality:``); see the module docstring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    placement: str = Field(default="regional", pattern="^(regional|tokyo)$")
+    access_gbps: float = Field(default=1.0, gt=0)       # when the PoP has no access_gbps
+    flow_mbps: float = Field(default=25.0, gt=0)
+    loss_knee: float = Field(default=0.9, ge=0, lt=1)
+    loss_at_full: float = Field(default=0.01, ge=0, le=1)
+    mss_bytes: float = Field(default=1460.0, gt=0)
+    packet_bytes: float = Field(default=1500.0, gt=0)
+    burst_packets: float = Field(default=1000.0, gt=0)
+    max_queue_ms: float = Field(default=50.0, ge=0)
+    peak_hours: tuple[int, ...] = (21, 22)               # 21:00-23:00
+    start_hour: float = Field(default=0.0, ge=0, lt=24)  # clock hour of ts_s = 0
+
+
+@dataclass
+class QualityResult:
+    """Samples, the hourly table and the peak/off-peak summary of a measurement campaign."""
+
+    samples: pl.DataFrame   # design, asn, pop, server, bin, hour, weight, reachable, throughput_mbps, rtt_ms, loss
+    hourly: pl.DataFrame    # design, asn, name, hour, throughput_p50_mbps, throughput_p10_mbps, rtt_p50_ms,
+    #                         unreachable_share, samples
+    summary: pl.DataFrame   # design, asn, name, peak_/offpeak_ x (throughput_p50_mbps, throughput_p10_mbps,
+    #                         rtt_p50_ms, unreachable_share), peak_to_offpeak
+
+
+def access_isps(g: nx.DiGraph) -> dict[int, list[str]]:
+    """Access PoPs (``pop`` with subscribers) per ASN, sorted.
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(); g.add_node("b", kind="pop", asn=2, subscribers=5); g.add_node("a", kind="pop", asn=2, subscribers=1)
+    >>> g.add_node("t", kind="pop", asn=3, subscribers=0); access_isps(g)
+    {2: ['a', 'b']}
+    """
+    out: dict[int, list[str]] = {}
+    for n, d in g.nodes(data=True):
+        if d.get("kind") == "pop" and d.get("subscribers", 0) > 0:
+            out.setdefault(int(d["asn"]), []).append(str(n))
+    return {a: sorted(v) for a, v in sorted(out.items())}
+
+
+def measurement_server(g: nx.DiGraph, client: str, placement: str) -> str:
+    """The measurement server node for ``client`` under ``placement`` (``regional`` or ``tokyo``).
+
+    One server per region (or one for Tokyo), the same for every client there, and the same in
+    every design as long as the node exists in each (designs add IX and cache nodes; PoPs stay):
+    a ``pop`` is preferred over a ``cache`` over an ``ix``; among PoPs, one without subscribers (a
+    hub or data-centre site, where measurement servers are hosted) over an access PoP; then the
+    metro with the most subscribers in the region; then the lowest id. The client itself is never
+    its own server (it takes the next in rank); ``regional`` falls back to ``tokyo`` when the
+    region has no other node. ``tokyo`` looks in the core metros
+    (``metros[m]['core']``) whose id starts with ``tokyo``, else in any core metro.
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(metros={"utsunomiya": {}, "tokyo-otemachi": {"core": True}})
+    >>> g.add_node("c", kind="pop", region="tochigi", metro="utsunomiya", subscribers=10)
+    >>> g.add_node("hub", kind="pop", region="tochigi", metro="utsunomiya", subscribers=0)
+    >>> g.add_node("rix", kind="ix", region="tochigi", metro="utsunomiya")
+    >>> g.add_node("jpix", kind="ix", region="tokyo", metro="tokyo-otemachi")
+    >>> measurement_server(g, "c", "regional"), measurement_server(g, "c", "tokyo")
+    ('hub', 'jpix')
+    """
+    if placement not in ("regional", "tokyo"):
+        raise InputError(f"placement must be regional or tokyo, found {placement!r}", where="placement")
+    metro_subs: dict = {}
+    for _, d in g.nodes(data=True):
+        metro_subs[d.get("metro")] = metro_subs.get(d.get("metro"), 0) + d.get("subscribers", 0)
+
+    def rank(n):
+        d = g.nodes[n]
+        return (_KIND_ORDER[d["kind"]], 1 if d.get("subscribers", 0) > 0 else 0, -metro_subs.get(d.get("metro"), 0), str(n))
+
+    if placement == "regional":
+        region = g.nodes[client].get("region")
+        cands = [n for n, d in g.nodes(data=True)
+                 if d.get("region") == region and d.get("kind") in _KIND_ORDER and n != client]
+        if cands:
+            return min(cands, key=rank)
+    core = {m for m, d in (g.graph.get("metros") or {}).items() if d.get("core")}
+    cands = [n for n, d in g.nodes(data=True) if d.get("metro") in core and d.get("kind") in _KIND_ORDER]
+    if not cands:
+        raise InputError("no node in a core metro (metros[m].core) to host a Tokyo measurement server", where="placement")
+    return min(cands, key=lambda n: (0 if str(g.nodes[n]["metro"]).startswith("tokyo") else 1,) + rank(n))
+
+
+def measurement_servers(g: nx.DiGraph, placement: str) -> dict[str, str]:
+    """The server of every access PoP (:func:`measurement_server`): compute it once on the baseline
+    topology and pass it as ``servers=`` to :func:`measure_quality` for every design, so that all
+    designs are measured against the same servers (a design that adds a hub PoP, e.g. an aggregated
+    ISP's, would otherwise move the server).
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(metros={})
+    >>> g.add_node("c", kind="pop", asn=1, region="r", metro="m", subscribers=10)
+    >>> g.add_node("hub", kind="pop", asn=2, region="r", metro="m", subscribers=0)
+    >>> measurement_servers(g, "regional")
+    {'c': 'hub'}
+    """
+    return {pop: measurement_server(g, pop, placement) for pops in access_isps(g).values() for pop in pops}
+
+
+def path_quality(capacity_gbps, latency_ms, utilisation, *, access_gbps: float,
+                 method: QualityMethod | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Throughput (Mbps), RTT (ms) and loss of one path in every bin.
+
+    Parameters
+    ----------
+    capacity_gbps, latency_ms : array (links,)
+    utilisation : array (bins, links)
+    access_gbps : float
+        The subscriber's line speed.
+
+    Examples
+    --------
+    >>> thr, rtt, loss = path_quality([10.0, 10.0], [1.0, 2.0], [[0.3, 0.5], [0.3, 0.99]], access_gbps=1.0)
+    >>> thr.round(1).tolist(), rtt.round(2).tolist(), loss.round(4).tolist()
+    ([1000.0, 2.8], [7.71, 56.51], [0.0, 0.0081])
+    """
+    m = method or QualityMethod()
+    c = np.asarray(capacity_gbps, dtype=np.float64) * 1e9
+    lat = np.asarray(latency_ms, dtype=np.float64)
+    u = np.clip(np.atleast_2d(np.asarray(utilisation, dtype=np.float64)), 0.0, 1.0)
+    flow = m.flow_mbps * 1e6
+    n_flows = u * c / flow
+    share = np.maximum(c * (1 - u), c / (n_flows + 1))
+    bottleneck = share.min(axis=1) if share.shape[1] else np.full(u.shape[0], np.inf)
+    service_ms = m.burst_packets * m.packet_bytes * 8 / c * 1e3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        queue = np.where(u < 1, service_ms * u / (1 - u), np.inf)
+    queue = np.minimum(queue, m.max_queue_ms)
+    rtt = 2 * lat.sum() + queue.sum(axis=1)
+    p_link = np.where(u > m.loss_knee, m.loss_at_full * ((u - m.loss_knee) / (1 - m.loss_knee)) ** 2, 0.0)
+    loss = 1 - np.prod(1 - p_link, axis=1)
+    with np.errstate(divide="ignore"):
+        mathis = np.where(loss > 0, m.mss_bytes * 8 / (rtt / 1e3) * math.sqrt(1.5) / np.sqrt(loss), np.inf)
+    thr = np.minimum(np.minimum(bottleneck, mathis), access_gbps * 1e9)
+    return thr / 1e6, rtt, loss
+
+
+def _util_matrix(links_table: pl.DataFrame, *, design: str | None) -> tuple[dict[str, pl.DataFrame], int]:
+    for col in ("bin", "src", "dst", "utilisation"):
+        if col not in links_table.columns:
+            raise InputError(f"the links table has no column {col!r}", where="links_table")
+    if "design" not in links_table.columns:
+        links_table = links_table.with_columns(pl.lit(design or "design").alias("design"))
+    designs = links_table["design"].unique().sort().to_list()
+    if design is not None:
+        if design not in designs:
+            raise InputError(f"design {design!r} is not in the links table (found {', '.join(designs)})")
+        designs = [design]
+    n_bins = int(links_table["bin"].max()) + 1 if links_table.height else 1
+    return {d: links_table.filter(pl.col("design") == d) for d in designs}, n_bins
+
+
+def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *, method: QualityMethod | None = None,
+                    design: str | None = None, bin_s: float = 300.0, servers: Mapping[str, str] | None = None,
+                    paths_for_bin: Callable[[int], PathsFn] | None = None) -> QualityResult:
+    """Run the measurement method (module docstring) over a run's per-bin link utilisation.
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The topology (of the design measured; links need ``capacity_gbps`` and ``latency_ms``).
+    links_table : polars.DataFrame
+        ``design, bin, src, dst, utilisation`` (the engine's links table; ``ts_s`` not needed).
+    paths : callable
+        ``paths(src, dst) -> [(node list, fraction), ...]`` (the routing core's ``routes.paths``).
+    method : QualityMethod
+        Placement and parameters.
+    design : str, optional
+        Only this design's rows (default: every design in the table, each on ``g``).
+    bin_s : float
+        Bin length, to tell each bin's hour of day.
+    servers : mapping, optional
+        Measurement server per client PoP (overrides the placement rule; see
+        :func:`measurement_servers`). A server that is not in ``g`` (a design removed it) falls
+        back to the rule; the ``server`` column of the samples says which was used.
+    paths_for_bin : callable, optional
+        ``paths_for_bin(bin) -> paths`` function in force in that bin (e.g. the engine's routes
+        under that bin's failure state); overrides ``paths``. Bins that get the same function
+        object are computed together. A test with no path (``[]``) fails: 0 Mbps, no RTT,
+        counted in ``unreachable_share``.
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(metros={"m": {"core": True}})
+    >>> g.add_node("s", kind="ix", asn=9, region="r", metro="m")
+    >>> g.add_node("c", kind="pop", asn=1, region="r", metro="m", subscribers=100, access_gbps=1.0)
+    >>> g.add_edge("s", "c", capacity_gbps=10.0, latency_ms=1.0)
+    >>> lt = pl.DataFrame({"design": "d", "bin": [0, 1], "src": "s", "dst": "c", "utilisation": [0.2, 0.995]})
+    >>> q = measure_quality(g, lt, lambda s, d: [(nx.shortest_path(g, s, d), 1.0)], bin_s=3600)
+    >>> [(h, round(t, 1)) for h, t in q.hourly.select("hour", "throughput_p50_mbps").rows()]  # access-bound, then TCP-bound
+    [(0, 1000.0), (1, 2.9)]
+    """
+    m = method or QualityMethod()
+    per_design, n_bins = _util_matrix(links_table, design=design)
+    isps = access_isps(g)
+    if not isps:
+        raise InputError("the topology has no access PoPs (pop nodes with subscribers > 0)")
+    hours = np.floor(((np.arange(n_bins) * bin_s / 3600.0) + m.start_hour) % 24).astype(np.int64)
+    rows = []
+    for dname, table in per_design.items():
+        util_of: dict[tuple[str, str], np.ndarray] = {}
+        for (src, dst), part in table.group_by(["src", "dst"]):
+            arr = np.zeros(n_bins)
+            arr[part["bin"].to_numpy()] = part["utilisation"].to_numpy()
+            util_of[(str(src), str(dst))] = arr
+        zeros = np.zeros(n_bins)
+        groups: dict[int, tuple[PathsFn, list[int]]] = {}
+        for b in range(n_bins):
+            pf = paths if paths_for_bin is None else paths_for_bin(b)
+            groups.setdefault(id(pf), (pf, []))[1].append(b)
+        for asn, pops in isps.items():
+            for pop in pops:
+                server = (servers or {}).get(pop)
+                if server is None or server not in g:
+                    server = measurement_server(g, pop, m.placement)
+                access = float(g.nodes[pop].get("access_gbps") or m.access_gbps)
+                subs = float(g.nodes[pop]["subscribers"])
+                for pf, bins in groups.values():
+                    bins = np.asarray(bins)
+                    found = list(pf(server, pop))
+                    if not found:  # no route (e.g. during a failure): the test fails
+                        rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs,
+                                                  np.zeros(len(bins)), np.full(len(bins), np.nan),
+                                                  np.ones(len(bins)), reachable=False))
+                        continue
+                    for nodes, frac in found:
+                        nodes = list(nodes)
+                        edges = list(zip(nodes[:-1], nodes[1:]))
+                        for e in edges:
+                            if not g.has_edge(*e):
+                                raise InputError(f"path {server} -> {pop} uses {e[0]} -> {e[1]}, which is not a link")
+                        cap = [g.edges[e]["capacity_gbps"] for e in edges]
+                        lat = [g.edges[e].get("latency_ms", 0.0) for e in edges]
+                        util = (np.stack([util_of.get((str(u), str(v)), zeros)[bins] for u, v in edges], axis=1)
+                                if edges else np.zeros((len(bins), 0)))
+                        thr, rtt, loss = path_quality(cap, lat, util, access_gbps=access, method=m)
+                        rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs * float(frac),
+                                                  thr, rtt, loss, reachable=True))
+    samples = (pl.concat(rows) if rows else _sample_frame("", 0, "", "", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                                                          0.0, *([np.zeros(0)] * 3), reachable=True)).sort(
+        ["design", "asn", "pop", "bin"], maintain_order=True)
+    names = g.graph.get("as_names", {}) or {}
+    return QualityResult(samples, _hourly(samples, names), _summary(samples, names, m.peak_hours))
+
+
+def _sample_frame(design, asn, pop, server, bins, hours, weight, thr, rtt, loss, *, reachable: bool) -> pl.DataFrame:
+    return pl.DataFrame({"design": pl.Series([design] * len(bins), dtype=pl.Utf8),
+                         "asn": pl.Series([asn] * len(bins), dtype=pl.Int64),
+                         "pop": pl.Series([pop] * len(bins), dtype=pl.Utf8),
+                         "server": pl.Series([str(server)] * len(bins), dtype=pl.Utf8),
+                         "bin": pl.Series(bins, dtype=pl.Int64), "hour": pl.Series(hours, dtype=pl.Int64),
+                         "weight": pl.Series(np.full(len(bins), weight), dtype=pl.Float64),
+                         "reachable": pl.Series([reachable] * len(bins), dtype=pl.Boolean),
+                         "throughput_mbps": pl.Series(thr, dtype=pl.Float64), "rtt_ms": pl.Series(rtt, dtype=pl.Float64),
+                         "loss": pl.Series(loss, dtype=pl.Float64)})
+
+
+def _stats(part: pl.DataFrame) -> dict:
+    w = part["weight"].to_numpy()
+    thr = part["throughput_mbps"].to_numpy()
+    ok = part["reachable"].to_numpy()
+    rtt = part["rtt_ms"].to_numpy()
+    return {"throughput_p50_mbps": weighted_quantile(thr, w, 0.5), "throughput_p10_mbps": weighted_quantile(thr, w, 0.1),
+            "rtt_p50_ms": weighted_quantile(rtt[ok], w[ok], 0.5),
+            "unreachable_share": float(w[~ok].sum() / w.sum()) if w.sum() > 0 else float("nan")}
+
+
+def _hourly(samples: pl.DataFrame, names) -> pl.DataFrame:
+    rows = []
+    if samples.height:
+        for (d, a, h), part in sorted(samples.group_by(["design", "asn", "hour"]), key=lambda x: x[0]):
+            rows.append({"design": d, "asn": a, "name": str(names.get(a, a)), "hour": h, **_stats(part),
+                         "samples": part.height})
+    return pl.DataFrame(rows, schema={"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, "hour": pl.Int64,
+                                      "throughput_p50_mbps": pl.Float64, "throughput_p10_mbps": pl.Float64,
+                                      "rtt_p50_ms": pl.Float64, "unreachable_share": pl.Float64, "samples": pl.Int64})
+
+
+def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int]) -> pl.DataFrame:
+    rows = []
+    nan = float("nan")
+    empty = {"throughput_p50_mbps": nan, "throughput_p10_mbps": nan, "rtt_p50_ms": nan, "unreachable_share": nan}
+    if samples.height:
+        peak = pl.col("hour").is_in(list(peak_hours))
+        for (d, a), part in sorted(samples.group_by(["design", "asn"]), key=lambda x: x[0]):
+            pk, off = part.filter(peak), part.filter(~peak)
+            sp = _stats(pk) if pk.height else empty
+            so = _stats(off) if off.height else empty
+            rows.append({"design": d, "asn": a, "name": str(names.get(a, a)),
+                         **{f"peak_{k}": v for k, v in sp.items()}, **{f"offpeak_{k}": v for k, v in so.items()},
+                         "peak_to_offpeak": sp["throughput_p50_mbps"] / so["throughput_p50_mbps"]
+                         if so["throughput_p50_mbps"] else nan})
+    cols = ["throughput_p50_mbps", "throughput_p10_mbps", "rtt_p50_ms", "unreachable_share"]
+    schema = {"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, **{f"peak_{c}": pl.Float64 for c in cols},
+              **{f"offpeak_{c}": pl.Float64 for c in cols}, "peak_to_offpeak": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)
