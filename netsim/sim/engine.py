@@ -402,9 +402,11 @@ def _items(frame: pl.DataFrame, caches, down, *, scale: float, distance=None) ->
         }))
     if reqs.height:
         r = caches.resolve(reqs, down=down, distance=distance)
-        r = r.with_columns(pl.col("chain").list.join(_SEP).alias("chain"))
-        agg = r.group_by(["src", "chain", "cache", "hit", "unreachable", "service"]).agg(
-            pl.col("bytes").sum().cast(pl.Float64), pl.len().alias("requests"))
+        # within one bin (one failure state) a chain is fixed by (served_by, cache, fill_src): group on
+        # those and take the chain of the group's first row
+        agg = r.group_by(["src", "served_by", "cache", "fill_src", "hit", "unreachable", "service"]).agg(
+            pl.col("bytes").sum().cast(pl.Float64), pl.len().alias("requests"), pl.col("chain").first())
+        agg = agg.with_columns(pl.col("chain").list.join(_SEP))
         parts.append(pl.DataFrame({
             "client": agg["src"], "chain": agg["chain"], "cache": agg["cache"], "hit": agg["hit"],
             "is_request": [True] * agg.height, "unreachable": agg["unreachable"], "service": agg["service"],

@@ -92,10 +92,11 @@ class BinCollector:
 
 
 def group_sums(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:
-    """Sum float columns per group, sorted by the keys, in a fixed order of addition.
+    """Sum float columns per group, sorted by the keys (nulls first), in a fixed order of addition.
 
     polars' multi-threaded group_by adds floats in an order that varies from run to run (last-bit
-    differences), which would break byte-identical outputs; this sums sequentially with numpy.
+    differences), which would break byte-identical outputs; here each key column becomes dense
+    integer codes (its sort order), and numpy's bincount adds the rows of a group in row order.
 
     Examples
     --------
@@ -105,16 +106,12 @@ def group_sums(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.Da
     """
     if frame.height == 0:
         return frame.select(keys + values).clear()
-    f = frame.with_row_index("__i").sort(keys + ["__i"], nulls_last=True)
-    first = np.ones(f.height, dtype=bool)
-    if f.height > 1:
-        change = np.zeros(f.height - 1, dtype=bool)
-        for k in keys:
-            col = f[k]
-            change |= (col[1:] != col[:-1]).fill_null(True).to_numpy() | (col[1:].is_null() != col[:-1].is_null()).to_numpy()
-        first[1:] = change
-    starts = np.flatnonzero(first)
-    out = {k: f[k].gather(starts) for k in keys}
+    codes = np.zeros(frame.height, dtype=np.int64)
+    for k in keys:
+        r = frame[k].rank("dense").fill_null(0).to_numpy().astype(np.int64)
+        codes = codes * (int(r.max()) + 1) + r
+    uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    out = {k: frame[k].gather(first) for k in keys}
     for v in values:
-        out[v] = np.add.reduceat(f[v].to_numpy().astype(np.float64), starts)
+        out[v] = np.bincount(inverse.reshape(-1), weights=frame[v].to_numpy().astype(np.float64), minlength=len(uniq))
     return pl.DataFrame(out)
