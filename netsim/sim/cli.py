@@ -68,3 +68,6 @@ def run_command(
         res = run(sc, output, on_bin=on_bin)
     print_summary(res.summary)
     typer.echo(f"wrote {output}/ (bins, links, caches, pairs, services .parquet; summary.json)")
+    from netsim.report import render
+
+    typer.echo(f"report: {render(output)}")
