@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import polars as pl
@@ -83,7 +84,9 @@ def to_svg(fig, *, salt: str) -> str:
     finally:
         plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):].strip()
+    text = text[text.index("<svg"):].strip()
+    # the RDF metadata block (creator, format) names URLs; drop it so the page references nothing outside
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
 
 
 def design_colors(designs: list[str], reference: str) -> dict[str, str]:
