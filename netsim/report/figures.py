@@ -63,7 +63,8 @@ def _literal(text) -> str:
 
 
 def to_svg(fig, *, salt: str) -> str:
-    """The figure as an ``<svg>`` element (no XML prolog), then closed.
+    """The figure as an ``<svg>`` element (no XML prolog, no metadata), then closed; every id in it is prefixed
+    with ``salt`` (letters and digits) so several figures can share one page.
 
     Examples
     --------
@@ -86,7 +87,11 @@ def to_svg(fig, *, salt: str) -> str:
     text = buf.getvalue()
     text = text[text.index("<svg"):].strip()
     # the RDF metadata block (creator, format) names URLs; drop it so the page references nothing outside
-    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    # ids (figure_1, axes_1, clip paths...) must be unique in the page that holds several figures
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{salt}-{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{salt}-{m.group(1)})", text)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{salt}-{m.group(1)}"', text)
 
 
 def design_colors(designs: list[str], reference: str) -> dict[str, str]:

@@ -90,6 +90,12 @@ def run_dir(tmp_path_factory):
 
 
 @pytest.fixture
+def make_scenario():
+    """``make_scenario(dir) -> path``: write the small scenario (topology, trace, sc.yaml) into ``dir``."""
+    return write_scenario
+
+
+@pytest.fixture
 def fresh_run(run_dir, tmp_path):
     """A private copy of the run directory (tests may render into it or damage it)."""
     out = tmp_path / "run"
