@@ -18,7 +18,7 @@ from netsim.report.data import RunOutput
 
 __all__ = [
     "SERVED_FROM_ORDER", "design_colors", "failure_spans", "peak_bin", "to_svg",
-    "fig_backbone", "fig_availability", "fig_local", "fig_rtt", "fig_served_from", "fig_map",
+    "fig_backbone", "fig_availability", "fig_local", "fig_rtt", "fig_served_from", "fig_map", "local_window_s",
 ]
 
 #: Where bytes were served from, nearest first (pairs.served_from), with colours: local greens, far reds.
@@ -146,15 +146,23 @@ def peak_bin(run: RunOutput) -> tuple[int, float, bool]:
 
 
 def _time_axis(ax, span_s: float) -> None:
-    hours = span_s / 3600.0
-    if hours <= 48:
-        step = 1 if hours <= 6 else 2 if hours <= 12 else 3 if hours <= 24 else 6
-        ax.set_xticks(np.arange(0, math.ceil(hours) + 1e-9, step))
-        ax.xaxis.set_major_formatter(lambda h, _p: f"{int(round(h)) % 24:02d}:00" if hours > 1 else f"{h * 60:.0f} min")
-        ax.set_xlabel("time of day (h:mm)" if hours > 1 else "time since start")
-    else:
-        ax.set_xlabel("time since start (h)")
-    ax.set_xlim(0, max(hours, 1e-6))
+    """x in hours since the start, ticks at round clock times (hh:mm; ``dN`` marks later days)."""
+    minutes = max(span_s / 60.0, 1.0)
+    step = next((m for m in (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080) if minutes / m <= 12), 10080)
+    ticks = np.arange(0.0, minutes + 1e-9, step) / 60.0
+    ax.set_xticks(ticks)
+
+    def label(h, _pos):
+        total = int(round(h * 60))
+        day, rest = divmod(total, 1440)
+        text = f"{rest // 60:02d}:{rest % 60:02d}"
+        if day == 0 or (day == 1 and rest == 0 and minutes <= 1440 + 1e-6):
+            return text if day == 0 else "24:00"
+        return f"d{day + 1} {text}"
+
+    ax.xaxis.set_major_formatter(label)
+    ax.set_xlabel("time of day (hh:mm, from the start of the run)")
+    ax.set_xlim(0, minutes / 60.0)
 
 
 def _shade(ax, spans, *, label=True) -> None:
@@ -163,8 +171,17 @@ def _shade(ax, spans, *, label=True) -> None:
                    label="failure window" if (label and i == 0) else None, zorder=0)
 
 
-def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, title: str, spans, pct=False,
-                   logy=False, extra=None, figsize=(10.5, 3.6)):
+def _windows(b: pl.DataFrame, window_s: float) -> pl.DataFrame:
+    """Bins summed into windows of ``window_s`` (byte columns add up; ts_s is the window's start)."""
+    sums = [c for c, t in b.schema.items() if c.endswith("_bytes") and t == pl.Float64]
+    return (b.with_columns((pl.col("ts_s") // window_s).cast(pl.Int64).alias("_w"))
+            .group_by("_w").agg(pl.col(sums).sum(), pl.col("failures_active").max())
+            .sort("_w").with_columns((pl.col("_w") * window_s).cast(pl.Float64).alias("ts_s"),
+                                     pl.col("_w").alias("bin")).drop("_w"))
+
+
+def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, spans, pct=False,
+                   logy=False, extra=None, window_s: float | None = None, figsize=(10.5, 3.4)):
     plt = _plt()
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=figsize)
@@ -174,25 +191,28 @@ def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, title: str, sp
             if b.height == 0:
                 continue
             bin_s = float(run.record(d).get("bin_s") or (b["ts_s"][1] - b["ts_s"][0] if b.height > 1 else 1.0))
+            if window_s and window_s > bin_s:
+                b, bin_s = _windows(b, window_s), window_s
             x = np.append(b["ts_s"].to_numpy(), b["ts_s"][-1] + bin_s) / 3600.0
             y = value(b)
             y = np.append(y, y[-1])
             span_s = max(span_s, x[-1] * 3600.0)
-            lw = 2.2 if d == run.reference else 1.8
+            lw = 1.9 if d == run.reference else 1.5
             ax.step(x, y, where="post", color=colors[d], lw=lw, label=_literal(d))
             if extra is not None:
                 extra(ax, b, x, colors[d], d)
         _shade(ax, spans)
         _time_axis(ax, span_s or 3600.0)
         ax.set_ylabel(ylabel)
-        ax.set_title(title, loc="left")
         if pct:
             ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0f}%")
         if logy:
-            ax.set_yscale("log")
-            from matplotlib.ticker import FuncFormatter
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         else:
             ax.set_ylim(bottom=0)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
@@ -202,7 +222,7 @@ def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, title: str, sp
 def fig_backbone(run: RunOutput, colors, spans) -> str:
     """Backbone load (Gbps) per bin, one line per design, failure windows shaded."""
     fig = _per_bin_lines(run, colors, value=lambda b: b["backbone_bps"].to_numpy() / 1e9,
-                         ylabel="backbone load (Gbps)", title="Backbone load over the run", spans=spans)
+                         ylabel="backbone load (Gbps)", spans=spans)
     return to_svg(fig, salt="backbone")
 
 
@@ -216,17 +236,27 @@ def fig_availability(run: RunOutput, colors, spans) -> str:
     fig = _per_bin_lines(
         run, colors, pct=True, spans=spans,
         value=lambda b: 100.0 * _ratio(b["delivered_bytes"].to_numpy(), b["offered_bytes"].to_numpy()),
-        ylabel="delivered / offered (%)", title="Availability: share of offered traffic delivered")
+        ylabel="delivered / offered (%)")
     fig.axes[0].set_ylim(0, 105)
     return to_svg(fig, salt="availability")
 
 
+def local_window_s(run: RunOutput) -> float | None:
+    """Local turnaround is drawn per hour when the run has 5-minute-like bins and lasts 4 h or more (per bin it is
+    noisy: few same-region bytes in a bin); None = per bin."""
+    if run.bins.height == 0:
+        return None
+    bin_s = float(run.summary[0].get("bin_s") or 0.0)
+    span = float(run.bins["ts_s"].max()) + bin_s
+    return 3600.0 if 0 < bin_s < 3600.0 and span >= 4 * 3600.0 else None
+
+
 def fig_local(run: RunOutput, colors, spans) -> str:
-    """Local turnaround (%) per bin per design."""
+    """Local turnaround (%) per bin (or per hour, see :func:`local_window_s`) per design."""
     fig = _per_bin_lines(
         run, colors, pct=True, spans=spans,
         value=lambda b: 100.0 * _ratio(b["local_bytes"].to_numpy(), b["same_region_bytes"].to_numpy()),
-        ylabel="kept inside the region (%)", title="Local turnaround: same-region traffic that never leaves the region")
+        ylabel="kept inside the region (%)", window_s=local_window_s(run))
     fig.axes[0].set_ylim(0, 105)
     return to_svg(fig, salt="local")
 
@@ -239,14 +269,14 @@ def fig_rtt(run: RunOutput, colors, spans) -> str:
         ax.step(x, np.append(y, y[-1]), where="post", color=color, lw=1.2, ls="--", alpha=0.9)
 
     fig = _per_bin_lines(run, colors, value=lambda b: b["rtt_p50_ms"].to_numpy(), extra=p95, spans=spans, logy=True,
-                         ylabel="round-trip time (ms, log scale)", title="RTT per bin: median (solid) and 95th percentile (dashed)")
+                         ylabel="round-trip time (ms, log scale)")
     ax = fig.axes[0]
     from matplotlib.lines import Line2D
 
     h, lab = ax.get_legend_handles_labels()
     h += [Line2D([0], [0], color="#333", lw=1.8), Line2D([0], [0], color="#333", lw=1.2, ls="--")]
     lab += ["median", "95th percentile"]
-    ax.legend(h, lab, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
+    ax.legend(h, lab, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
     return to_svg(fig, salt="rtt")
 
 

@@ -122,6 +122,7 @@ def report_context(run: RunOutput) -> dict:
         "duration": clock(n_bins * bin_s) if n_bins * bin_s < 86400 else f"{n_bins * bin_s / 3600:.0f} h",
         "failure_windows": [f"{clock(a)}–{clock(b)}" for a, b in spans],
         "peak_when": when,
+        "local_per": "hour" if F.local_window_s(run) else f"{bin_s:g} s bin",
         "peak_in_failure": in_failure,
         "headline": _headline(run),
         "summary_rows": _summary_rows(run),
