@@ -47,6 +47,9 @@ def load_summary(out_dir: str | Path) -> tuple[str, list[dict]]:
     if not isinstance(doc, dict) or not isinstance(doc.get("designs"), list):
         raise InputError("expected an object with a `designs` list (as written by `netsim run`)", source=str(src))
     designs = doc["designs"]
+    if not designs:
+        raise InputError("no designs in this run (did it stop before the first design finished?)", source=str(src),
+                         where="designs")
     for i, rec in enumerate(designs):
         if not isinstance(rec, dict) or not isinstance(rec.get("design"), str):
             raise InputError("expected a record with a `design` name", source=str(src), where=f"designs[{i}]")

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 from markupsafe import Markup
 
+from netsim.errors import InputError
 from netsim.report import figures as F
 from netsim.report.data import RunOutput, load_run
 from netsim.report.metrics import METRICS, difference, format_diff, format_value
@@ -163,6 +164,9 @@ def render(out_dir: str | Path) -> Path:
     html = _environment().get_template("report.html.j2").render(**report_context(run))
     path = run.path / "report.html"
     tmp = run.path / ".report.html.tmp"
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise InputError(f"cannot write the report: {e.strerror}", source=str(path)) from None
     return path

@@ -173,3 +173,23 @@ def test_netsim_run_writes_the_report(cli, tmp_path, make_scenario):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "out" / "report.html").is_file()
     assert "report.html" in r.stdout
+
+
+def test_a_run_without_failures(fresh_run):
+    bins = pl.read_parquet(fresh_run / "bins.parquet").with_columns(pl.lit(0, dtype=pl.Int64).alias("failures_active"))
+    bins.write_parquet(fresh_run / "bins.parquet")
+    doc = json.loads((fresh_run / "summary.json").read_text())
+    for rec in doc["designs"]:
+        rec["availability_during_failures"] = None
+    (fresh_run / "summary.json").write_text(json.dumps(doc))
+    text = render(fresh_run).read_text()
+    assert "no failures" in text
+    assert "During failure windows" not in text  # the served-from figure has one panel
+    backbone = re.search(r'<section id="backbone">.*?</section>', text, flags=re.S).group(0)
+    assert "<svg" in backbone and "failure window" not in backbone  # no shading, no legend entry
+
+
+def test_empty_summary_is_an_input_error(tmp_path):
+    (tmp_path / "summary.json").write_text(json.dumps({"scenario": "s", "designs": []}))
+    with pytest.raises(InputError, match="no designs"):
+        render(tmp_path)
