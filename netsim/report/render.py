@@ -33,6 +33,13 @@ def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
+def _mark(removed: float, ref: float) -> str:
+    """The sign shown before a removed share: − (less than the reference), + (more), ± (under half a percent)."""
+    if not ref or abs(removed) < 0.005 * abs(ref):
+        return "±"
+    return "−" if removed > 0 else "+"
+
+
 def _headline(run: RunOutput) -> list[dict]:
     ref = run.record(run.reference)
     out = []
@@ -43,12 +50,14 @@ def _headline(run: RunOutput) -> list[dict]:
             "design": s["design"],
             "is_reference": s["design"] == run.reference,
             "backbone_tb": f"{bb / 1e12:,.1f} TB",
-            "removed_tb": f"{(bb0 - bb) / 1e12:,.1f} TB",
-            "removed_pct": f"{100 * (bb0 - bb) / bb0:.0f}%" if bb0 else "-",
+            "removed_tb": f"{abs(bb0 - bb) / 1e12:,.1f} TB",
+            "removed_pct": f"{100 * abs(bb0 - bb) / bb0:.0f}%" if bb0 else "-",
             "removed_sign": (bb0 - bb) >= 0,
+            "removed_mark": _mark(bb0 - bb, bb0),
+            "peak_mark": _mark(pk0 - pk, pk0),
             "peak_gbps": f"{pk / 1e9:,.1f} Gbps",
-            "peak_removed_gbps": f"{(pk0 - pk) / 1e9:,.1f} Gbps",
-            "peak_removed_pct": f"{100 * (pk0 - pk) / pk0:.0f}%" if pk0 else "-",
+            "peak_removed_gbps": f"{abs(pk0 - pk) / 1e9:,.1f} Gbps",
+            "peak_removed_pct": f"{100 * abs(pk0 - pk) / pk0:.0f}%" if pk0 else "-",
             "peak_sign": (pk0 - pk) >= 0,
             "avail_fail": _pct(s.get("availability_during_failures")),
             "avail_fail_value": s.get("availability_during_failures"),
@@ -126,6 +135,7 @@ def report_context(run: RunOutput) -> dict:
         "local_per": "hour" if F.local_window_s(run) else f"{bin_s:g} s bin",
         "peak_in_failure": in_failure,
         "headline": _headline(run),
+        "headline_ref": next(h for h in _headline(run) if h["is_reference"]),
         "summary_rows": _summary_rows(run),
         "by_service": _by_key_table(run, "availability_during_failures_by_service"),
         "by_region": _by_key_table(run, "availability_during_failures_by_region"),

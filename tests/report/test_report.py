@@ -193,3 +193,14 @@ def test_empty_summary_is_an_input_error(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps({"scenario": "s", "designs": []}))
     with pytest.raises(InputError, match="no designs"):
         render(tmp_path)
+
+
+def test_rendering_is_deterministic(fresh_run):
+    first = render(fresh_run).read_bytes()
+    assert render(fresh_run).read_bytes() == first
+
+
+def test_headline_marks_a_design_that_removes_nothing(html):
+    # "other" is the same network as baseline: ±0% removed, not a green "−0%"
+    card = re.search(r'<h3>other</h3>.*?</div>\s*</div>\s*</div>', html, flags=re.S).group(0)
+    assert card.count("±0%") == 2 and "−0%" not in card
