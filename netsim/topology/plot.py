@@ -152,8 +152,8 @@ def draw_topology(g: nx.DiGraph, path: str | Path | None = None, *, title: str |
         fig, ax = plt.subplots(figsize=(8, 9), dpi=120)
     else:
         fig = ax.figure
-    segs, colors, widths = [], [], []
-    cmap = plt.get_cmap("RdYlGn_r")
+    segs, colors, widths, order = [], [], [], []
+    cmap = _utilisation_cmap()
     seen = set()
     for u, v, d in sorted(g.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
         key = (min(u, v), max(u, v))
@@ -162,6 +162,7 @@ def draw_topology(g: nx.DiGraph, path: str | Path | None = None, *, title: str |
             continue
         seen.add(key)
         segs.append([pos[u], pos[v]])
+        order.append(0.0 if val is None else val)
         if val is not None:
             colors.append(cmap(min(1.0, val)))
         elif d["rel"] == "internal" and _LONG_TAGS.intersection(d.get("tags", ())):
@@ -169,8 +170,12 @@ def draw_topology(g: nx.DiGraph, path: str | Path | None = None, *, title: str |
         else:
             colors.append(REL_COLORS.get(d["rel"], "#ff7f0e"))
         widths.append(0.3 + 0.45 * math.log10(1.0 + d["capacity_gbps"] / 10.0))
-    if edge_values is not None:  # a utilisation map: links are the subject, drawn bolder
-        widths = [1.0 + 1.6 * w for w in widths]
+    if edge_values is not None:
+        # a utilisation map: links are the subject, drawn bolder (less so in a dense topology), busiest on top
+        boost = 1.6 if len(segs) <= 120 else 0.6
+        widths = [0.6 + boost * w for w in widths]
+        idx = sorted(range(len(segs)), key=lambda i: order[i])
+        segs, colors, widths = [segs[i] for i in idx], [colors[i] for i in idx], [widths[i] for i in idx]
     ax.add_collection(LineCollection(segs, colors=colors, linewidths=widths, alpha=0.6 if edge_values is None else 0.85,
                                      zorder=1))
     handles = []
@@ -218,6 +223,14 @@ def draw_topology(g: nx.DiGraph, path: str | Path | None = None, *, title: str |
         fig.tight_layout()
         fig.savefig(path)
         plt.close(fig)
+
+
+def _utilisation_cmap():
+    """Idle links pale grey, then yellow, orange, red and dark red at 100 %: the loaded links stand out."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("netsim_utilisation",
+                                             ["#cfd8dc", "#fdd835", "#fb8c00", "#e53935", "#7f0000"])
 
 
 def _literal(text) -> str:
