@@ -117,6 +117,9 @@ class Browser:
         return out
 
     def screenshot(self, path: Path, *, width: int = 1400) -> tuple[int, int]:
+        # lay the page out at the final width first: its height depends on it
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=width, height=1000,
+                  deviceScaleFactor=1, mobile=False)
         height = int(self.evaluate("Math.ceil(document.documentElement.scrollHeight)"))
         self.call("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
                   deviceScaleFactor=1, mobile=False)
