@@ -1,5 +1,8 @@
 """The report's figures: matplotlib drawn headless and returned as inline SVG text (no files, no network).
 
+The ``fig_*`` functions take a loaded run (:func:`netsim.report.load_run`) and are exercised by
+tests/report (they need a whole run, too long for a docstring example).
+
 Text is written as SVG ``<text>`` (``svg.fonttype: none``), which matplotlib XML-escapes; ``$`` in
 names is drawn literally. Every figure gets its own id salt so ids of several inline SVGs in one
 page do not collide.
@@ -95,7 +98,13 @@ def to_svg(fig, *, salt: str) -> str:
 
 
 def design_colors(designs: list[str], reference: str) -> dict[str, str]:
-    """One colour per design, the same in every figure: the reference design grey, the rest a qualitative palette."""
+    """One colour per design, the same in every figure: the reference design grey, the rest a qualitative palette.
+
+    Examples
+    --------
+    >>> design_colors(["baseline", "regional_ix"], "baseline")
+    {'baseline': '#555555', 'regional_ix': '#1f77b4'}
+    """
     out, k = {}, 0
     for d in designs:
         if d == reference:
