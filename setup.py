@@ -56,6 +56,8 @@ DATA_DIRS = {name: globs for name, globs in DATA_DIRS.items() if (HERE / name).i
 package_dir = {f"netsim._data.{name}": name for name in DATA_DIRS}
 packages += list(package_dir)
 package_data = {f"netsim._data.{name}": globs for name, globs in DATA_DIRS.items()}
+# Non-Python files inside the netsim packages themselves (the report's jinja2 template).
+package_data["netsim.report"] = ["templates/*.j2"]
 
 setup(
     packages=packages,

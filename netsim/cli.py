@@ -20,6 +20,7 @@ app = typer.Typer(
 
 def _register_groups() -> None:
     from netsim.analysis.cli import forecast_command
+    from netsim.report.cli import compare_command, report_command
     from netsim.routing.cli import bench
     from netsim.sim.cli import run_command
     from netsim.topology.cli import topo_app
@@ -29,6 +30,8 @@ def _register_groups() -> None:
     app.add_typer(trace_app, name="trace")
     app.command("run")(run_command)
     app.command("bench")(bench)
+    app.command("report")(report_command)
+    app.command("compare")(compare_command)
     app.command("forecast")(forecast_command)
 
 

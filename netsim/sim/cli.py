@@ -82,3 +82,6 @@ def run_command(
             raise typer.Exit(130) from None
     print_summary(res.summary)
     typer.echo(f"wrote {output}/ (bins, links, caches, pairs, services .parquet; summary.json)")
+    from netsim.report import render
+
+    typer.echo(f"report: {render(output)}")

@@ -107,13 +107,16 @@ def _metro_labels(g: nx.DiGraph, pos: dict) -> dict[str, tuple[float, float]]:
     return out
 
 
-def draw_topology(g: nx.DiGraph, path: str | Path, *, title: str | None = None, edge_values: dict | None = None) -> None:
+def draw_topology(g: nx.DiGraph, path: str | Path | None = None, *, title: str | None = None,
+                  edge_values: dict | None = None, edge_label: str = "link utilisation", ax=None) -> None:
     """Write a picture of ``g``: nodes on lon/lat coloured by kind; links drawn once per duplex pair.
 
     Nodes far from the rest (an overseas site) are drawn at the map's edge in their direction and
     labelled "(off map)"; nodes sharing a metro are spread on a small circle; link width grows with
     capacity. ``edge_values`` (optional) maps (u, v) to a 0..1 value (e.g. utilisation) used to
-    colour links.
+    colour links (a colour bar labelled ``edge_label`` is added). With ``ax`` (a matplotlib Axes) the
+    picture is drawn there and nothing is written; otherwise ``path`` (.png, .svg or .pdf) is written.
+    Text taken from the topology is drawn literally (a ``$`` does not start math).
 
     Examples
     --------
@@ -131,18 +134,26 @@ def draw_topology(g: nx.DiGraph, path: str | Path, *, title: str | None = None, 
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InputError(f"unsupported picture format {path.suffix!r}; expected .png, .svg or .pdf", source=str(path))
+    if ax is None:
+        if path is None:
+            raise ValueError("give a path to write or an ax to draw on")
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"unsupported picture format {path.suffix!r}; expected .png, .svg or .pdf",
+                             source=str(path))
     geo = layout_positions(g)
     geo, moved = _pull_in_outliers(geo)
     xy = np.array(list(geo.values()), dtype=float) if geo else np.zeros((1, 2))
     span = max(float((xy.max(axis=0) - xy.min(axis=0)).max()), 1e-3)
     pos = _spread_colocated(geo, radius=0.008 * span)
 
-    fig, ax = plt.subplots(figsize=(8, 9), dpi=120)
-    segs, colors, widths = [], [], []
-    cmap = plt.get_cmap("RdYlGn_r")
+    own_fig = ax is None
+    if own_fig:
+        fig, ax = plt.subplots(figsize=(8, 9), dpi=120)
+    else:
+        fig = ax.figure
+    segs, colors, widths, order = [], [], [], []
+    cmap = _utilisation_cmap()
     seen = set()
     for u, v, d in sorted(g.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
         key = (min(u, v), max(u, v))
@@ -151,6 +162,7 @@ def draw_topology(g: nx.DiGraph, path: str | Path, *, title: str | None = None, 
             continue
         seen.add(key)
         segs.append([pos[u], pos[v]])
+        order.append(0.0 if val is None else val)
         if val is not None:
             colors.append(cmap(min(1.0, val)))
         elif d["rel"] == "internal" and _LONG_TAGS.intersection(d.get("tags", ())):
@@ -158,7 +170,14 @@ def draw_topology(g: nx.DiGraph, path: str | Path, *, title: str | None = None, 
         else:
             colors.append(REL_COLORS.get(d["rel"], "#ff7f0e"))
         widths.append(0.3 + 0.45 * math.log10(1.0 + d["capacity_gbps"] / 10.0))
-    ax.add_collection(LineCollection(segs, colors=colors, linewidths=widths, alpha=0.6, zorder=1))
+    if edge_values is not None:
+        # a utilisation map: links are the subject, drawn bolder (less so in a dense topology), busiest on top
+        boost = 1.6 if len(segs) <= 120 else 0.6
+        widths = [0.6 + boost * w for w in widths]
+        idx = sorted(range(len(segs)), key=lambda i: order[i])
+        segs, colors, widths = [segs[i] for i in idx], [colors[i] for i in idx], [widths[i] for i in idx]
+    ax.add_collection(LineCollection(segs, colors=colors, linewidths=widths, alpha=0.6 if edge_values is None else 0.85,
+                                     zorder=1))
     handles = []
     for kind, color in KIND_COLORS.items():
         ns = [n for n, d in g.nodes(data=True) if d["kind"] == kind]
@@ -173,7 +192,7 @@ def draw_topology(g: nx.DiGraph, path: str | Path, *, title: str | None = None, 
         if any(d["rel"] == "internal" and _LONG_TAGS.intersection(d.get("tags", ())) for _, _, d in g.edges(data=True)):
             handles.append(Line2D([0], [0], color=_LONG_COLOR, lw=1.5, label="internal: backbone / long-haul"))
     for label, (x, y) in _metro_labels(g, pos).items():
-        ax.annotate(label, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color="#333333", zorder=4)
+        ax.annotate(_literal(label), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color="#333333", zorder=4)
     done_off = set()
     for n, (lon, lat) in sorted(moved.items()):
         x, y = geo[n]
@@ -190,8 +209,30 @@ def draw_topology(g: nx.DiGraph, path: str | Path, *, title: str | None = None, 
     ax.autoscale_view()
     kind_handles, _ = ax.get_legend_handles_labels()
     ax.legend(handles=kind_handles + handles, loc="lower right", fontsize=7, framealpha=0.8)
-    ax.set_title(title or g.graph.get("name", "topology"))
+    if edge_values is not None:
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        sm = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=cmap)
+        cb = fig.colorbar(sm, ax=ax, shrink=0.6, pad=0.02)
+        cb.set_label(_literal(edge_label))
+        cb.ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
+    ax.set_title(_literal(title or g.graph.get("name", "topology")))
     ax.grid(alpha=0.2)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    if own_fig:
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+
+
+def _utilisation_cmap():
+    """Idle links pale grey, then yellow, orange, red and dark red at 100 %: the loaded links stand out."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("netsim_utilisation",
+                                             ["#cfd8dc", "#fdd835", "#fb8c00", "#e53935", "#7f0000"])
+
+
+def _literal(text) -> str:
+    """Text for matplotlib drawn as written: ``$`` would otherwise start mathtext (and may fail to parse)."""
+    return str(text).replace("$", r"\$")

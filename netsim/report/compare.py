@@ -1,0 +1,53 @@
+"""Summary metrics of every design of one or more runs side by side, with differences from the first column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netsim.report.data import load_summary
+from netsim.report.metrics import METRICS, difference, format_diff, format_value
+
+__all__ = ["compare_runs"]
+
+
+def compare_runs(out_dirs: list[str | Path]) -> dict:
+    """Columns (run, scenario, design) and, per metric, each column's value, text and difference from column 0.
+
+    Values are as in summary.json (bytes, bps, 0..1 shares); ``delta`` is in the metric's display unit
+    (TB, Gbps, ms, percentage points), ``relative`` is (value - first) / first (None for shares).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> recs = [{"design": "baseline", "backbone_peak_bps": 200e9}, {"design": "ix", "backbone_peak_bps": 150e9}]
+    >>> _ = (d / "summary.json").write_text(json.dumps({"scenario": "s", "designs": recs}))
+    >>> c = compare_runs([d])
+    >>> [col["design"] for col in c["columns"]]
+    ['baseline', 'ix']
+    >>> m = next(m for m in c["metrics"] if m["key"] == "backbone_peak_bps")
+    >>> m["text"], m["diff_text"], m["delta"]
+    (['200.0 Gbps', '150.0 Gbps'], ['', '-50.0 Gbps (-25.0%)'], [None, -50.0])
+    """
+    if not out_dirs:
+        raise ValueError("give at least one run directory")
+    columns, records = [], []
+    for d in out_dirs:
+        scenario, recs = load_summary(d)
+        for r in recs:
+            columns.append({"run": str(d), "scenario": scenario, "design": r["design"]})
+            records.append(r)
+    metrics = []
+    first = records[0]
+    for m in METRICS:
+        diffs = [None] + [difference(m, r.get(m.key), first.get(m.key)) for r in records[1:]]
+        metrics.append({
+            "key": m.key, "label": m.label, "unit": m.unit, "better": m.better,
+            "values": [r.get(m.key) for r in records],
+            "text": [format_value(m, r.get(m.key)) for r in records],
+            "diff_text": [""] + [format_diff(m, r.get(m.key), first.get(m.key)) for r in records[1:]],
+            "delta": [None if x is None else x["delta"] for x in diffs],
+            "relative": [None if x is None else x["relative"] for x in diffs],
+            "tone": [None if x is None else x["tone"] for x in diffs],
+        })
+    return {"columns": columns, "metrics": metrics}

@@ -1,0 +1,391 @@
+"""The report's figures: matplotlib drawn headless and returned as inline SVG text (no files, no network).
+
+The ``fig_*`` functions take a loaded run (:func:`netsim.report.load_run`) and are exercised by
+tests/report (they need a whole run, too long for a docstring example).
+
+Text is written as SVG ``<text>`` (``svg.fonttype: none``), which matplotlib XML-escapes; ``$`` in
+names is drawn literally. Every figure gets its own id salt so ids of several inline SVGs in one
+page do not collide.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import numpy as np
+import polars as pl
+
+from netsim.report.data import RunOutput
+
+__all__ = [
+    "SERVED_FROM_ORDER", "design_colors", "failure_spans", "peak_bin", "to_svg",
+    "fig_backbone", "fig_availability", "fig_local", "fig_rtt", "fig_served_from", "fig_map", "local_window_s",
+]
+
+#: Where bytes were served from, nearest first (pairs.served_from), with colours: local greens, far reds.
+SERVED_FROM_ORDER = {
+    "own ISP": "#2e7d32",
+    "own cache": "#66bb6a",
+    "shared cache": "#9ccc65",
+    "regional peer": "#26a69a",
+    "other region": "#42a5f5",
+    "core metro": "#fb8c00",
+    "overseas": "#e53935",
+}
+_NOT_DELIVERED = "#d9d9d9"
+_REF_COLOR = "#555555"
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+_RC = {
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
+    "font.size": 9.5,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "legend.frameon": False,
+}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _literal(text) -> str:
+    return str(text).replace("$", r"\$")
+
+
+def to_svg(fig, *, salt: str) -> str:
+    """The figure as an ``<svg>`` element (no XML prolog, no metadata), then closed; every id in it is prefixed
+    with ``salt`` (letters and digits) so several figures can share one page.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(); _ = ax.set_title("a < b")
+    >>> svg = to_svg(fig, salt="x")
+    >>> svg.startswith("<svg"), "a &lt; b" in svg
+    (True, True)
+    """
+    import matplotlib
+
+    plt = _plt()
+    buf = io.StringIO()
+    try:
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+            fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    finally:
+        plt.close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg"):].strip()
+    # the RDF metadata block (creator, format) names URLs; drop it so the page references nothing outside
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    # ids (figure_1, axes_1, clip paths...) must be unique in the page that holds several figures
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{salt}-{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{salt}-{m.group(1)})", text)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{salt}-{m.group(1)}"', text)
+
+
+def design_colors(designs: list[str], reference: str) -> dict[str, str]:
+    """One colour per design, the same in every figure: the reference design grey, the rest a qualitative palette.
+
+    Examples
+    --------
+    >>> design_colors(["baseline", "regional_ix"], "baseline")
+    {'baseline': '#555555', 'regional_ix': '#1f77b4'}
+    """
+    out, k = {}, 0
+    for d in designs:
+        if d == reference:
+            out[d] = _REF_COLOR
+        else:
+            out[d] = _PALETTE[k % len(_PALETTE)]
+            k += 1
+    return out
+
+
+def failure_spans(bins: pl.DataFrame, bin_s: float) -> list[tuple[float, float]]:
+    """(start_s, end_s) of each run of consecutive bins with a failure active in any design.
+
+    Examples
+    --------
+    >>> b = pl.DataFrame({"bin": [0, 1, 2, 3, 4], "ts_s": [0., 300., 600., 900., 1200.], "failures_active": [0, 1, 1, 0, 1]})
+    >>> failure_spans(b, 300.0)
+    [(300.0, 900.0), (1200.0, 1500.0)]
+    """
+    if bins.height == 0:
+        return []
+    f = (bins.group_by("bin").agg(pl.col("ts_s").min(), (pl.col("failures_active") > 0).any().alias("down"))
+         .sort("bin"))
+    spans: list[tuple[float, float]] = []
+    prev = None
+    for b, ts, down in f.select("bin", "ts_s", "down").rows():
+        if down:
+            if spans and prev is not None and b == prev + 1 and spans[-1][1] >= ts - 1e-9:
+                spans[-1] = (spans[-1][0], ts + bin_s)
+            else:
+                spans.append((ts, ts + bin_s))
+        prev = b
+    return spans
+
+
+def peak_bin(run: RunOutput) -> tuple[int, float, bool]:
+    """The busiest bin of the reference design by offered traffic, outside failure windows when there are such bins:
+    (bin, ts_s, whether it is inside a failure window)."""
+    b = run.bins.filter(pl.col("design") == run.reference)
+    if b.height == 0:
+        b = run.bins
+    if b.height == 0:
+        return 0, 0.0, False
+    calm = b.filter(pl.col("failures_active") == 0)
+    pick = calm if calm.height else b
+    row = pick.sort(["offered_bps", "bin"], descending=[True, False]).row(0, named=True)
+    return int(row["bin"]), float(row["ts_s"]), bool(row["failures_active"] > 0)
+
+
+def _time_axis(ax, span_s: float) -> None:
+    """x in hours since the start, ticks at round clock times (hh:mm; ``dN`` marks later days)."""
+    minutes = max(span_s / 60.0, 1.0)
+    step = next((m for m in (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080) if minutes / m <= 12), 10080)
+    ticks = np.arange(0.0, minutes + 1e-9, step) / 60.0
+    ax.set_xticks(ticks)
+
+    def label(h, _pos):
+        total = int(round(h * 60))
+        day, rest = divmod(total, 1440)
+        text = f"{rest // 60:02d}:{rest % 60:02d}"
+        if day == 0 or (day == 1 and rest == 0 and minutes <= 1440 + 1e-6):
+            return text if day == 0 else "24:00"
+        return f"d{day + 1} {text}"
+
+    ax.xaxis.set_major_formatter(label)
+    ax.set_xlabel("time of day (hh:mm, from the start of the run)")
+    ax.set_xlim(0, minutes / 60.0)
+
+
+def _shade(ax, spans, *, label=True) -> None:
+    for i, (a, b) in enumerate(spans):
+        ax.axvspan(a / 3600.0, b / 3600.0, color="#e53935", alpha=0.10, lw=0,
+                   label="failure window" if (label and i == 0) else None, zorder=0)
+
+
+def _windows(b: pl.DataFrame, window_s: float) -> pl.DataFrame:
+    """Bins summed into windows of ``window_s`` (byte columns add up; ts_s is the window's start)."""
+    sums = [c for c, t in b.schema.items() if c.endswith("_bytes") and t == pl.Float64]
+    return (b.with_columns((pl.col("ts_s") // window_s).cast(pl.Int64).alias("_w"))
+            .group_by("_w").agg(pl.col(sums).sum(), pl.col("failures_active").max())
+            .sort("_w").with_columns((pl.col("_w") * window_s).cast(pl.Float64).alias("ts_s"),
+                                     pl.col("_w").alias("bin")).drop("_w"))
+
+
+def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, spans, pct=False,
+                   logy=False, extra=None, window_s: float | None = None, figsize=(10.5, 3.4)):
+    plt = _plt()
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=figsize)
+        span_s = 0.0
+        for d in run.designs:
+            b = run.bins.filter(pl.col("design") == d).sort("bin")
+            if b.height == 0:
+                continue
+            bin_s = float(run.record(d).get("bin_s") or (b["ts_s"][1] - b["ts_s"][0] if b.height > 1 else 1.0))
+            if window_s and window_s > bin_s:
+                b, bin_s = _windows(b, window_s), window_s
+            x = np.append(b["ts_s"].to_numpy(), b["ts_s"][-1] + bin_s) / 3600.0
+            y = value(b)
+            y = np.append(y, y[-1])
+            span_s = max(span_s, x[-1] * 3600.0)
+            lw = 1.9 if d == run.reference else 1.5
+            ax.step(x, y, where="post", color=colors[d], lw=lw, label=_literal(d))
+            if extra is not None:
+                extra(ax, b, x, colors[d], d)
+        _shade(ax, spans)
+        _time_axis(ax, span_s or 3600.0)
+        ax.set_ylabel(ylabel)
+        if pct:
+            ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0f}%")
+        if logy:
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.set_ylim(bottom=0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
+        return fig
+
+
+def fig_backbone(run: RunOutput, colors, spans) -> str:
+    """Backbone load (Gbps) per bin, one line per design, failure windows shaded."""
+    fig = _per_bin_lines(run, colors, value=lambda b: b["backbone_bps"].to_numpy() / 1e9,
+                         ylabel="backbone load (Gbps)", spans=spans)
+    return to_svg(fig, salt="backbone")
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def fig_availability(run: RunOutput, colors, spans) -> str:
+    """Delivered / offered (%) per bin per design."""
+    fig = _per_bin_lines(
+        run, colors, pct=True, spans=spans,
+        value=lambda b: 100.0 * _ratio(b["delivered_bytes"].to_numpy(), b["offered_bytes"].to_numpy()),
+        ylabel="delivered / offered (%)")
+    fig.axes[0].set_ylim(0, 105)
+    return to_svg(fig, salt="availability")
+
+
+def local_window_s(run: RunOutput) -> float | None:
+    """Local turnaround is drawn per hour when the run has 5-minute-like bins and lasts 4 h or more (per bin it is
+    noisy: few same-region bytes in a bin); None = per bin."""
+    if run.bins.height == 0:
+        return None
+    bin_s = float(run.summary[0].get("bin_s") or 0.0)
+    span = float(run.bins["ts_s"].max()) + bin_s
+    return 3600.0 if 0 < bin_s < 3600.0 and span >= 4 * 3600.0 else None
+
+
+def fig_local(run: RunOutput, colors, spans) -> str:
+    """Local turnaround (%) per bin (or per hour, see :func:`local_window_s`) per design."""
+    fig = _per_bin_lines(
+        run, colors, pct=True, spans=spans,
+        value=lambda b: 100.0 * _ratio(b["local_bytes"].to_numpy(), b["same_region_bytes"].to_numpy()),
+        ylabel="kept inside the region (%)", window_s=local_window_s(run))
+    fig.axes[0].set_ylim(0, 105)
+    return to_svg(fig, salt="local")
+
+
+def fig_rtt(run: RunOutput, colors, spans) -> str:
+    """Byte-weighted RTT per bin: median (solid) and 95th percentile (dashed), log scale."""
+
+    def p95(ax, b, x, color, d):
+        y = b["rtt_p95_ms"].to_numpy()
+        ax.step(x, np.append(y, y[-1]), where="post", color=color, lw=1.2, ls="--", alpha=0.9)
+
+    fig = _per_bin_lines(run, colors, value=lambda b: b["rtt_p50_ms"].to_numpy(), extra=p95, spans=spans, logy=True,
+                         ylabel="round-trip time (ms, log scale)")
+    ax = fig.axes[0]
+    from matplotlib.lines import Line2D
+
+    h, lab = ax.get_legend_handles_labels()
+    h += [Line2D([0], [0], color="#333", lw=1.8), Line2D([0], [0], color="#333", lw=1.2, ls="--")]
+    lab += ["median", "95th percentile"]
+    ax.legend(h, lab, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
+    return to_svg(fig, salt="rtt")
+
+
+def served_from_table(run: RunOutput, *, failures_only: bool) -> pl.DataFrame:
+    """Per design and served_from: offered and delivered bytes (all bins, or the bins with a failure active)."""
+    p = run.pairs
+    if failures_only:
+        down = run.bins.filter(pl.col("failures_active") > 0).select("design", "bin")
+        p = p.join(down, on=["design", "bin"], how="inner")
+    return (p.group_by("design", "served_from").agg(pl.col("offered_bytes").sum(), pl.col("delivered_bytes").sum())
+            .sort("design", "served_from"))
+
+
+def fig_served_from(run: RunOutput, spans) -> str:
+    """Stacked bars per design: delivered bytes by where they were served from, and what was not delivered, as a share
+    of offered bytes; a second panel for the failure windows when there are any."""
+    plt = _plt()
+    panels = [("Whole run", served_from_table(run, failures_only=False))]
+    if spans:
+        panels.append(("During failure windows", served_from_table(run, failures_only=True)))
+    cats = list(SERVED_FROM_ORDER)
+    extra = sorted(set(run.pairs["served_from"].unique().to_list()) - set(cats)) if run.pairs.height else []
+    cats += extra
+    colors = dict(SERVED_FROM_ORDER)
+    for i, c in enumerate(extra):
+        colors[c] = ("#8d6e63", "#bdbdbd", "#7e57c2", "#f06292")[i % 4]
+    designs = run.designs
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels) + 1.6, 0.55 * len(designs) + 1.6),
+                                 sharey=True, squeeze=False)
+        used = set()
+        for ax, (title, t) in zip(axes[0], panels):
+            ys = np.arange(len(designs))[::-1]
+            for y, d in zip(ys, designs):
+                rows = {r["served_from"]: r for r in t.filter(pl.col("design") == d).iter_rows(named=True)}
+                offered = sum(r["offered_bytes"] for r in rows.values())
+                left = 0.0
+                if offered <= 0:
+                    ax.text(1, y, "no traffic", va="center", fontsize=8, color="#666")
+                    continue
+                for c in cats:
+                    if c not in rows:
+                        continue
+                    w = 100.0 * rows[c]["delivered_bytes"] / offered
+                    if w <= 0:
+                        continue
+                    ax.barh(y, w, left=left, color=colors[c], height=0.62, edgecolor="white", lw=0.6,
+                            label=_literal(c) if c not in used else None)
+                    used.add(c)
+                    if w >= 6:
+                        ax.text(left + w / 2, y, f"{w:.0f}%", ha="center", va="center", fontsize=8, color="white",
+                                fontweight="bold")
+                    left += w
+                lost = 100.0 - left
+                if lost > 0.05:
+                    ax.barh(y, lost, left=left, color=_NOT_DELIVERED, height=0.62, edgecolor="white", lw=0.6,
+                            hatch="///", label="not delivered" if "_lost" not in used else None)
+                    used.add("_lost")
+                    if lost >= 6:
+                        ax.text(left + lost / 2, y, f"{lost:.0f}%", ha="center", va="center", fontsize=8, color="#333")
+            ax.set_yticks(ys)
+            ax.set_yticklabels([_literal(d) for d in designs])
+            ax.set_xlim(0, 100)
+            ax.xaxis.set_major_formatter(lambda v, _p: f"{v:.0f}%")
+            ax.set_xlabel("share of offered bytes (%)")
+            ax.set_title(title, loc="left")
+            ax.grid(axis="y", visible=False)
+        h, lab = axes[0][0].get_legend_handles_labels()
+        for a in axes[0][1:]:
+            for hh, ll in zip(*a.get_legend_handles_labels()):
+                if ll not in lab:
+                    h.append(hh)
+                    lab.append(ll)
+        order = {c: i for i, c in enumerate([_literal(c) for c in cats] + ["not delivered"])}
+        pairs = sorted(zip(h, lab), key=lambda p: order.get(p[1], 99))
+        fig.legend([p[0] for p in pairs], [p[1] for p in pairs], loc="lower center", ncol=min(8, len(pairs)),
+                   bbox_to_anchor=(0.5, -0.02), fontsize=8.5)
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return to_svg(fig, salt="servedfrom")
+
+
+def link_utilisation(run: RunOutput, design: str, b: int) -> dict:
+    """(src, dst) -> utilisation of a design's links in bin ``b`` (links without load are absent)."""
+    t = run.links.filter((pl.col("design") == design) & (pl.col("bin") == b))
+    return {(s, d): float(u) for s, d, u in t.select("src", "dst", "utilisation").rows()}
+
+
+def fig_map(run: RunOutput, design: str, b: int, *, when: str, index: int) -> str | None:
+    """The design's topology on lon/lat with links coloured by utilisation in bin ``b``; None without a topology."""
+    from netsim.topology.plot import draw_topology
+
+    g = run.topology(design)
+    if g is None:
+        return None
+    plt = _plt()
+    with plt.rc_context({**_RC, "axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(6.4, 6.6))
+        draw_topology(g, ax=ax, edge_values=link_utilisation(run, design, b), title=f"{design} — {when}",
+                      edge_label="link utilisation (busier direction)")
+        ax.set_xlabel("longitude (°E)")
+        ax.set_ylabel("latitude (°N)")
+        fig.tight_layout()
+    return to_svg(fig, salt=f"map{index}")

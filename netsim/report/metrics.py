@@ -1,0 +1,125 @@
+"""The summary metrics the report and ``netsim compare`` show: label, unit, which direction is better, formatting."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["Metric", "METRICS", "format_value", "format_diff", "difference"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One summary.json field: ``unit`` is what it is shown in (``scale`` converts to it); ``better`` is
+    "higher", "lower" or None (neutral)."""
+
+    key: str
+    label: str
+    unit: str
+    scale: float = 1.0
+    better: str | None = None
+    digits: int = 1
+
+    @property
+    def is_share(self) -> bool:
+        """A 0..1 ratio shown in percent; its differences are in percentage points."""
+        return self.unit == "%"
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("offered_bytes", "offered traffic", "TB", 1e-12),
+    Metric("delivered_bytes", "delivered traffic", "TB", 1e-12, "higher"),
+    Metric("availability", "availability (delivered / offered)", "%", 100.0, "higher"),
+    Metric("availability_during_failures", "availability during failures", "%", 100.0, "higher"),
+    Metric("backbone_bytes", "backbone traffic", "TB", 1e-12, "lower"),
+    Metric("backbone_peak_bps", "backbone peak", "Gbps", 1e-9, "lower"),
+    Metric("backbone_p95_bps", "backbone 95th percentile", "Gbps", 1e-9, "lower"),
+    Metric("backbone_mean_bps", "backbone mean", "Gbps", 1e-9, "lower"),
+    Metric("local_turnaround", "local turnaround", "%", 100.0, "higher"),
+    Metric("cache_hit_ratio", "cache hit ratio (requests)", "%", 100.0, "higher"),
+    Metric("cache_byte_hit_ratio", "cache byte hit ratio", "%", 100.0, "higher"),
+    Metric("rtt_p50_ms", "RTT median", "ms", 1.0, "lower"),
+    Metric("rtt_p95_ms", "RTT 95th percentile", "ms", 1.0, "lower"),
+    Metric("peak_utilisation", "peak link utilisation", "%", 100.0, "lower"),
+    Metric("dropped_bytes", "dropped by congestion", "TB", 1e-12, "lower", 2),
+    Metric("unreachable_bytes", "unreachable (no route)", "TB", 1e-12, "lower", 2),
+)
+
+
+def _num(v) -> float | None:
+    if v is None:
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def format_value(metric: Metric, value) -> str:
+    """``value`` (as stored in summary.json) in the metric's display unit; ``-`` when missing.
+
+    Examples
+    --------
+    >>> format_value(METRICS[5], 180.1e9)
+    '180.1 Gbps'
+    >>> format_value(METRICS[2], 0.8561)
+    '85.6%'
+    >>> format_value(METRICS[2], None)
+    '-'
+    """
+    x = _num(value)
+    if x is None:
+        return "-"
+    x *= metric.scale
+    if metric.is_share:
+        return f"{x:.{metric.digits}f}%"
+    return f"{x:,.{metric.digits}f} {metric.unit}"
+
+
+def difference(metric: Metric, value, ref) -> dict | None:
+    """``value - ref`` in display units, the relative change (None for shares and when ``ref`` is 0) and
+    whether it is better, worse or the same; None when either is missing.
+
+    Examples
+    --------
+    >>> d = difference(METRICS[5], 90e9, 180e9)
+    >>> d["delta"], d["relative"], d["tone"]
+    (-90.0, -0.5, 'better')
+    """
+    x, r = _num(value), _num(ref)
+    if x is None or r is None:
+        return None
+    delta = (x - r) * metric.scale
+    rel = None if metric.is_share or r == 0 else (x - r) / abs(r)
+    tol = 0.5 * 10 ** (-metric.digits)
+    if abs(delta) < tol or metric.better is None:
+        tone = "same" if abs(delta) < tol else ""
+    else:
+        tone = "better" if (delta > 0) == (metric.better == "higher") else "worse"
+    return {"delta": delta, "relative": rel, "tone": tone}
+
+
+def format_diff(metric: Metric, value, ref) -> str:
+    """The difference of ``value`` from ``ref`` as text: percentage points for shares, unit and percent otherwise.
+
+    Examples
+    --------
+    >>> format_diff(METRICS[5], 90e9, 180e9)
+    '-90.0 Gbps (-50.0%)'
+    >>> format_diff(METRICS[3], 0.45, 0.021)
+    '+42.9 pp'
+    >>> format_diff(METRICS[3], 0.45, 0.45)
+    '±0'
+    """
+    d = difference(metric, value, ref)
+    if d is None:
+        return "-"
+    if d["tone"] == "same":
+        return "±0"
+    if metric.is_share:
+        return f"{d['delta']:+.{metric.digits}f} pp"
+    text = f"{d['delta']:+,.{metric.digits}f} {metric.unit}"
+    if d["relative"] is not None:
+        text += f" ({100 * d['relative']:+.1f}%)"
+    return text

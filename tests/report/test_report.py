@@ -1,0 +1,218 @@
+"""report.html from a small two-design run: sections, inline SVG only, escaping, numbers that match the run."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import polars as pl
+import pytest
+
+from netsim import InputError
+from netsim.report import compare_runs, load_run, render
+from netsim.report.figures import failure_spans, peak_bin, served_from_table
+from netsim.report.metrics import METRICS, format_value
+
+SECTIONS = ["headline", "backbone", "served", "local", "availability", "rtt", "maps", "summary"]
+
+
+@pytest.fixture(scope="module")
+def rendered(run_dir, tmp_path_factory):
+    """The run rendered once for the tests that only read the page: (run directory, html)."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("rendered") / "run"
+    shutil.copytree(run_dir, out)
+    path = render(out)
+    assert path == out / "report.html"
+    return out, path.read_text()
+
+
+@pytest.fixture
+def html(rendered):
+    return rendered[1]
+
+
+def test_every_section_is_there_with_a_figure(html):
+    for sec in SECTIONS:
+        m = re.search(rf'<section id="{sec}">(.*?)</section>', html, flags=re.S)
+        assert m, f"section {sec} missing"
+        if sec not in ("headline", "summary"):
+            assert "<svg" in m.group(1), f"section {sec} has no figure"
+    # 4 time series + served-from + one map per design
+    assert html.count("<svg") == 4 + 1 + 2
+    # one card per design, the reference marked
+    assert html.count('class="card"') == 2
+    assert "(reference)" in html
+
+
+def test_self_contained_no_external_references(html):
+    assert "<img" not in html
+    assert "<link" not in html
+    assert not re.search(r'\b(src|href)\s*=\s*["\']?(https?:|//|file:)', html)
+    # the only URLs left are XML namespace names inside the SVGs, never fetched
+    urls = set(re.findall(r"https?://[^\"'\s<>]+", html))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+
+
+def test_ids_are_unique_and_every_reference_resolves(html):
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})[:5]
+    refs = set(re.findall(r'url\(#([^)]+)\)', html)) | set(re.findall(r'href="#([^"]+)"', html))
+    assert refs and refs <= set(ids), sorted(refs - set(ids))[:5]
+
+
+def test_names_from_files_are_escaped(html):
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the node, in the busiest-links table
+    # the metro label drawn by matplotlib inside the map SVG is escaped text too
+    maps = re.search(r'<section id="maps">.*?</section>', html, flags=re.S).group(0)
+    svgs = "".join(re.findall(r"<svg.*?</svg>", maps, flags=re.S))
+    assert "&lt;b&gt;metro&lt;/b&gt;" in svgs
+    assert "<b>metro</b>" not in html
+    # a `$` in a name is drawn literally, not parsed as mathtext
+    assert re.search(r">\s*\$x\$\s*<", svgs)
+
+
+def test_headline_and_table_numbers_come_from_the_summary(rendered):
+    out, html = rendered
+    summary = json.loads((out / "summary.json").read_text())["designs"]
+    base = summary[0]
+    for key in ("backbone_peak_bps", "availability_during_failures", "local_turnaround"):
+        m = next(m for m in METRICS if m.key == key)
+        assert format_value(m, base[key]) in html
+    # the other design is the same network: it removes nothing
+    assert "0.0 TB" in html
+    assert base["availability_during_failures"] < 1.0  # the failure window really costs traffic in this run
+    assert f"{100 * base['availability_during_failures']:.1f}%" in html
+    assert "failure window: 00:10–00:20" in html
+
+
+def test_failure_window_and_peak_bin(fresh_run):
+    run = load_run(fresh_run)
+    spans = failure_spans(run.bins, 300.0)
+    assert spans == [(600.0, 1200.0)]
+    b, ts, inside = peak_bin(run)
+    assert not inside and b not in (2, 3)
+    ref = run.bins.filter(pl.col("design") == "baseline")
+    calm = ref.filter(pl.col("failures_active") == 0)
+    assert ref.filter(pl.col("bin") == b)["offered_bps"].item() == calm["offered_bps"].max()
+
+
+def test_served_from_shares_add_up_to_delivered(fresh_run):
+    run = load_run(fresh_run)
+    t = served_from_table(run, failures_only=False).filter(pl.col("design") == "baseline")
+    b = run.bins.filter(pl.col("design") == "baseline")
+    assert t["delivered_bytes"].sum() == pytest.approx(b["delivered_bytes"].sum(), rel=1e-9)
+    assert t["offered_bytes"].sum() == pytest.approx(b["offered_bytes"].sum(), rel=1e-9)
+    f = served_from_table(run, failures_only=True).filter(pl.col("design") == "baseline")
+    down = b.filter(pl.col("failures_active") > 0)
+    assert f["delivered_bytes"].sum() == pytest.approx(down["delivered_bytes"].sum(), rel=1e-9)
+
+
+def test_missing_topology_is_a_note_not_a_crash(fresh_run):
+    (fresh_run / "topologies" / "other.yaml").unlink()
+    text = render(fresh_run).read_text()
+    assert "No topology was saved for other" in text
+    assert text.count("<svg") == 4 + 1 + 1
+
+
+def test_not_a_run_directory(tmp_path):
+    with pytest.raises(InputError, match="no such run directory"):
+        render(tmp_path / "nope")
+    with pytest.raises(InputError, match="not a netsim run output"):
+        render(tmp_path)
+    (tmp_path / "summary.json").write_text("{not json")
+    with pytest.raises(InputError, match="summary.json"):
+        render(tmp_path)
+
+
+def test_missing_table_names_it(fresh_run):
+    (fresh_run / "pairs.parquet").unlink()
+    with pytest.raises(InputError, match="pairs.parquet"):
+        render(fresh_run)
+
+
+def test_compare_differences_against_the_first_column(fresh_run, tmp_path):
+    # a second "run": the same summary with the backbone peak of every design halved
+    other = tmp_path / "half"
+    other.mkdir()
+    doc = json.loads((fresh_run / "summary.json").read_text())
+    for rec in doc["designs"]:
+        rec["backbone_peak_bps"] /= 2
+        rec["availability_during_failures"] = 1.0
+    (other / "summary.json").write_text(json.dumps(doc))
+    c = compare_runs([fresh_run, other])
+    assert [(col["run"] == str(fresh_run), col["design"]) for col in c["columns"]] == [
+        (True, "baseline"), (True, "other"), (False, "baseline"), (False, "other")]
+    peak = next(m for m in c["metrics"] if m["key"] == "backbone_peak_bps")
+    p0 = doc["designs"][0]["backbone_peak_bps"] * 2
+    assert peak["delta"][1] == pytest.approx(0.0)
+    assert peak["delta"][2] == pytest.approx(-p0 / 2 / 1e9)
+    assert peak["relative"][2] == pytest.approx(-0.5)
+    assert peak["tone"][2] == "better"
+    av = next(m for m in c["metrics"] if m["key"] == "availability_during_failures")
+    a0 = av["values"][0]
+    assert av["delta"][3] == pytest.approx(100 * (1.0 - a0))  # percentage points
+    assert av["relative"][3] is None
+
+
+def test_cli_report_and_compare(cli, fresh_run, tmp_path):
+    r = cli("report", str(fresh_run))
+    assert r.returncode == 0, r.stderr
+    assert "report.html" in r.stdout and (fresh_run / "report.html").is_file()
+    out = tmp_path / "cmp.json"
+    r = cli("compare", str(fresh_run), str(fresh_run), "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "backbone peak" in r.stdout and "other" in r.stdout
+    doc = json.loads(out.read_text())
+    assert len(doc["columns"]) == 4
+    assert all(d in (None, 0.0) for m in doc["metrics"] for d in m["delta"])
+
+
+@pytest.mark.parametrize("cmd", ["report", "compare"])
+def test_cli_bad_outdir_is_one_line_exit_2(cli, tmp_path, cmd):
+    r = cli(cmd, str(tmp_path / "missing"))
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and r.stderr.startswith("netsim: error:")
+    assert "missing" in r.stderr
+    r = cli(cmd, str(tmp_path))  # exists, but no run in it
+    assert r.returncode == 2 and "not a netsim run output" in r.stderr
+
+
+def test_netsim_run_writes_the_report(cli, tmp_path, make_scenario):
+    sc = make_scenario(tmp_path)
+    r = cli("run", sc, "-o", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert "report.html" in r.stdout
+
+
+def test_a_run_without_failures(fresh_run):
+    bins = pl.read_parquet(fresh_run / "bins.parquet").with_columns(pl.lit(0, dtype=pl.Int64).alias("failures_active"))
+    bins.write_parquet(fresh_run / "bins.parquet")
+    doc = json.loads((fresh_run / "summary.json").read_text())
+    for rec in doc["designs"]:
+        rec["availability_during_failures"] = None
+    (fresh_run / "summary.json").write_text(json.dumps(doc))
+    text = render(fresh_run).read_text()
+    assert "no failures" in text
+    assert "During failure windows" not in text  # the served-from figure has one panel
+    backbone = re.search(r'<section id="backbone">.*?</section>', text, flags=re.S).group(0)
+    assert "<svg" in backbone and "failure window" not in backbone  # no shading, no legend entry
+
+
+def test_empty_summary_is_an_input_error(tmp_path):
+    (tmp_path / "summary.json").write_text(json.dumps({"scenario": "s", "designs": []}))
+    with pytest.raises(InputError, match="no designs"):
+        render(tmp_path)
+
+
+def test_rendering_is_deterministic(rendered, fresh_run):
+    assert render(fresh_run).read_text() == rendered[1]
+
+
+def test_headline_marks_a_design_that_removes_nothing(html):
+    # "other" is the same network as baseline: ±0% removed, not a green "−0%"
+    card = re.search(r'<h3>other</h3>.*?</div>\s*</div>\s*</div>', html, flags=re.S).group(0)
+    assert card.count("±0%") == 2 and "−0%" not in card
