@@ -120,12 +120,13 @@ def load_run(out_dir: str | Path) -> RunOutput:
     >>> import tempfile
     >>> from netsim.scenario import load_scenario
     >>> from netsim.sim.run import run
-    >>> sc = load_scenario("tochigi"); sc.duration = 3600.0
+    >>> sc = load_scenario("tochigi").model_copy(update={"duration": 3600.0})
+    >>> sc.designs = sc.designs[:2]
     >>> out = tempfile.mkdtemp()
     >>> _ = run(sc, out)
     >>> r = load_run(out)
     >>> r.designs, r.bins.height
-    (['baseline'], 12)
+    (['baseline', 'regional_ix'], 24)
     """
     path = _check_dir(out_dir)
     scenario, summary = load_summary(path)

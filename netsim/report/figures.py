@@ -33,6 +33,7 @@ SERVED_FROM_ORDER = {
     "other region": "#42a5f5",
     "core metro": "#fb8c00",
     "overseas": "#e53935",
+    "no copy reachable": "#9e9e9e",
 }
 _NOT_DELIVERED = "#d9d9d9"
 _REF_COLOR = "#555555"

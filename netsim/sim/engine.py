@@ -288,7 +288,8 @@ class _DesignRun:
         frame = pl.DataFrame({
             "service": items["service"].astype(str), "region": [self.region[c] for c in client.tolist()],
             "src_region": [self.region[s] for s in serve_src.tolist()],
-            "served_from": [self._served_from(s, c, h) for s, c, h in zip(serve_src.tolist(), client.tolist(), items["hit"].tolist())],
+            "served_from": [self._served_from(s, c, h, ch) for s, c, h, ch in
+                            zip(serve_src.tolist(), client.tolist(), items["hit"].tolist(), items["chain"])],
             "offered": offered, "delivered": delivered_b, "unreachable": unreachable_b,
         }, schema={"service": pl.Utf8, "region": pl.Utf8, "src_region": pl.Utf8, "served_from": pl.Utf8,
                    "offered": pl.Float64, "delivered": pl.Float64, "unreachable": pl.Float64})
@@ -304,8 +305,11 @@ class _DesignRun:
                         dst_region=pr["region"].to_list(), served_from=pr["served_from"].to_list(),
                         offered_bytes=pr["offered"].to_list(), delivered_bytes=pr["delivered"].to_list())
 
-    def _served_from(self, src, client, hit) -> str:
-        """Where the bytes a client received came from: own ISP, a regional peer/IX, a cache, a core metro, overseas."""
+    def _served_from(self, src, client, hit, chain=None) -> str:
+        """Where the bytes a client received came from: own ISP, a regional peer/IX, a cache, a core metro,
+        overseas; ``no copy reachable`` for a request that nothing could serve."""
+        if chain is not None and len(chain) == 0:
+            return "no copy reachable"
         d = self.g.nodes[src]
         if d["kind"] == "cache":
             return "shared cache" if self.asn[src] != self.asn[client] else "own cache"

@@ -83,7 +83,7 @@ def traffic_source(scenario: Scenario, g: nx.DiGraph) -> TrafficSource:
         return TrafficSource(trace=path, duration_s=float(duration), scale=scale, sample_rate=sample_rate, topology=g)
     from netsim.traffic import GENERATORS
 
-    if spec.generator not in GENERATORS:
+    if spec.generator not in GENERATORS:  # a registry lookup error names the known generators
         raise InputError(f"unknown generator {spec.generator!r}; known: {', '.join(GENERATORS.names())}",
                          source=scenario.source, where=where)
     duration = scenario.duration or spec.duration
@@ -97,10 +97,23 @@ def traffic_source(scenario: Scenario, g: nx.DiGraph) -> TrafficSource:
                          sample_rate=float(meta.get("sample_rate", 1.0)), topology=g)
 
 
-def _generate(name, g, *, duration_s, seed, options, source):  # adapted to netsim.traffic's generator API on merge
-    from netsim.traffic import generate
+def _generate(name, g, *, duration_s, seed, options, source):
+    """Run a registered generator with the scenario's options; bad options are a located InputError."""
+    import inspect
 
+    from netsim.traffic import GENERATORS
+
+    fn = GENERATORS[name]
+    allowed = {p.name for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    for key in sorted(options):
+        if key not in allowed or key in ("duration_s", "seed"):
+            raise InputError(f"unknown option {key!r} of generator {name}; expected one of: "
+                             f"{', '.join(sorted(allowed - {'duration_s', 'seed'}))}", source=source, where=f"traffic.options.{key}")
     try:
-        return generate(name, g, duration_s=duration_s, seed=seed, **options)
-    except TypeError as e:
+        trace = fn(g, duration_s=duration_s, seed=seed, **options)
+        frame = trace.collect()
+    except InputError as e:
+        raise e.located(source=source, where_prefix="traffic.options") from None
+    except (TypeError, ValueError) as e:
         raise InputError(f"bad generator options: {e}", source=source, where="traffic.options") from None
+    return frame, trace.meta
