@@ -301,3 +301,18 @@ def test_random_scenarios_conserve_bytes(tmp_path, seed, mtbf, cap):
     sc = sc.model_copy(update={"seed": seed})
     res = run(sc)
     check_invariants(res)
+
+
+def test_generated_traffic_scenario_and_bad_option(tmp_path):
+    base = "name: g\ntopology: examples/ix_and_cache\nbin_s: 300\nseed: 4\n"
+    (tmp_path / "g.yaml").write_text(base + "traffic: {generator: mixed, duration: 30m, options: {sample_rate: 0.001}}\n")
+    res = run(load_scenario(tmp_path / "g.yaml"))
+    check_invariants(res)
+    assert res.bins.height == 6 and res.bins["offered_bytes"].sum() > 0
+    assert res.caches["requests"].sum() > 0
+    (tmp_path / "b.yaml").write_text(base + "traffic: {generator: mixed, duration: 30m, options: {zipf: 0.8}}\n")
+    with pytest.raises(InputError, match=r"b.yaml: traffic.options.zipf: unknown option 'zipf' of generator mixed; expected one of: .*zipf_alpha"):
+        run(load_scenario(tmp_path / "b.yaml"))
+    (tmp_path / "c.yaml").write_text(base + "traffic: {generator: nosuch, duration: 30m}\n")
+    with pytest.raises(InputError, match=r"traffic.generator: unknown generator 'nosuch'; known: content, gravity, mixed"):
+        run(load_scenario(tmp_path / "c.yaml"))
