@@ -43,6 +43,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("peak_utilisation", "peak link utilisation", "%", 100.0, "lower"),
     Metric("dropped_bytes", "dropped by congestion", "TB", 1e-12, "lower", 2),
     Metric("unreachable_bytes", "unreachable (no route)", "TB", 1e-12, "lower", 2),
+    Metric("cost_per_month", "monthly cost", "k/month", 1e-3, "lower"),
+    Metric("quality_peak_p50_mbps", "peak-hour throughput p50", "Mbps", 1.0, "higher"),
+    Metric("quality_peak_p10_mbps", "peak-hour throughput p10", "Mbps", 1.0, "higher"),
+    Metric("quality_peak_rtt_p50_ms", "peak-hour RTT to server p50", "ms", 1.0, "lower", 2),
 )
 
 

@@ -38,6 +38,9 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
         ("cache byte hit ratio", lambda s: _fmt(s["cache_byte_hit_ratio"], pct=True)),
         ("RTT p50 / p95 (ms)", lambda s: f"{_fmt(s['rtt_p50_ms'])} / {_fmt(s['rtt_p95_ms'])}"),
         ("peak link utilisation", lambda s: _fmt(s["peak_utilisation"], pct=True)),
+        ("cost (k/month)", lambda s: _fmt(None if s.get("cost_per_month") is None else s["cost_per_month"] / 1e3)),
+        ("throughput at peak p50 / p10 (Mbps)",
+         lambda s: f"{_fmt(s.get('quality_peak_p50_mbps'))} / {_fmt(s.get('quality_peak_p10_mbps'))}"),
     ]
     for name, fn in rows:
         t.add_row(name, *[fn(s) for s in summary])

@@ -50,7 +50,11 @@ class RunResult:
     caches: pl.DataFrame
     pairs: pl.DataFrame
     services: pl.DataFrame
+    cost: pl.DataFrame | None = None  # per member monthly cost (filled by netsim.sim.run)
+    quality: pl.DataFrame | None = None  # per ISP, peak vs off-peak (filled by netsim.sim.run)
     summary: dict = field(default_factory=dict)
+    #: ``paths_for_bin(b)`` -> the ``paths(src, dst)`` of the routes in force in bin b (for the quality method)
+    paths_for_bin: Callable | None = field(default=None, repr=False)
 
 
 def backbone_links(g: nx.DiGraph, *, tags, auto: bool = True) -> list[tuple]:
@@ -131,6 +135,7 @@ class _DesignRun:
         self._local_cache: dict = {}
         self._cache_totals = None
         self.rtt_samples: list[tuple[np.ndarray, np.ndarray]] = []
+        self.bin_routes: list = []
         self.out = BinCollector(_SCHEMAS)
 
     # -- failures ------------------------------------------------------------------------------
@@ -164,6 +169,7 @@ class _DesignRun:
         t0 = b * self.bin_s
         down = self.state.nodes
         routes = self.routes()
+        self.bin_routes.append(routes)
         items = _items(frame, self.caches, down, scale=self.scale, distance=_distance_fn(routes))
         # client-facing items -> segments (serve: served_by -> client; fill: fill_src -> cache)
         seg_src, seg_dst, seg_item = [], [], []
@@ -486,4 +492,9 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
     tables = {t: run.out.frame(t) for t in _SCHEMAS}
     summary = summarize_run(run, tables)
     summary["interrupted"] = interrupted
-    return RunResult(design=run.design, summary=summary, **tables)
+    routes_of = run.bin_routes
+
+    def paths_for_bin(b: int):
+        return (routes_of[b] if 0 <= b < len(routes_of) else run.base_routes).paths
+
+    return RunResult(design=run.design, summary=summary, paths_for_bin=paths_for_bin, **tables)

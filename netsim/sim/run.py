@@ -15,7 +15,7 @@ from netsim.sim.sources import traffic_source
 
 __all__ = ["Results", "run", "TABLES"]
 
-TABLES = ("bins", "links", "caches", "pairs", "services")
+TABLES = ("bins", "links", "caches", "pairs", "services", "cost", "quality")
 
 
 @dataclass
@@ -28,6 +28,8 @@ class Results:
     caches: pl.DataFrame
     pairs: pl.DataFrame
     services: pl.DataFrame
+    cost: pl.DataFrame
+    quality: pl.DataFrame
     summary: list[dict] = field(default_factory=list)
     graphs: dict = field(default_factory=dict)  # design name -> the design's topology (networkx.DiGraph)
 
@@ -62,6 +64,59 @@ class Results:
         tmp = out / ".summary.json.tmp"
         tmp.write_text(json.dumps({"scenario": self.scenario, "designs": self.summary}, indent=2, sort_keys=True) + "\n")
         tmp.replace(out / "summary.json")
+
+
+def _servers(baseline_g) -> dict | None:
+    """Measurement servers, fixed on the first design's topology for every design: in a core metro
+    (Tokyo) where the topology has one, else in the client's region; None if neither exists."""
+    from netsim.analysis.quality import measurement_servers
+    from netsim.errors import InputError
+
+    for placement in ("tokyo", "regional"):
+        try:
+            return measurement_servers(baseline_g, placement)
+        except InputError:
+            continue
+    return None
+
+
+def _analyse(res: RunResult, g, sc: Scenario, *, servers: dict) -> None:
+    """Monthly cost (netsim.analysis.cost) and the broadband quality method (netsim.analysis.quality)
+    of one design run: tables ``cost`` (per member) and ``quality`` (per ISP, peak vs off-peak hours),
+    and headline figures in its summary."""
+    import numpy as np
+
+    from netsim.analysis.cost import design_cost
+    from netsim.analysis.quality import measure_quality
+    from netsim.sim.metrics import weighted_quantile
+
+    cost = design_cost(g, res.links, bin_s=sc.bin_s, design=res.design, aggregators=g.graph.get("aggregators"))
+    res.cost = cost.by_member.with_columns(pl.lit(res.design).alias("design")).select(["design", *cost.by_member.columns])
+    s = res.summary
+    s["cost_per_month"] = cost.total
+    s["cost_currency"] = cost.currency
+    if servers is None:
+        from netsim.analysis.quality import _summary
+
+        res.quality = _summary(pl.DataFrame(), {}, [21, 22])
+        s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
+        return
+    q = measure_quality(g, res.links, res.paths_for_bin(0), design=res.design, bin_s=sc.bin_s, servers=servers,
+                        paths_for_bin=res.paths_for_bin)
+    res.quality = q.summary
+    # as a measurement campaign reports it: the evening peak (21-23h) in normal operation; what the
+    # failure windows do to reachability is in availability, not here
+    calm = res.bins.filter(pl.col("failures_active") == 0)["bin"]
+    peak = q.samples.filter(pl.col("hour").is_in([21, 22]) & pl.col("bin").is_in(calm.implode()))
+    if peak.height:
+        thr, w = peak["throughput_mbps"].to_numpy(), peak["weight"].to_numpy()
+        s["quality_peak_p50_mbps"] = weighted_quantile(thr, w, 0.5)
+        s["quality_peak_p10_mbps"] = weighted_quantile(thr, w, 0.1)
+        rtt = peak["rtt_ms"].to_numpy()
+        ok = np.isfinite(rtt)
+        s["quality_peak_rtt_p50_ms"] = weighted_quantile(rtt[ok], w[ok], 0.5) if ok.any() else None
+    else:
+        s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
 
 
 def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, seed: int | None = None,
@@ -100,6 +155,7 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         traffic = traffic_source(sc, g)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
+        _analyse(done[-1], g, sc, servers=_servers(graphs[sc.designs[0].name]))
         if out_dir is not None:
             Results.combine(sc.name, done, graphs).write(out_dir, scenario=sc)
         if done[-1].summary.get("interrupted"):

@@ -271,6 +271,8 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
     g.add_node(tokyo, kind="pop", asn=asn, metro=core_metro, region=cm.get("region") or core_metro, lat=cm["lat"],
                lon=cm["lon"], subscribers=0)
     g.graph.setdefault("as_names", {})[asn] = name
+    # who the aggregated ISP's costs are shared among (netsim.analysis.cost)
+    g.graph.setdefault("aggregators", {})[asn] = list(mem)
     for a in mem:
         pop = _nearest_pop(g, a, g.nodes[here], avoid_metros=_core_metros(g))
         _link(g, pop, here, capacity_gbps=max(old_up[a], line_gbps / len(mem)), rel="c2p", tags=("aggregation",))
