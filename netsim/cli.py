@@ -21,6 +21,7 @@ app = typer.Typer(
 def _register_groups() -> None:
     from netsim.routing.cli import bench
     from netsim.sim.cli import run_command
+    from netsim.sweep.cli import check_command, sweep_command
     from netsim.topology.cli import topo_app
     from netsim.traffic.cli import trace_app
 
@@ -28,6 +29,8 @@ def _register_groups() -> None:
     app.add_typer(trace_app, name="trace")
     app.command("run")(run_command)
     app.command("bench")(bench)
+    app.command("sweep")(sweep_command)
+    app.command("check")(check_command)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
