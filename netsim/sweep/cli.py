@@ -37,15 +37,25 @@ def _run(scenario, output, *, failures, growth, seeds, workers, scheduler):
                          where="--scheduler")
     factors = parse_growth(growth)
     console = Console(stderr=True)
-    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=False) as progress:
-        bar = progress.add_task("tasks", total=None)
+    # the bar starts with the first report (after the grid is expanded and checked), so bad input
+    # prints its one-line error alone
+    progress = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TimeRemainingColumn(), console=console, transient=False)
+    bar = None
 
-        def on_progress(done: int, total: int) -> None:
-            progress.update(bar, completed=done, total=total)
+    def on_progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            progress.start()
+            bar = progress.add_task("tasks", total=total)
+        progress.update(bar, completed=done, total=total)
 
+    try:
         res = run_sweep(scenario, output, failures=failures, growth=factors, seeds=seeds, workers=workers,
                         scheduler=scheduler, on_progress=on_progress)
+    finally:
+        if bar is not None:
+            progress.stop()
     console.print(f"{len(res.tasks)} tasks: {len(res.ran)} run now, {len(res.skipped)} already done")
     return res
 

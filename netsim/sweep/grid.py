@@ -17,12 +17,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional
 
 import networkx as nx
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from netsim.errors import InputError
 from netsim.scenario import DesignSpec, Scenario
@@ -149,9 +149,6 @@ class _FailureSetSpec(BaseModel):
     fail: list[_Target] = Field(default_factory=list)
 
 
-_FILE = TypeAdapter(list[Union[_FailureSetSpec, _Target]])
-
-
 def load_failure_file(path: str | Path) -> list[FailureSet]:
     """Failure sets from a YAML list; each entry is one target or ``{fail: [targets]}`` (``fail: []`` = none).
 
@@ -177,13 +174,17 @@ def load_failure_file(path: str | Path) -> list[FailureSet]:
     if not isinstance(data, list) or not data:
         raise InputError("expected a non-empty YAML list of failure sets ({metro: M}, {link: [A, B]}, "
                          "{node: N}, {asn: N} or {fail: [targets]})", source=str(path))
-    try:
-        entries = _FILE.validate_python(data)
-    except ValidationError as e:
-        # report against the entry as written (drop the union-member tag pydantic adds)
-        err = e.errors()[0]
-        loc = tuple(p for p in err["loc"] if p not in ("_FailureSetSpec", "_Target"))
-        raise InputError(err["msg"], source=str(path), where=f"[{loc[0]}]" if loc else None) from None
+    from netsim.errors import format_loc
+
+    entries = []
+    for i, item in enumerate(data):
+        model = _FailureSetSpec if isinstance(item, dict) and "fail" in item else _Target
+        try:
+            entries.append(model.model_validate(item))
+        except ValidationError as e:
+            err = e.errors()[0]
+            msg = err["msg"].removeprefix("Value error, ")
+            raise InputError(msg, source=str(path), where=format_loc((i,) + tuple(err["loc"]))) from None
     out: list[FailureSet] = []
     for e in entries:
         fs = _canonical([t.target() for t in (e.fail if isinstance(e, _FailureSetSpec) else [e])])
