@@ -128,7 +128,7 @@ def _make_client(*, workers: int | None, scheduler: str | None):
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s"), None
+            return Client(scheduler, timeout="10s"), None
         except (OSError, TimeoutError, ValueError) as e:
             raise InputError(f"cannot connect to the Dask scheduler {scheduler!r}: {e}", where="--scheduler") from None
     n = workers or os.cpu_count() or 1
@@ -176,12 +176,21 @@ def run_sweep(scenario: Scenario | str | Path, out_dir: str | Path, *, failures:
     for t in tasks:
         (skipped if (tdir / f"{t.key}.json").is_file() and _read_record(tdir / f"{t.key}.json") else todo).append(t)
     ran: list[str] = []
-    if on_progress is not None:
-        on_progress(len(skipped), len(tasks))
-    if todo:
-        ran = _execute(sc, todo, tdir, done_before=len(skipped), total=len(tasks), workers=workers,
-                       scheduler=scheduler, client=client, retries=retries, task_fn=task_fn or run_task,
-                       on_progress=on_progress)
+    own = None
+    made = bool(todo) and client is None
+    if made:  # connect (or start the cluster) before the first progress report: a bad address is one error line
+        client, own = _make_client(workers=workers, scheduler=scheduler)
+    try:
+        if on_progress is not None:
+            on_progress(len(skipped), len(tasks))
+        if todo:
+            ran = _execute(sc, todo, tdir, client, done_before=len(skipped), total=len(tasks), retries=retries,
+                           task_fn=task_fn or run_task, on_progress=on_progress)
+    finally:
+        if made:
+            client.close()
+        if own is not None:
+            own.close()
     records = []
     for t in tasks:
         rec = _read_record(tdir / f"{t.key}.json")
@@ -202,13 +211,10 @@ def run_sweep(scenario: Scenario | str | Path, out_dir: str | Path, *, failures:
                        worst_links=wl, worst_regions=wr, ran=ran, skipped=[t.key for t in skipped])
 
 
-def _execute(sc, todo: list[Task], tdir: Path, *, done_before: int, total: int, workers, scheduler, client,
-             retries: int, task_fn, on_progress) -> list[str]:
+def _execute(sc, todo: list[Task], tdir: Path, client, *, done_before: int, total: int, retries: int, task_fn,
+             on_progress) -> list[str]:
     from dask.distributed import as_completed
 
-    own, made = None, client is None
-    if made:
-        client, own = _make_client(workers=workers, scheduler=scheduler)
     ran: list[str] = []
     futures = []
     try:
@@ -232,8 +238,4 @@ def _execute(sc, todo: list[Task], tdir: Path, *, done_before: int, total: int, 
         pending = [f for f in futures if not f.done()]
         if pending:
             client.cancel(pending)
-        if made:
-            client.close()
-        if own is not None:
-            own.close()
     return ran

@@ -77,3 +77,11 @@ def test_sweep_cli_local_cluster_writes_tables_and_resumes(cli, tri, tmp_path):
     assert len(list((out / "tasks").glob("*.json"))) == 8
     r = cli("sweep", tri, "--failures", "n-1-metro", "--growth", "1.0,2.0", "--workers", "1", "-o", str(out))
     assert r.returncode == 0 and "8 tasks: 0 run now, 8 already done" in r.stderr
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_is_one_error_line(cli, tri):
+    r = cli("check", tri, "--max-util", "0.8", "--scheduler", "tcp://127.0.0.1:1")
+    assert r.returncode == 2
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "cannot connect to the Dask scheduler" in err[0], r.stderr
