@@ -8,9 +8,11 @@ client writes each record as it arrives, so a lost worker loses nothing that was
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
+from pathlib import Path
 
 import polars as pl
 
@@ -101,6 +103,37 @@ def _regions(res) -> list[dict]:
             for r, o, d, u in agg.select("region", "offered_bytes", "delivered_bytes", "unreachable_bytes").rows()]
 
 
+@functools.lru_cache(maxsize=4)
+def _base_topology(path: str, mtime_ns: int, size: int):
+    """The scenario's topology, parsed once per worker process (parsing the Japan YAML is ~40% of a task);
+    keyed by the file's mtime and size so an edited file is read again. Callers must not modify it."""
+    from netsim.topology import load_topology
+
+    return load_topology(path)
+
+
+def _simulate(sc: Scenario):
+    """What :func:`netsim.sim.run.run` does for a one-design scenario, with the topology parsed once per process."""
+    from netsim.data import resolve_path
+    from netsim.errors import InputError
+    from netsim.sim.engine import run_design
+    from netsim.sim.run import Results
+    from netsim.sim.sources import traffic_source
+    from netsim.topology.designs import apply_design
+
+    base = Path(sc.base_dir) if sc.base_dir else None
+    try:
+        topo_path = resolve_path("topologies", sc.topology, base=base)
+    except FileNotFoundError as e:
+        raise InputError(str(e), source=sc.source, where="topology") from None
+    st = os.stat(topo_path)
+    g0 = _base_topology(str(Path(topo_path).resolve()), st.st_mtime_ns, st.st_size)
+    (design,) = sc.designs
+    g = apply_design(g0, design.name, design.transforms, source=sc.source, where="designs")  # a copy
+    run = run_design(sc, design, g, traffic_source(sc, g))
+    return Results.combine(sc.name, [run], {design.name: g})
+
+
 def _clean(x):
     return None if isinstance(x, float) and (math.isnan(x) or math.isinf(x)) else x
 
@@ -112,15 +145,13 @@ def run_task(payload: dict) -> dict:
     summary metrics, one row per link that carried traffic (its worst bin), one row per region,
     and ``meta`` (worker pid, elapsed seconds; not part of the results).
     """
-    from netsim.sim.run import run
-
     t0 = time.perf_counter()
     sc = Scenario.model_validate(payload["scenario"])
     sc.base_dir, sc.source = payload["base_dir"], payload["source"]
     failure = tuple((k, tuple(v) if k == "link" else v) for k, v in payload["failure"])
     tsc = task_scenario(sc, design=DesignSpec.model_validate(payload["design"]), failure=failure,
                         growth=payload["growth"], seed=payload["seed"])
-    res = run(tsc)
+    res = _simulate(tsc)
     s = res.summary[0]
     g = res.graphs[s["design"]]
     return {

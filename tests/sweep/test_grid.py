@@ -93,3 +93,20 @@ def test_task_scenario_fails_the_set_for_the_whole_run_and_scales_traffic(tri):
     assert (res.bins["failures_active"] == 2).all()  # both directions, every bin
     base = run(sc)
     assert res.summary[0]["offered_bytes"] == pytest.approx(2 * base.summary[0]["offered_bytes"])
+
+
+def test_worker_topology_cache_sees_an_edited_file(tri):
+    import json
+    from pathlib import Path
+
+    from netsim.sweep.task import run_task, task_payload
+
+    sc = load_scenario(tri)
+    t = expand_grid(sc, failures="n-1-link")[2]  # link a1<->t1: 96% on t1 -> a2
+    first = run_task(json.loads(json.dumps(task_payload(sc, t))))
+    topo = Path(tri).with_name("topo.yaml")
+    topo.write_text(topo.read_text().replace("{src: a2, dst: t1, capacity_gbps: 10,", "{src: a2, dst: t1, capacity_gbps: 20,"))
+    second = run_task(task_payload(load_scenario(tri), t))
+    peak = {(r["src"], r["dst"]): r["demand_utilisation"] for r in second["links"]}
+    assert max(r["demand_utilisation"] for r in first["links"]) == pytest.approx(0.96)
+    assert peak[("t1", "a2")] == pytest.approx(0.48)
