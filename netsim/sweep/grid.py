@@ -28,7 +28,7 @@ from netsim.errors import InputError
 from netsim.scenario import DesignSpec, Scenario
 
 __all__ = ["FailureSet", "Task", "expand_failures", "failure_label", "load_failure_file", "parse_growth",
-           "scenario_hash", "expand_grid", "FAILURE_MODES"]
+           "scenario_hash", "task_key", "check_failures", "expand_grid", "FAILURE_MODES"]
 
 #: the built-in ``--failures`` modes (besides ``n-2-metro:K`` and a file)
 FAILURE_MODES = ("none", "n-1-link", "n-1-node", "n-1-metro")
@@ -196,7 +196,18 @@ def load_failure_file(path: str | Path) -> list[FailureSet]:
 
 
 def check_failures(g: nx.DiGraph, sets: list[FailureSet], *, source: str | None = None) -> None:
-    """InputError if a target of any set names nothing in the topology ``g``."""
+    """InputError if a target of any set names nothing in the topology ``g``.
+
+    Examples
+    --------
+    >>> from netsim import load_topology
+    >>> g = load_topology("examples/two_as")
+    >>> check_failures(g, [(), (("metro", "otemachi"),)])
+    >>> check_failures(g, [(("node", "zz"),)])
+    Traceback (most recent call last):
+    ...
+    netsim.errors.InputError: node zz: node 'zz' is not in the topology
+    """
     from netsim.sim.failures import resolve_target
 
     for fs in sets:
@@ -236,7 +247,18 @@ def _file_digest(path: Path) -> str:
 
 def scenario_hash(sc: Scenario) -> str:
     """A hash of what a scenario simulates: its settings (without name, description, designs, failures and
-    seed, which the sweep sets per task) and the contents of its topology and trace files."""
+    seed, which the sweep sets per task) and the contents of its topology and trace files.
+
+    Examples
+    --------
+    >>> from netsim.scenario import load_scenario
+    >>> sc = load_scenario("tochigi")
+    >>> h = scenario_hash(sc)
+    >>> len(h), h == scenario_hash(sc.model_copy(update={"name": "renamed", "seed": 9}))
+    (64, True)
+    >>> h == scenario_hash(sc.model_copy(update={"bin_s": 60.0}))
+    False
+    """
     from netsim.data import resolve_path
 
     base = Path(sc.base_dir) if sc.base_dir else None
@@ -273,7 +295,15 @@ class Task:
 
 
 def task_key(scenario_digest: str, design: DesignSpec, failure: FailureSet, growth: float, seed: int) -> str:
-    """The hash a task's result file is named by."""
+    """The hash a task's result file is named by (24 hex digits).
+
+    Examples
+    --------
+    >>> d = DesignSpec(name="baseline")
+    >>> k = task_key("abc", d, (("metro", "m1"),), 1.0, 0)
+    >>> len(k), k == task_key("abc", d, (("metro", "m1"),), 1.0, 0), k == task_key("abc", d, (), 1.0, 0)
+    (24, True, False)
+    """
     import netsim
 
     doc = {"scenario": scenario_digest, "design": design.model_dump(mode="json"),

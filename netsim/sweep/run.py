@@ -16,6 +16,9 @@ the tasks without a file: an interrupted sweep resumes where it stopped. The cli
 workers) writes the files, so workers need no access to OUTDIR; they need the scenario's topology
 and trace files at the same paths (a shared file system or the same checkout).
 
+A script that calls :func:`run_sweep` without ``client``/``scheduler`` starts worker processes
+(``spawn``): guard it with ``if __name__ == "__main__":`` as multiprocessing requires.
+
 Tasks are per design (not all designs of a scenario in one task): more, smaller tasks spread
 better over workers, and a design added to the scenario later reuses the others' results.
 """

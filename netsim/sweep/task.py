@@ -56,7 +56,18 @@ def task_scenario(sc: Scenario, *, design: DesignSpec, failure, growth: float, s
 
 
 def task_payload(sc: Scenario, task) -> dict:
-    """The plain-data description of a task sent to a worker (JSON-able; no live objects)."""
+    """The plain-data description of a task sent to a worker (JSON-able; no live objects).
+
+    Examples
+    --------
+    >>> import json
+    >>> from netsim.scenario import load_scenario
+    >>> from netsim.sweep.grid import expand_grid
+    >>> sc = load_scenario("tochigi")
+    >>> p = task_payload(sc, expand_grid(sc, failures="n-1-metro")[1])
+    >>> p["failure"], p["params"]["failure"], json.loads(json.dumps(p)) == p
+    ([['metro', 'ashikaga']], 'metro ashikaga', True)
+    """
     return {
         "scenario": sc.model_dump(mode="json"),
         "base_dir": sc.base_dir,
@@ -144,6 +155,16 @@ def run_task(payload: dict) -> dict:
     Returns ``{"params", "summary", "links", "regions", "meta"}``: the task's parameters, the scalar
     summary metrics, one row per link that carried traffic (its worst bin), one row per region,
     and ``meta`` (worker pid, elapsed seconds; not part of the results).
+
+    Examples
+    --------
+    >>> from netsim.scenario import load_scenario
+    >>> from netsim.sweep.grid import expand_grid
+    >>> sc = load_scenario("tochigi").model_copy(update={"duration": 600.0})  # two 5-minute bins
+    >>> t = [t for t in expand_grid(sc, failures="n-1-metro") if t.label == "metro tokyo-otemachi"][0]
+    >>> rec = run_task(task_payload(sc, t))
+    >>> rec["params"]["failure"], rec["summary"]["availability"] < 0.2
+    ('metro tokyo-otemachi', True)
     """
     t0 = time.perf_counter()
     sc = Scenario.model_validate(payload["scenario"])
