@@ -23,6 +23,7 @@ def _register_groups() -> None:
     from netsim.report.cli import compare_command, report_command
     from netsim.routing.cli import bench
     from netsim.sim.cli import run_command
+    from netsim.sweep.cli import check_command, sweep_command
     from netsim.topology.cli import topo_app
     from netsim.traffic.cli import trace_app
 
@@ -32,6 +33,8 @@ def _register_groups() -> None:
     app.command("bench")(bench)
     app.command("report")(report_command)
     app.command("compare")(compare_command)
+    app.command("sweep")(sweep_command)
+    app.command("check")(check_command)
     app.command("forecast")(forecast_command)
 
 

@@ -1,0 +1,94 @@
+"""Sweep test fixtures: a tiny triangle topology where losing one uplink overloads the other, and a real
+Dask LocalCluster (2 worker processes) shared by the tests of this directory."""
+
+from __future__ import annotations
+
+import textwrap
+
+import polars as pl
+import pytest
+
+# t1 (Tokyo core) feeds two access PoPs a1, a2 over 10G uplinks; a1-a2 is a 10G side link.
+# Each PoP receives 4 x 45 GB per 5-minute bin from t1 = 48% of an uplink: losing one uplink
+# sends both PoPs' traffic over the other (96%), and the side link carries 48%.
+TOPO = """\
+name: tri
+metros:
+  m1: {lat: 36.55, lon: 139.88, region: r1}
+  m2: {lat: 36.31, lon: 139.80, region: r2}
+  tk: {lat: 35.69, lon: 139.77, region: tokyo, core: true}
+nodes:
+  - {id: a1, kind: pop, asn: 64601, metro: m1, subscribers: 1000}
+  - {id: a2, kind: pop, asn: 64601, metro: m2, subscribers: 1000}
+  - {id: t1, kind: pop, asn: 64601, metro: tk, subscribers: 1000}
+  - {id: o1, kind: origin, asn: 64700, metro: tk, provider: video}
+links:
+  - {src: a1, dst: t1, capacity_gbps: 10, tags: [backbone]}
+  - {src: a2, dst: t1, capacity_gbps: 10, tags: [backbone]}
+  - {src: a1, dst: a2, capacity_gbps: 10}
+  - {src: o1, dst: t1, capacity_gbps: 100, rel: c2p}
+"""
+
+N_BINS = 4
+BIN_S = 300
+FLOW_BYTES = 45_000_000_000
+
+
+def make_trace() -> pl.DataFrame:
+    rows = []
+    for b in range(N_BINS):
+        for k in range(4):
+            for dst in ("a1", "a2"):
+                rows.append((b * BIN_S + 10.0 + k, "t1", dst, None, None, FLOW_BYTES, "web"))
+        rows.append((b * BIN_S + 20.0, "a1", "a2", None, None, 1_000_000_000, "game"))
+    rows.sort(key=lambda r: r[0])
+    return pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8,
+                                      "obj": pl.UInt64, "bytes": pl.Int64, "service": pl.Utf8}, orient="row")
+
+
+def write_scenario(d, *, designs="[baseline]", failures="") -> str:
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "topo.yaml").write_text(TOPO)
+    make_trace().write_parquet(d / "trace.parquet")
+    (d / "sc.yaml").write_text(textwrap.dedent(f"""\
+        name: tri
+        topology: topo.yaml
+        traffic: {{trace: trace.parquet, scale: 1.0}}
+        bin_s: {BIN_S}
+        duration: {N_BINS * BIN_S}
+        seed: 5
+        designs: {designs}
+        """) + failures)
+    return str(d / "sc.yaml")
+
+
+@pytest.fixture
+def make_scenario():
+    """``make_scenario(dir, designs=..., failures=...)`` -> path of a triangle scenario file written there."""
+    return write_scenario
+
+
+@pytest.fixture
+def tri(tmp_path):
+    """Path of the triangle scenario file (its topology and trace beside it)."""
+    return write_scenario(tmp_path / "scenario")
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A real LocalCluster: 2 worker processes, 1 thread each (what `netsim sweep --workers 2` starts)."""
+    from dask.distributed import LocalCluster
+
+    c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, scheduler_port=0,
+                     silence_logs=40)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(cluster):
+    from dask.distributed import Client
+
+    with Client(cluster) as c:
+        c.wait_for_workers(2, timeout=60)
+        yield c

@@ -1,0 +1,87 @@
+"""`netsim sweep` and `netsim check` as a user runs them (subprocesses), against the shared cluster by
+address where a cluster is needed, and once with the default local cluster."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+
+def test_check_fails_with_the_violating_rows_when_one_failure_overloads_a_link(cli, tri, cluster):
+    r = cli("check", tri, "--failures", "n-1-link", "--max-util", "0.8", "--scheduler", cluster.scheduler_address)
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("VIOLATION")]
+    # losing either uplink puts both PoPs' 48% on the other: 96% > 80%, nothing else breaks the bound
+    assert len(lines) == 2, r.stdout
+    assert any("link t1 -> a2" in ln and "failure: link a1<->t1" in ln and "96.0% > 80.0%" in ln for ln in lines)
+    assert any("link t1 -> a1" in ln and "failure: link a2<->t1" in ln for ln in lines)
+    assert "check FAILED" in r.stdout
+
+
+def test_check_passes_when_the_bounds_hold(cli, tri, cluster):
+    r = cli("check", tri, "--failures", "n-1-link", "--max-util", "0.97", "--min-availability", "0.99",
+            "--scheduler", cluster.scheduler_address)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "check passed" in r.stdout and "VIOLATION" not in r.stdout
+
+
+def test_check_availability_bound_names_the_region_and_failure(cli, tri, cluster):
+    r = cli("check", tri, "--failures", "n-1-node", "--min-availability", "0.99", "--scheduler", cluster.scheduler_address)
+    assert r.returncode == 1
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("VIOLATION")]
+    assert any("region r1" in ln and "failure: node a1" in ln and "availability 0.0%" in ln for ln in lines)
+    assert any("region r2" in ln and "failure: node a2" in ln for ln in lines)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-util", "-1"], "--max-util"),
+    (["--failures", "n-1-everything", "--max-util", "0.8"], "--failures"),
+    (["--max-util", "0.8", "--growth", "1,x"], "--growth"),
+    (["--max-util", "0.8", "--workers", "0"], "--workers"),
+    ([], "at least one bound"),
+])
+def test_check_bad_flags_exit_2_with_one_line(cli, tri, args, message):
+    r = cli("check", tri, *args)
+    assert r.returncode == 2, r.stdout + r.stderr
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("netsim: error:") and message in err[0], r.stderr
+
+
+def test_check_unknown_scenario_exits_2(cli, tmp_path):
+    r = cli("check", str(tmp_path / "nope.yaml"), "--max-util", "0.8")
+    assert r.returncode == 2 and r.stderr.startswith("netsim: error:")
+
+
+def test_sweep_cli_local_cluster_writes_tables_and_resumes(cli, tri, tmp_path):
+    out = tmp_path / "out"
+    r = cli("sweep", tri, "--failures", "n-1-metro", "--growth", "1.0,2.0", "--workers", "1", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "8 tasks: 8 run now, 0 already done" in r.stderr
+    assert "worst-case links" in r.stdout and "worst-case availability by region" in r.stdout
+    res = pl.read_parquet(out / "results.parquet")
+    assert res.height == 8 and set(res["growth"]) == {1.0, 2.0}
+    wl = pl.read_parquet(out / "worst_links.parquet")
+    # a metro failure cuts off its PoP rather than rerouting: the worst is twice the traffic with nothing down
+    top = wl.row(0, named=True)
+    assert (top["growth"], top["failure"], top["demand_utilisation"]) == (2.0, "none", pytest.approx(0.96))
+    wr = pl.read_parquet(out / "worst_regions.parquet")
+    # every region is cut off by its own metro; ties go to the earlier failure
+    assert sorted(wr.select("region", "growth", "failure", "availability").rows()) == [
+        ("r1", 1.0, "metro m1", 0.0), ("r1", 2.0, "metro m1", 0.0), ("r2", 1.0, "metro m2", 0.0), ("r2", 2.0, "metro m2", 0.0)]
+    regions = pl.read_parquet(out / "regions.parquet")
+    # without tk only the a1 -> a2 flow (1 GB of 181 GB a bin) still arrives
+    tk = regions.filter(pl.col("failure") == "metro tk").sort("region", "growth")
+    assert tk["availability"].to_list() == [0.0, 0.0, pytest.approx(1 / 181), pytest.approx(1 / 181)]
+    html = (out / "sweep.html").read_text()
+    assert "<table>" in html and "t1 &rarr; a2" in html
+    assert len(list((out / "tasks").glob("*.json"))) == 8
+    r = cli("sweep", tri, "--failures", "n-1-metro", "--growth", "1.0,2.0", "--workers", "1", "-o", str(out))
+    assert r.returncode == 0 and "8 tasks: 0 run now, 8 already done" in r.stderr
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_is_one_error_line(cli, tri):
+    r = cli("check", tri, "--max-util", "0.8", "--scheduler", "tcp://127.0.0.1:1")
+    assert r.returncode == 2
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "cannot connect to the Dask scheduler" in err[0], r.stderr
