@@ -120,13 +120,14 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: dict) -> None:
 
 
 def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, seed: int | None = None,
-        on_bin: Callable[[str, int, int], None] | None = None) -> Results:
+        on_bin: Callable[[str, int, int], None] | None = None, base_topology=None) -> Results:
     """Simulate every design of a scenario (a Scenario, a file, or a shipped name) on the same traffic.
 
     With ``out_dir``, tables and summary.json are (re)written after each design completes, so an
     interrupted run keeps the designs already done; on Ctrl-C the design in progress keeps the bins
     it finished (its summary says ``interrupted``), the files are written, and KeyboardInterrupt
-    is raised again.
+    is raised again. ``base_topology`` is the scenario's topology already parsed (callers that run
+    many variants of one scenario, e.g. sweeps, parse it once; it is not modified).
 
     Examples
     --------
@@ -141,12 +142,14 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is not None:
         sc = sc.model_copy(update={"seed": int(seed)})
-    base = Path(sc.base_dir) if sc.base_dir else None
-    try:
-        topo_path = resolve_path("topologies", sc.topology, base=base)
-    except FileNotFoundError as e:
-        raise InputError(str(e), source=sc.source, where="topology") from None
-    g0 = load_topology(topo_path)
+    if base_topology is None:
+        base = Path(sc.base_dir) if sc.base_dir else None
+        try:
+            topo_path = resolve_path("topologies", sc.topology, base=base)
+        except FileNotFoundError as e:
+            raise InputError(str(e), source=sc.source, where="topology") from None
+        base_topology = load_topology(topo_path)
+    g0 = base_topology
     done: list[RunResult] = []
     graphs: dict = {}
     for i, design in enumerate(sc.designs):

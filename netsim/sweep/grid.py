@@ -324,8 +324,10 @@ def expand_grid(sc: Scenario, *, failures: str = "none", growth: list[float] | N
     --------
     >>> from netsim.scenario import load_scenario
     >>> tasks = expand_grid(load_scenario("tochigi"), failures="n-1-metro", growth=[1.0, 1.5], seeds=1)
-    >>> len(tasks), [(t.label, t.growth) for t in tasks[:3]]  # 11 metros + the reference, 2 growth factors
-    (24, [('none', 1.0), ('none', 1.5), ('metro ashikaga', 1.0)])
+    >>> len(tasks)  # 4 designs x (11 metros + the reference) x 2 growth factors
+    96
+    >>> [(t.design.name, t.label, t.growth) for t in tasks[:3]]
+    [('baseline', 'none', 1.0), ('baseline', 'none', 1.5), ('baseline', 'metro ashikaga', 1.0)]
     """
     from netsim.data import resolve_path
     from netsim.topology import load_topology

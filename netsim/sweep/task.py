@@ -124,13 +124,10 @@ def _base_topology(path: str, mtime_ns: int, size: int):
 
 
 def _simulate(sc: Scenario):
-    """What :func:`netsim.sim.run.run` does for a one-design scenario, with the topology parsed once per process."""
+    """:func:`netsim.sim.run.run` of a one-design scenario, with the topology parsed once per process."""
     from netsim.data import resolve_path
     from netsim.errors import InputError
-    from netsim.sim.engine import run_design
-    from netsim.sim.run import Results
-    from netsim.sim.sources import traffic_source
-    from netsim.topology.designs import apply_design
+    from netsim.sim.run import run
 
     base = Path(sc.base_dir) if sc.base_dir else None
     try:
@@ -138,11 +135,7 @@ def _simulate(sc: Scenario):
     except FileNotFoundError as e:
         raise InputError(str(e), source=sc.source, where="topology") from None
     st = os.stat(topo_path)
-    g0 = _base_topology(str(Path(topo_path).resolve()), st.st_mtime_ns, st.st_size)
-    (design,) = sc.designs
-    g = apply_design(g0, design.name, design.transforms, source=sc.source, where="designs")  # a copy
-    run = run_design(sc, design, g, traffic_source(sc, g))
-    return Results.combine(sc.name, [run], {design.name: g})
+    return run(sc, base_topology=_base_topology(str(Path(topo_path).resolve()), st.st_mtime_ns, st.st_size))
 
 
 def _clean(x):
