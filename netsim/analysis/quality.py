@@ -57,7 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from netsim.errors import InputError
 from netsim.sim.metrics import weighted_quantile
 
-__all__ = ["QualityMethod", "QualityResult", "measure_quality", "measurement_server", "measurement_servers",
+__all__ = ["QualityMethod", "QualityResult", "empty_summary", "measure_quality", "measurement_server", "measurement_servers",
            "path_quality", "access_isps"]
 
 PathsFn = Callable[[str, str], Sequence[tuple[Sequence[str], float]]]
@@ -348,6 +348,17 @@ def _hourly(samples: pl.DataFrame, names) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, "hour": pl.Int64,
                                       "throughput_p50_mbps": pl.Float64, "throughput_p10_mbps": pl.Float64,
                                       "rtt_p50_ms": pl.Float64, "unreachable_share": pl.Float64, "samples": pl.Int64})
+
+
+def empty_summary() -> pl.DataFrame:
+    """The (empty) summary table of a design nothing could be measured in (no measurement server).
+
+    Examples
+    --------
+    >>> empty_summary().height, empty_summary().columns[:3]
+    (0, ['design', 'asn', 'name'])
+    """
+    return _summary(pl.DataFrame(), {}, ())
 
 
 def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int]) -> pl.DataFrame:

@@ -96,9 +96,9 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: dict) -> None:
     s["cost_per_month"] = cost.total
     s["cost_currency"] = cost.currency
     if servers is None:
-        from netsim.analysis.quality import _summary
+        from netsim.analysis.quality import empty_summary
 
-        res.quality = _summary(pl.DataFrame(), {}, [21, 22])
+        res.quality = empty_summary()
         s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
         return
     q = measure_quality(g, res.links, res.paths_for_bin(0), design=res.design, bin_s=sc.bin_s, servers=servers,
