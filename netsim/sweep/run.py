@@ -218,12 +218,17 @@ def _execute(sc, todo: list[Task], tdir: Path, client, *, done_before: int, tota
              on_progress) -> list[str]:
     from dask.distributed import as_completed
 
+    import uuid
+
     ran: list[str] = []
     futures = []
+    # NOTE: a Dask key is unique per submission: resubmitting the key of a task cancelled a moment
+    # ago (an interrupted sweep resumed at once) can wait forever on the scheduler's release.
+    attempt = uuid.uuid4().hex[:8]
     try:
         by_key = {}
         for t in todo:
-            fut = client.submit(task_fn, task_payload(sc, t), key=f"netsim-sweep-{t.key}", pure=False,
+            fut = client.submit(task_fn, task_payload(sc, t), key=f"netsim-sweep-{t.key}-{attempt}", pure=False,
                                 retries=retries)
             by_key[fut.key] = t
             futures.append(fut)

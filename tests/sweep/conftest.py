@@ -75,10 +75,22 @@ def tri(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def cluster():
-    """A real LocalCluster: 2 worker processes, 1 thread each (what `netsim sweep --workers 2` starts)."""
+def cluster(tmp_path_factory):
+    """A real LocalCluster: 2 worker processes, 1 thread each (what `netsim sweep --workers 2` starts).
+
+    The tests' task wrappers live in ``tests.sweep.test_dask``; Dask pickles them by reference, so the
+    worker processes (and the ones a nanny restarts) must be able to import ``tests``. Spawned
+    processes start from this process's sys.path, so an entry is appended holding only a link to
+    the tests folder: ``netsim`` still comes from the installed package, never from the source tree.
+    """
+    import sys
+    from pathlib import Path
+
     from dask.distributed import LocalCluster
 
+    shim = tmp_path_factory.mktemp("worker-path")
+    (shim / "tests").symlink_to(Path(__file__).resolve().parent.parent, target_is_directory=True)
+    sys.path.append(str(shim))
     c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, scheduler_port=0,
                      silence_logs=40)
     yield c
