@@ -316,3 +316,21 @@ def test_generated_traffic_scenario_and_bad_option(tmp_path):
     (tmp_path / "c.yaml").write_text(base + "traffic: {generator: nosuch, duration: 30m}\n")
     with pytest.raises(InputError, match=r"traffic.generator: unknown generator 'nosuch'; known: content, gravity, mixed"):
         run(load_scenario(tmp_path / "c.yaml"))
+
+
+def test_ctrl_c_keeps_the_bins_already_done(tmp_path):
+    sc = scenario(tmp_path, extra="designs: [baseline, {name: second, transforms: [{baseline: {}}]}]\n")
+    out = tmp_path / "out"
+
+    def stop(design, b, n):
+        if design == "second" and b == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(sc, out, on_bin=stop)
+    bins = pl.read_parquet(out / "bins.parquet")
+    # the first design whole, the second up to the bin that was done when Ctrl-C came
+    assert bins.filter(pl.col("design") == "baseline").height == 6
+    assert bins.filter(pl.col("design") == "second")["bin"].to_list() == [0, 1, 2]
+    summary = json.loads((out / "summary.json").read_text())["designs"]
+    assert [s["interrupted"] for s in summary] == [False, True]
