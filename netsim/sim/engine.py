@@ -18,10 +18,8 @@ offered = delivered + dropped + unreachable.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import networkx as nx
@@ -29,7 +27,6 @@ import numpy as np
 import polars as pl
 import simpy
 
-from netsim.errors import InputError
 from netsim.scenario import DesignSpec, Scenario
 from netsim.sim.congestion import max_min_rates
 from netsim.sim.failures import Change, FailureState, build_timeline
@@ -114,8 +111,6 @@ class _DesignRun:
         self.n_bins = max(1, int(math.ceil(duration_s / self.bin_s - 1e-9)))
         self.duration_s = duration_s
         self.net = routing.compile(g, igp_weight=scenario.routing.igp_weight)
-        self.nodes = list(self.net.nodes)
-        self.index = {n: i for i, n in enumerate(self.nodes)}
         self.links = list(self.net.links)
         self.base_routes = self.net.route(multipath=scenario.routing.multipath)
         self._routes: dict[tuple, object] = {FailureState().key(): self.base_routes}
@@ -210,7 +205,7 @@ class _DesignRun:
             ratio[reach] = 1.0
             over = loads > self.cap_bytes * (1 + 1e-9)
             if over.any():
-                rate = _congest(routes, rs, rd, rv, loads, self.cap_bytes, over, self.index, self.links)
+                rate = _congest(routes, rs, rd, rv, self.cap_bytes, over, self.links)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     ratio[reach] = np.where(rv > 0, rate / rv, 1.0)
                 after = routes.assign(rs, rd, rate)
@@ -252,9 +247,6 @@ class _DesignRun:
             local_num += delivered_b[i] * frac
             local_den += delivered_b[i]
         util = after / self.cap_bytes
-        req = items["is_request"]
-        n_req = int(req.sum())
-        n_hit = int((items["hit"] & req).sum())
         self.out.add(
             "bins", design=design, bin=b, ts_s=t0, offered_bytes=float(offered.sum()),
             delivered_bytes=float(delivered_b.sum()), dropped_bytes=float(dropped_b.sum()),
@@ -343,7 +335,7 @@ def _ratio(num, den) -> float:
     return float(num) / float(den) if den else float("nan")
 
 
-def _congest(routes, src, dst, vol, loads, cap, over, index, links) -> np.ndarray:
+def _congest(routes, src, dst, vol, cap, over, links) -> np.ndarray:
     """Delivered volume per demand after max-min fair cutting on the overloaded links."""
     over_ids = np.flatnonzero(over)
     local = {int(l): i for i, l in enumerate(over_ids)}
@@ -366,8 +358,8 @@ def _congest(routes, src, dst, vol, loads, cap, over, index, links) -> np.ndarra
     rate = np.asarray(vol, dtype=np.float64).copy()
     if not touched:
         return rate
-    # the capacity left on an overloaded link for the demands that cross it is the whole capacity
-    # minus nothing: every demand on it is in `touched`
+    # every demand crossing an overloaded link is in `touched`, so each such link's whole capacity
+    # is shared among them (links that are not overloaded cannot saturate and are left out)
     r, _ = max_min_rates(rate[touched], cap[over_ids], dem, lnk, frac)
     rate[touched] = r
     return rate

@@ -14,6 +14,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from netsim.traffic.schema import SCHEMA
+
 EVIL = "<script>alert(1)</script>"
 
 TOPO = """\
@@ -57,8 +59,7 @@ def make_trace(n_bins=6, bin_s=300, seed=0) -> pl.DataFrame:
             else:
                 rows.append((ts, str(rng.choice(POPS)), None, "video", int(rng.zipf(1.5) % 50), 5_000_000, "video"))
     rows.sort(key=lambda r: r[0])
-    return pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8,
-                                      "obj": pl.UInt64, "bytes": pl.Int64, "service": pl.Utf8}, orient="row")
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
 
 
 def write_scenario(d) -> str:

@@ -13,6 +13,7 @@ import pytest
 from netsim import InputError
 from netsim.scenario import Scenario, load_scenario
 from netsim.sim.run import run
+from netsim.traffic.schema import SCHEMA
 
 TOPO = """\
 name: small
@@ -50,8 +51,7 @@ def make_trace(n_bins=6, bin_s=300, seed=0):
                 rows.append((ts, str(rng.choice(["a1", "a2", "b1"])), None, "video", int(rng.zipf(1.5) % 50),
                              5_000_000, "video"))
     rows.sort(key=lambda r: r[0])
-    return pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8,
-                                      "obj": pl.UInt64, "bytes": pl.Int64, "service": pl.Utf8}, orient="row")
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
 
 
 def scenario(tmp_path, *, linkcap=10, failures="", extra="", scale=1.0):
@@ -184,8 +184,7 @@ links:
 
 def _flows_scenario(tmp_path, rows, *, failures="", bin_s=10, duration="10s"):
     (tmp_path / "line.yaml").write_text(LINE)
-    df = pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8,
-                                    "obj": pl.UInt64, "bytes": pl.Int64, "service": pl.Utf8}, orient="row")
+    df = pl.DataFrame(rows, schema=SCHEMA, orient="row")
     df.write_parquet(tmp_path / "t.parquet")
     (tmp_path / "sc.yaml").write_text(f"name: line\ntopology: line.yaml\ntraffic: {{trace: t.parquet, scale: 1}}\n"
                                       f"bin_s: {bin_s}\nduration: {duration}\n" + failures)
@@ -244,8 +243,7 @@ def test_cache_restart_cold_or_warm(tmp_path, restart, expect_hit_after):
     rows = [(1.0, "a1", None, "video", 7, 1_000_000, "video"),     # miss, admitted
             (11.0, "a1", None, "video", 7, 1_000_000, "video"),    # cache down: served by origin
             (21.0, "a1", None, "video", 7, 1_000_000, "video")]    # back up: hit if warm
-    pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64,
-                               "bytes": pl.Int64, "service": pl.Utf8}, orient="row").write_parquet(tmp_path / "t.parquet")
+    pl.DataFrame(rows, schema=SCHEMA, orient="row").write_parquet(tmp_path / "t.parquet")
     (tmp_path / "sc.yaml").write_text(
         "name: c\ntopology: topo.yaml\ntraffic: {trace: t.parquet, scale: 1}\nbin_s: 10\nduration: 30s\n"
         f"caches: {{restart: {restart}}}\nfailures:\n  schedule:\n    - {{at: 10, duration: 10, node: c1}}\n")

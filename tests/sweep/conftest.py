@@ -8,6 +8,8 @@ import textwrap
 import polars as pl
 import pytest
 
+from netsim.traffic.schema import SCHEMA
+
 # t1 (Tokyo core) feeds two access PoPs a1, a2 over 10G uplinks; a1-a2 is a 10G side link.
 # Each PoP receives 4 x 45 GB per 5-minute bin from t1 = 48% of an uplink: losing one uplink
 # sends both PoPs' traffic over the other (96%), and the side link carries 48%.
@@ -42,8 +44,7 @@ def make_trace() -> pl.DataFrame:
                 rows.append((b * BIN_S + 10.0 + k, "t1", dst, None, None, FLOW_BYTES, "web"))
         rows.append((b * BIN_S + 20.0, "a1", "a2", None, None, 1_000_000_000, "game"))
     rows.sort(key=lambda r: r[0])
-    return pl.DataFrame(rows, schema={"ts": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8, "provider": pl.Utf8,
-                                      "obj": pl.UInt64, "bytes": pl.Int64, "service": pl.Utf8}, orient="row")
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
 
 
 def write_scenario(d, *, designs="[baseline]", failures="") -> str:
