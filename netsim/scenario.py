@@ -24,6 +24,14 @@ A scenario is YAML::
         link: {mtbf_h: 2000, mttr_h: 4}
         node: {mtbf_h: 10000, mttr_h: 8}
     designs: [baseline]
+    prices: {transit_per_mbps_month: 1.0, currency: USD}   # netsim.analysis.cost.Prices (defaults documented there)
+    cost: {split: p95, headroom: 1.25, line_step_gbps: 10} # how an aggregated ISP's joint costs are shared and sized
+    quality: {placement: regional}                         # netsim.analysis.quality.QualityMethod
+    forecast:                                              # pillar 1: growth from measured history
+      history: tochigi-history     # CSV (timestamp, series, bps): a shipped name or a path
+      holdout: 7d
+      horizon: 365d
+      threshold: 0.8
 
 Traffic from a generator instead of a trace: ``traffic: {generator: content, options: {...}, duration: 1d}``.
 """
@@ -35,11 +43,13 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from netsim.analysis.cost import Prices
+from netsim.analysis.quality import QualityMethod
 from netsim.errors import InputError
 from netsim.units import parse_clock_s, parse_duration_s
 from netsim.yamlio import load_yaml_model
 
-__all__ = ["Scenario", "load_scenario", "FailureEvent", "TrafficSpec", "DesignSpec"]
+__all__ = ["Scenario", "load_scenario", "FailureEvent", "TrafficSpec", "DesignSpec", "CostSpec", "ForecastSpec"]
 
 
 class _Strict(BaseModel):
@@ -134,6 +144,33 @@ class DesignSpec(_Strict):
     transforms: list[dict] = Field(default_factory=list)
 
 
+class CostSpec(_Strict):
+    """How an aggregated ISP's costs are shared (``split``) and how its joint upstream line is sized
+    against the members' separate lines (``headroom`` × peak, rounded up to ``line_step_gbps``
+    circuits; netsim.analysis.cost.joint_procurement)."""
+
+    split: Literal["p95", "equal", "peak"] = "p95"
+    headroom: float = Field(default=1.25, ge=1)
+    line_step_gbps: Optional[float] = Field(default=10.0, gt=0)
+
+
+class ForecastSpec(_Strict):
+    """Pillar 1 in a run: fit the growth of measured history (``history``: a CSV of ``timestamp,
+    series, bps``, e.g. the members' SNMP counters; series named ``AS<asn>`` apply to that AS's
+    links, any other series — and their sum, ``total`` — to the rest) and say when each design's
+    links cross ``threshold`` peak utilisation (netsim.analysis.forecast)."""
+
+    history: str
+    holdout: Union[float, str] = "7d"
+    horizon: Union[float, str] = "365d"
+    threshold: float = Field(default=0.8, gt=0)
+
+    @field_validator("holdout", "horizon")
+    @classmethod
+    def _dur(cls, v):
+        return parse_duration_s(v)
+
+
 class Scenario(_Strict):
     name: str = "scenario"
     description: Optional[str] = None
@@ -147,6 +184,10 @@ class Scenario(_Strict):
     backbone: BackboneSpec = Field(default_factory=BackboneSpec)
     failures: FailureSpec = Field(default_factory=FailureSpec)
     designs: list[Union[str, DesignSpec]] = Field(default_factory=lambda: ["baseline"], min_length=1, validate_default=True)
+    prices: Prices = Field(default_factory=Prices)
+    cost: CostSpec = Field(default_factory=CostSpec)
+    quality: QualityMethod = Field(default_factory=QualityMethod)
+    forecast: Optional[ForecastSpec] = None
     #: the directory relative paths resolve against (set by load_scenario)
     base_dir: Optional[str] = Field(default=None, exclude=True)
     source: Optional[str] = Field(default=None, exclude=True)

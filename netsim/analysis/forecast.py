@@ -531,7 +531,8 @@ class ForecastResult:
     horizon_s: float = 90 * DAY_S
 
     def write(self, outdir: str | Path, *, plot: bool = True) -> dict[str, Path]:
-        """Write ``forecast.parquet``, ``evaluation.csv``, ``evaluation.json`` and (``plot``) ``forecast.png``.
+        """Write ``forecast.parquet``, ``history.parquet`` (the regular series fitted), ``holdout.parquet``,
+        ``evaluation.csv``, ``evaluation.json`` and (``plot``) ``forecast.png``.
 
         Examples
         --------
@@ -540,13 +541,16 @@ class ForecastResult:
         >>> r = forecast(pl.DataFrame({"timestamp": ts, "series": "a", "bps": [1e9 + (h % 24) * 1e7 for h in range(96)]}),
         ...              holdout="1d", horizon="1d")
         >>> sorted(p.name for p in r.write(tempfile.mkdtemp()).values())
-        ['evaluation.csv', 'evaluation.json', 'forecast.parquet', 'forecast.png']
+        ['evaluation.csv', 'evaluation.json', 'forecast.parquet', 'forecast.png', 'history.parquet', 'holdout.parquet']
         """
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"forecast": out / "forecast.parquet", "evaluation_csv": out / "evaluation.csv",
                  "evaluation_json": out / "evaluation.json"}
+        paths.update(history=out / "history.parquet", holdout=out / "holdout.parquet")
         self.forecast.write_parquet(paths["forecast"])
+        self.history.write_parquet(paths["history"])
+        self.holdout.write_parquet(paths["holdout"])
         self.evaluation.write_csv(paths["evaluation_csv"])
         rows = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
                 for r in self.evaluation.to_dicts()]

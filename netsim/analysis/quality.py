@@ -89,7 +89,7 @@ class QualityResult:
     samples: pl.DataFrame   # design, asn, pop, server, bin, hour, weight, reachable, throughput_mbps, rtt_ms, loss
     hourly: pl.DataFrame    # design, asn, name, hour, throughput_p50_mbps, throughput_p10_mbps, rtt_p50_ms,
     #                         unreachable_share, samples
-    summary: pl.DataFrame   # design, asn, name, peak_/offpeak_ x (throughput_p50_mbps, throughput_p10_mbps,
+    summary: pl.DataFrame   # design, asn, name, peak_/offpeak_/failure_ x (throughput_p50_mbps, throughput_p10_mbps,
     #                         rtt_p50_ms, unreachable_share), peak_to_offpeak
 
 
@@ -226,7 +226,8 @@ def _util_matrix(links_table: pl.DataFrame, *, design: str | None) -> tuple[dict
 
 def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *, method: QualityMethod | None = None,
                     design: str | None = None, bin_s: float = 300.0, servers: Mapping[str, str] | None = None,
-                    paths_for_bin: Callable[[int], PathsFn] | None = None) -> QualityResult:
+                    paths_for_bin: Callable[[int], PathsFn] | None = None,
+                    failure_bins: Sequence[int] | None = None) -> QualityResult:
     """Run the measurement method (module docstring) over a run's per-bin link utilisation.
 
     Parameters
@@ -252,6 +253,10 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
         under that bin's failure state); overrides ``paths``. Bins that get the same function
         object are computed together. A test with no path (``[]``) fails: 0 Mbps, no RTT,
         counted in ``unreachable_share``.
+    failure_bins : sequence of int, optional
+        Bins with a failure in force. The summary's peak and off-peak figures are then of normal
+        operation only (as a campaign reports its busy hours), and its ``failure_`` columns are
+        of these bins (every hour); the hourly table keeps every bin.
 
     Examples
     --------
@@ -314,7 +319,7 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
                                                           0.0, *([np.zeros(0)] * 3), reachable=True)).sort(
         ["design", "asn", "pop", "bin"], maintain_order=True)
     names = g.graph.get("as_names", {}) or {}
-    return QualityResult(samples, _hourly(samples, names), _summary(samples, names, m.peak_hours))
+    return QualityResult(samples, _hourly(samples, names), _summary(samples, names, m.peak_hours, failure_bins))
 
 
 def _sample_frame(design, asn, pop, server, bins, hours, weight, thr, rtt, loss, *, reachable: bool) -> pl.DataFrame:
@@ -361,21 +366,26 @@ def empty_summary() -> pl.DataFrame:
     return _summary(pl.DataFrame(), {}, ())
 
 
-def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int]) -> pl.DataFrame:
+def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int], failure_bins: Sequence[int] | None = None) -> pl.DataFrame:
     rows = []
     nan = float("nan")
     empty = {"throughput_p50_mbps": nan, "throughput_p10_mbps": nan, "rtt_p50_ms": nan, "unreachable_share": nan}
     if samples.height:
         peak = pl.col("hour").is_in(list(peak_hours))
+        failed = pl.col("bin").is_in(pl.Series(sorted(set(int(b) for b in (failure_bins or ()))), dtype=pl.Int64).implode())
         for (d, a), part in sorted(samples.group_by(["design", "asn"]), key=lambda x: x[0]):
-            pk, off = part.filter(peak), part.filter(~peak)
+            calm, fail = part.filter(~failed), part.filter(failed)
+            pk, off = calm.filter(peak), calm.filter(~peak)
             sp = _stats(pk) if pk.height else empty
             so = _stats(off) if off.height else empty
+            sf = _stats(fail) if fail.height else empty
             rows.append({"design": d, "asn": a, "name": str(names.get(a, a)),
                          **{f"peak_{k}": v for k, v in sp.items()}, **{f"offpeak_{k}": v for k, v in so.items()},
                          "peak_to_offpeak": sp["throughput_p50_mbps"] / so["throughput_p50_mbps"]
-                         if so["throughput_p50_mbps"] else nan})
+                         if so["throughput_p50_mbps"] else nan,
+                         **{f"failure_{k}": v for k, v in sf.items()}})
     cols = ["throughput_p50_mbps", "throughput_p10_mbps", "rtt_p50_ms", "unreachable_share"]
     schema = {"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, **{f"peak_{c}": pl.Float64 for c in cols},
-              **{f"offpeak_{c}": pl.Float64 for c in cols}, "peak_to_offpeak": pl.Float64}
+              **{f"offpeak_{c}": pl.Float64 for c in cols}, "peak_to_offpeak": pl.Float64,
+              **{f"failure_{c}": pl.Float64 for c in cols}}
     return pl.DataFrame(rows, schema=schema)

@@ -49,6 +49,9 @@ class RunResult:
     services: pl.DataFrame
     cost: pl.DataFrame | None = None  # per member monthly cost (filled by netsim.sim.run)
     quality: pl.DataFrame | None = None  # per ISP, peak vs off-peak (filled by netsim.sim.run)
+    quality_hourly: pl.DataFrame | None = None  # per ISP and hour of day (filled by netsim.sim.run)
+    procurement: pl.DataFrame | None = None  # joint vs separate procurement of an aggregated ISP (netsim.sim.run)
+    capacity_plan: pl.DataFrame | None = None  # when links cross the forecast threshold (netsim.sim.run)
     summary: dict = field(default_factory=dict)
     #: ``paths_for_bin(b)`` -> the ``paths(src, dst)`` of the routes in force in bin b (for the quality method)
     paths_for_bin: Callable | None = field(default=None, repr=False)

@@ -15,7 +15,8 @@ from netsim.sim.sources import traffic_source
 
 __all__ = ["Results", "run", "TABLES"]
 
-TABLES = ("bins", "links", "caches", "pairs", "services", "cost", "quality")
+TABLES = ("bins", "links", "caches", "pairs", "services", "cost", "quality", "quality_hourly", "procurement",
+          "capacity_plan")
 
 
 @dataclass
@@ -30,18 +31,22 @@ class Results:
     services: pl.DataFrame
     cost: pl.DataFrame
     quality: pl.DataFrame
+    quality_hourly: pl.DataFrame
+    procurement: pl.DataFrame
+    capacity_plan: pl.DataFrame
     summary: list[dict] = field(default_factory=list)
     graphs: dict = field(default_factory=dict)  # design name -> the design's topology (networkx.DiGraph)
+    forecast: object = None  # netsim.analysis.forecast.ForecastResult of the scenario's forecast.history, if any
 
     @classmethod
-    def combine(cls, scenario: str, runs: list[RunResult], graphs: dict | None = None) -> "Results":
-        return cls(scenario=scenario, summary=[r.summary for r in runs], graphs=dict(graphs or {}),
+    def combine(cls, scenario: str, runs: list[RunResult], graphs: dict | None = None, forecast=None) -> "Results":
+        return cls(scenario=scenario, summary=[r.summary for r in runs], graphs=dict(graphs or {}), forecast=forecast,
                    **{t: pl.concat([getattr(r, t) for r in runs], how="vertical") for t in TABLES})
 
     def write(self, out_dir: str | Path, *, scenario: Scenario | None = None) -> None:
         """Write ``<table>.parquet`` for each table, ``topologies/<design>.yaml`` (each design's topology, for
-        the report's map), the resolved ``scenario.yaml`` and ``summary.json``; each file goes to a temp
-        name first, then is renamed."""
+        the report's map), ``forecast/`` (the scenario's forecast, if any), the resolved ``scenario.yaml``
+        and ``summary.json``; each file goes to a temp name first, then is renamed."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for t in TABLES:
@@ -54,6 +59,14 @@ class Results:
         for name, g in self.graphs.items():
             save_topology(g, out / "topologies" / f".{name}.tmp.yaml")
             (out / "topologies" / f".{name}.tmp.yaml").replace(out / "topologies" / f"{name}.yaml")
+        if self.forecast is not None:
+            tmp_dir = out / ".forecast.tmp"
+            self.forecast.write(tmp_dir, plot=False)
+            if (out / "forecast").exists():
+                import shutil
+
+                shutil.rmtree(out / "forecast")
+            tmp_dir.replace(out / "forecast")
         if scenario is not None:
             from netsim.yamlio import dump_yaml
 
@@ -66,48 +79,77 @@ class Results:
         tmp.replace(out / "summary.json")
 
 
-def _servers(baseline_g) -> dict | None:
-    """Measurement servers, fixed on the first design's topology for every design: in a core metro
-    (Tokyo) where the topology has one, else in the client's region; None if neither exists."""
+def _servers(baseline_g, placement: str) -> tuple[dict | None, str | None]:
+    """Measurement servers, fixed on the first design's topology for every design (so designs are
+    compared against the same servers): the scenario's placement, else the other one; None if
+    the topology has neither a node in the client's region nor one in a core metro. Returns the
+    servers and the placement used."""
     from netsim.analysis.quality import measurement_servers
     from netsim.errors import InputError
 
-    for placement in ("tokyo", "regional"):
+    for p in (placement, "tokyo" if placement == "regional" else "regional"):
         try:
-            return measurement_servers(baseline_g, placement)
+            return measurement_servers(baseline_g, p), p
         except InputError:
             continue
-    return None
+    return None, None
 
 
-def _analyse(res: RunResult, g, sc: Scenario, *, servers: dict) -> None:
-    """Monthly cost (netsim.analysis.cost) and the broadband quality method (netsim.analysis.quality)
-    of one design run: tables ``cost`` (per member) and ``quality`` (per ISP, peak vs off-peak hours),
-    and headline figures in its summary."""
+_PROCUREMENT_SCHEMA = {"design": pl.Utf8, "aggregator": pl.Int64, "member": pl.Utf8, "peak_bps": pl.Float64,
+                       "p95_bps": pl.Float64, "line_gbps": pl.Float64, "line_cost": pl.Float64,
+                       "transit_cost": pl.Float64, "separate_cost": pl.Float64, "share": pl.Float64,
+                       "joint_cost": pl.Float64, "saving": pl.Float64}
+_PLAN_SCHEMA = {"design": pl.Utf8, "src": pl.Utf8, "dst": pl.Utf8, "capacity_gbps": pl.Float64, "peak_bps": pl.Float64,
+                "peak_utilisation": pl.Float64, "growth_series": pl.Utf8, "growth_per_year": pl.Float64,
+                "months_to_threshold": pl.Float64, "threshold": pl.Float64}
+
+
+def _calm_bins(res: RunResult) -> pl.Series:
+    return res.bins.filter(pl.col("failures_active") == 0)["bin"]
+
+
+def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunResult | None,
+             reference_g, growth: dict | None) -> None:
+    """Monthly cost (netsim.analysis.cost), the broadband quality method (netsim.analysis.quality),
+    joint procurement for an aggregated ISP and the capacity plan under the forecast growth of one
+    design run: tables ``cost`` (per member), ``quality`` (per ISP: peak vs off-peak in normal
+    operation, and during failures), ``quality_hourly``, ``procurement``, ``capacity_plan``, and
+    headline figures in its summary."""
     import numpy as np
 
     from netsim.analysis.cost import design_cost
-    from netsim.analysis.quality import measure_quality
+    from netsim.analysis.quality import _hourly, empty_summary, measure_quality
     from netsim.sim.metrics import weighted_quantile
 
-    cost = design_cost(g, res.links, bin_s=sc.bin_s, design=res.design, aggregators=g.graph.get("aggregators"))
+    aggregators = g.graph.get("aggregators")
+    cost = design_cost(g, res.links, prices=sc.prices, bin_s=sc.bin_s, design=res.design, aggregators=aggregators,
+                       split=sc.cost.split)
     res.cost = cost.by_member.with_columns(pl.lit(res.design).alias("design")).select(["design", *cost.by_member.columns])
     s = res.summary
     s["cost_per_month"] = cost.total
     s["cost_currency"] = cost.currency
+    res.procurement = _procurement(res, g, sc, aggregators, reference, reference_g)
+    res.capacity_plan = _capacity_plan(res, g, sc, growth)
+    if len(res.capacity_plan):
+        first = res.capacity_plan.row(0, named=True)
+        s["capacity_first_link"] = f"{first['src']}->{first['dst']}"
+        s["capacity_months_to_threshold"] = first["months_to_threshold"]
+    s["quality_placement"] = None
+    s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
+    servers, placement = servers
     if servers is None:
-        from netsim.analysis.quality import empty_summary
-
         res.quality = empty_summary()
-        s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
+        res.quality_hourly = _hourly(pl.DataFrame(), {})
         return
-    q = measure_quality(g, res.links, res.paths_for_bin(0), design=res.design, bin_s=sc.bin_s, servers=servers,
-                        paths_for_bin=res.paths_for_bin)
-    res.quality = q.summary
+    calm = _calm_bins(res)
+    failed = res.bins.filter(pl.col("failures_active") > 0)["bin"].to_list()
+    q = measure_quality(g, res.links, res.paths_for_bin(0), method=sc.quality, design=res.design, bin_s=sc.bin_s,
+                        servers=servers, paths_for_bin=res.paths_for_bin, failure_bins=failed)
+    res.quality, res.quality_hourly = q.summary, q.hourly
+    s["quality_placement"] = placement
     # as a measurement campaign reports it: the evening peak (21-23h) in normal operation; what the
-    # failure windows do to reachability is in availability, not here
-    calm = res.bins.filter(pl.col("failures_active") == 0)["bin"]
-    peak = q.samples.filter(pl.col("hour").is_in([21, 22]) & pl.col("bin").is_in(calm.implode()))
+    # failure windows do is in the quality table's failure_ columns and in availability
+    peak = q.samples.filter(pl.col("hour").is_in(list(sc.quality.peak_hours)) & pl.col("bin").is_in(calm.implode()))
     if peak.height:
         thr, w = peak["throughput_mbps"].to_numpy(), peak["weight"].to_numpy()
         s["quality_peak_p50_mbps"] = weighted_quantile(thr, w, 0.5)
@@ -115,8 +157,98 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: dict) -> None:
         rtt = peak["rtt_ms"].to_numpy()
         ok = np.isfinite(rtt)
         s["quality_peak_rtt_p50_ms"] = weighted_quantile(rtt[ok], w[ok], 0.5) if ok.any() else None
-    else:
-        s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
+
+
+def _procurement(res: RunResult, g, sc: Scenario, aggregators, reference: RunResult | None, reference_g) -> pl.DataFrame:
+    """Joint procurement of each aggregated ISP of the design (netsim.analysis.cost.joint_procurement):
+    its members' upstream traffic as the reference design (the first, where members buy separately)
+    carried it, one line each vs one joint line sized on the peak of the sum, one transit bill each vs
+    one on the 95th percentile of the sum. The line length is the aggregated ISP's longest own link
+    (its joint upstream line, e.g. Utsunomiya to Otemachi; fibre km from latency), else 150 km."""
+    from netsim.analysis.cost import MS_PER_KM, joint_procurement, member_upstream_series
+
+    rows = []
+    s = res.summary
+    if aggregators and reference is not None:
+        for agg_asn, members in sorted(aggregators.items()):
+            series = member_upstream_series(reference_g, reference.links, design=reference.design, bin_s=sc.bin_s,
+                                            members=members)
+            if not series:
+                continue
+            kms = [d["latency_ms"] / MS_PER_KM for u, v, d in g.edges(data=True)
+                   if g.nodes[u]["asn"] == int(agg_asn) and d.get("latency_ms")]
+            jp = joint_procurement(series, headroom=sc.cost.headroom, prices=sc.prices, line_km=max(kms) if kms else 150.0,
+                                   line_step_gbps=sc.cost.line_step_gbps, split=sc.cost.split)
+            rows.append(jp.members.with_columns(pl.lit(res.design).alias("design"), pl.lit(int(agg_asn)).alias("aggregator")))
+            s["procurement_separate_per_month"] = s.get("procurement_separate_per_month", 0.0) + jp.separate["total"]
+            s["procurement_joint_per_month"] = s.get("procurement_joint_per_month", 0.0) + jp.joint["total"]
+            s["procurement_separate_line_gbps"] = s.get("procurement_separate_line_gbps", 0.0) + jp.separate["line_gbps"]
+            s["procurement_joint_line_gbps"] = s.get("procurement_joint_line_gbps", 0.0) + jp.joint["line_gbps"]
+            s["procurement_split"] = jp.split
+    if not rows:
+        return pl.DataFrame(schema=_PROCUREMENT_SCHEMA)
+    return pl.concat(rows).select([pl.col(c).cast(t) for c, t in _PROCUREMENT_SCHEMA.items()])
+
+
+def _load_forecast(sc: Scenario):
+    """Fit the scenario's ``forecast.history`` (None without one): each series, plus ``total`` (their sum
+    over the timestamps all of them have) when there are several. Errors name the file."""
+    from netsim.analysis.forecast import forecast, read_series_csv
+    from netsim.data import resolve_path
+    from netsim.errors import InputError
+
+    spec = sc.forecast
+    if spec is None:
+        return None
+    try:
+        path = resolve_path("traces", spec.history, base=Path(sc.base_dir) if sc.base_dir else None)
+    except FileNotFoundError as e:
+        raise InputError(str(e), source=sc.source, where="forecast.history") from None
+    frame = read_series_csv(path).select("timestamp", "series", "bps")
+    n = frame["series"].n_unique()
+    if n > 1 and "total" not in frame["series"].to_list():
+        total = (frame.group_by("timestamp").agg(pl.col("bps").sum(), pl.len().alias("_n"))
+                 .filter(pl.col("_n") == n).select("timestamp", pl.lit("total").alias("series"), "bps"))
+        frame = pl.concat([frame, total.sort("timestamp")])
+    return forecast(frame, holdout=spec.holdout, horizon=spec.horizon, threshold=spec.threshold, source=str(path))
+
+
+def _growth_of(fc) -> dict | None:
+    if fc is None:
+        return None
+    return {r["series"]: r["growth_per_year"] for r in fc.evaluation.iter_rows(named=True)}
+
+
+def _capacity_plan(res: RunResult, g, sc: Scenario, growth: dict | None) -> pl.DataFrame:
+    """When each link of the design crosses the forecast threshold: its peak utilisation in normal
+    operation (bins without failures) grown at the forecast rate. A link takes the growth of
+    series ``AS<asn>`` when exactly one of its ends belongs to an AS with such a series (that AS's
+    traffic is what it carries), else of ``total`` (or the only series). Sorted by months, soonest first."""
+    from netsim.analysis.forecast import months_to_threshold
+
+    if not growth or not res.links.height:
+        return pl.DataFrame(schema=_PLAN_SCHEMA)
+    fallback = "total" if "total" in growth else (next(iter(growth)) if len(growth) == 1 else None)
+    calm = _calm_bins(res)
+    peaks = (res.links.filter(pl.col("bin").is_in(calm.implode()))
+             .group_by(["src", "dst"]).agg(pl.col("bps").max(), pl.col("utilisation").max())
+             .sort(["src", "dst"]))
+    thr = sc.forecast.threshold
+    rows = []
+    for src, dst, bps, util in peaks.iter_rows():
+        names = sorted({f"AS{g.nodes[n]['asn']}" for n in (src, dst)} & set(growth))
+        series = names[0] if len(names) == 1 else fallback
+        if series is None:
+            continue
+        gr = growth[series]
+        rows.append({"design": res.design, "src": src, "dst": dst, "capacity_gbps": float(g.edges[src, dst]["capacity_gbps"]),
+                     "peak_bps": float(bps), "peak_utilisation": float(util), "growth_series": series,
+                     "growth_per_year": gr, "months_to_threshold": months_to_threshold(float(util), gr, thr),
+                     "threshold": thr})
+    if not rows:
+        return pl.DataFrame(schema=_PLAN_SCHEMA)
+    return pl.DataFrame(rows, schema=_PLAN_SCHEMA).sort(["months_to_threshold", "peak_utilisation", "src", "dst"],
+                                                          descending=[False, True, False, False])
 
 
 def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, seed: int | None = None,
@@ -150,17 +282,22 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
             raise InputError(str(e), source=sc.source, where="topology") from None
         base_topology = load_topology(topo_path)
     g0 = base_topology
+    fc = _load_forecast(sc)  # before simulating: a bad history file is reported at once
     done: list[RunResult] = []
     graphs: dict = {}
+    servers: tuple = (None, None)
     for i, design in enumerate(sc.designs):
         g = apply_design(g0, design.name, design.transforms, source=sc.source, where=f"designs[{i}]")
         graphs[design.name] = g
+        if i == 0:
+            servers = _servers(g, sc.quality.placement)
         traffic = traffic_source(sc, g)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
-        _analyse(done[-1], g, sc, servers=_servers(graphs[sc.designs[0].name]))
+        _analyse(done[-1], g, sc, servers=servers, reference=done[0], reference_g=graphs[sc.designs[0].name],
+                 growth=_growth_of(fc))
         if out_dir is not None:
-            Results.combine(sc.name, done, graphs).write(out_dir, scenario=sc)
+            Results.combine(sc.name, done, graphs, fc).write(out_dir, scenario=sc)
         if done[-1].summary.get("interrupted"):
             raise KeyboardInterrupt
-    return Results.combine(sc.name, done, graphs)
+    return Results.combine(sc.name, done, graphs, fc)

@@ -151,6 +151,29 @@ def gen(
     typer.echo(f"wrote {output}: {rows:,} rows, scale {trace.meta['scale']:g} (sample rate {sample_rate:g})")
 
 
+@trace_app.command("history")
+def history(
+    topology: str = typer.Option(..., "--topology", "-t", help="Topology (shipped name or file) whose access ISPs get a series."),
+    output: Path = typer.Option(..., "-o", "--output", help="CSV to write (timestamp, series, bps)."),
+    weeks: int = typer.Option(8, "--weeks", help="Weeks of hourly counters, ending where a run starts (Monday 00:00)."),
+    growth: float = typer.Option(0.3, "--growth", help="Yearly growth (MIC: 0.2-0.4)."),
+    noise: float = typer.Option(0.05, "--noise", help="Standard deviation of the multiplicative noise (log scale)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same file)."),
+) -> None:
+    """Synthetic hourly traffic counters per access ISP (the input of `netsim forecast` and a scenario's forecast.history)."""
+    from netsim.topology import load_topology
+    from netsim.traffic.history import synth_history, write_history
+
+    if output.suffix.lower() != ".csv":
+        raise InputError(f"expected a .csv output, found {output.suffix!r}", source=str(output), where="--output")
+    try:
+        frame = synth_history(load_topology(topology), weeks=weeks, growth_per_year=growth, noise=noise, seed=seed)
+    except InputError as e:
+        raise InputError(e.message, source=e.source, where="--" + (e.where or "weeks").replace("_per_year", "")) from None
+    write_history(frame, output)
+    typer.echo(f"wrote {output}: {frame['series'].n_unique()} series x {frame.height // frame['series'].n_unique():,} hours")
+
+
 def _parse_option(text: str) -> tuple[str, object]:
     import json
 

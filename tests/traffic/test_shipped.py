@@ -42,3 +42,16 @@ def test_documented_command_regenerates_the_shipped_trace(tmp_path, command):
     if pq.ParquetFile(regen).metadata.created_by == pq.ParquetFile(shipped).metadata.created_by:
         assert regen.read_bytes() == shipped.read_bytes()
 
+
+
+def test_documented_command_regenerates_the_shipped_history(tmp_path):
+    readme = resolve_path("traces", "tochigi-1d").parent / "README.md"
+    (line,) = [ln.strip()[2:] for ln in readme.read_text().splitlines() if ln.strip().startswith("$ netsim trace history")]
+    argv = shlex.split(line)[1:]
+    i = argv.index("-o")
+    shipped = resolve_path("traces", argv[i + 1].split("/")[-1])
+    argv[i + 1] = str(tmp_path / "regen.csv")
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code in (0, None)
+    assert (tmp_path / "regen.csv").read_bytes() == shipped.read_bytes()

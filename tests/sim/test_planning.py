@@ -1,0 +1,189 @@
+"""A run's planning outputs: scenario prices / cost / quality / forecast keys, the capacity plan under the
+forecast growth, joint procurement of an aggregated ISP, quality outside failure windows, and the synthetic
+measurement history the shipped forecast uses."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import networkx as nx
+import numpy as np
+import polars as pl
+import pytest
+
+from netsim import load_topology
+from netsim.analysis.forecast import forecast, months_to_threshold
+from netsim.analysis.quality import measure_quality
+from netsim.errors import InputError
+from netsim.scenario import load_scenario
+from netsim.sim.run import run
+from netsim.traffic.history import synth_history, write_history
+
+
+def _short(tmp_path, text: str, *, hours: int = 3) -> str:
+    """The shipped Tochigi scenario cut to its first hours, with extra YAML appended, written beside tmp_path."""
+    sc = load_scenario("tochigi")
+    base = sc.source
+    body = open(base).read()
+    p = tmp_path / "s.yaml"
+    p.write_text(body.replace("traffic:\n  trace: tochigi-1d", f"duration: {hours}h\ntraffic:\n  trace: tochigi-1d")
+                 + text)
+    return str(p)
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """Tochigi, first 3 hours, baseline + aggregated_isp, with the shipped forecast history."""
+    d = tmp_path_factory.mktemp("plan")
+    sc = load_scenario("tochigi")
+    sc.duration = 3 * 3600.0
+    sc.designs = [sc.designs[0], sc.designs[-1]]
+    return sc, run(sc, d), d
+
+
+def test_capacity_plan_grows_each_links_peak_at_its_series_growth(planned):
+    sc, res, out = planned
+    growth = {r["series"]: r["growth_per_year"] for r in res.forecast.evaluation.iter_rows(named=True)}
+    assert set(growth) == {"AS65001", "AS65002", "AS65003", "AS65004", "total"}
+    plan = res.capacity_plan
+    assert plan.height > 0 and set(plan["design"]) == {"baseline", "aggregated_isp"}
+    g = res.graphs["baseline"]
+    calm = res.bins.filter(pl.col("failures_active") == 0)
+    for r in plan.filter(pl.col("design") == "baseline").iter_rows(named=True):
+        asns = {f"AS{g.nodes[n]['asn']}" for n in (r["src"], r["dst"])} & set(growth)
+        assert r["growth_series"] == (asns.pop() if len(asns) == 1 else "total")
+        assert r["growth_per_year"] == growth[r["growth_series"]]
+        link = res.links.filter((pl.col("design") == "baseline") & (pl.col("src") == r["src"]) & (pl.col("dst") == r["dst"])
+                                & pl.col("bin").is_in(calm.filter(pl.col("design") == "baseline")["bin"].implode()))
+        assert r["peak_utilisation"] == pytest.approx(link["utilisation"].max())
+        assert r["months_to_threshold"] == pytest.approx(months_to_threshold(r["peak_utilisation"], r["growth_per_year"], 0.8))
+    months = plan.filter(pl.col("design") == "baseline")["months_to_threshold"].to_list()
+    assert months == sorted(months)
+    first = [s for s in res.summary if s["design"] == "baseline"][0]
+    assert first["capacity_months_to_threshold"] == months[0]
+    assert (out / "forecast" / "evaluation.json").is_file() and (out / "capacity_plan.parquet").is_file()
+
+
+def test_joint_procurement_is_reported_for_the_aggregated_design_only(planned):
+    _, res, _ = planned
+    pr = res.procurement
+    assert set(pr["design"]) == {"aggregated_isp"}
+    assert pr["share"].sum() == pytest.approx(1.0)
+    s = [x for x in res.summary if x["design"] == "aggregated_isp"][0]
+    assert s["procurement_joint_line_gbps"] <= s["procurement_separate_line_gbps"]
+    assert pr["joint_cost"].sum() == pytest.approx(s["procurement_joint_per_month"])
+    assert pr["separate_cost"].sum() == pytest.approx(s["procurement_separate_per_month"])
+    np.testing.assert_allclose(pr["saving"].to_numpy(), (pr["separate_cost"] - pr["joint_cost"]).to_numpy())
+    assert "procurement_joint_per_month" not in [x for x in res.summary if x["design"] == "baseline"][0]
+
+
+def test_quality_tables_and_placement(planned):
+    sc, res, _ = planned
+    assert sc.quality.placement == "regional"
+    assert {s["quality_placement"] for s in res.summary} == {"regional"}
+    hourly = res.quality_hourly
+    assert sorted(set(hourly["hour"])) == [0, 1, 2]
+    assert {"failure_throughput_p50_mbps", "failure_unreachable_share"} <= set(res.quality.columns)
+
+
+def test_scenario_prices_set_the_cost(tmp_path):
+    base = run(_short(tmp_path, "", hours=1))
+    dear = run(_short(tmp_path, "prices: {transit_per_mbps_month: 2.5, currency: EUR}\n", hours=1))
+    a = base.cost.filter(pl.col("design") == "baseline").sort("asn")
+    b = dear.cost.filter(pl.col("design") == "baseline").sort("asn")
+    assert (a["transit"] > 0).all()
+    np.testing.assert_allclose(b["transit"].to_numpy(), 2.5 * a["transit"].to_numpy())
+    np.testing.assert_allclose(b["line"].to_numpy(), a["line"].to_numpy())
+    assert {s["cost_currency"] for s in dear.summary} == {"EUR"}
+
+
+@pytest.mark.parametrize("extra, where", [
+    ("prices: {transit_usd: 1}\n", "prices.transit_usd"),
+    ("quality: {placement: moon}\n", "quality.placement"),
+    ("cost: {split: coin}\n", "cost.split"),
+    ("forecast: {history: tochigi-history.csv, holdout: soon}\n", "forecast.holdout"),
+])
+def test_bad_planning_keys_are_located(tmp_path, extra, where):
+    with pytest.raises(InputError) as e:
+        load_scenario(_short(tmp_path, extra))
+    assert where in str(e.value) and "s.yaml" in str(e.value)
+
+
+def test_missing_or_bad_history_fails_before_simulating(tmp_path):
+    p = _short(tmp_path, "").replace("tochigi-history.csv", "nope.csv")
+    text = open(p).read().replace("history: tochigi-history.csv", "history: nope.csv")
+    open(p, "w").write(text)
+    with pytest.raises(InputError) as e:
+        run(p, tmp_path / "out")
+    assert "forecast.history" in str(e.value) and "nope.csv" in str(e.value)
+    assert not (tmp_path / "out" / "bins.parquet").exists()
+    (tmp_path / "bad.csv").write_text("timestamp,series,bps\n2024-01-01T00:00:00,AS1,lots\n")
+    open(p, "w").write(text.replace("history: nope.csv", "history: bad.csv"))
+    with pytest.raises(InputError) as e:
+        run(p)
+    assert "bad.csv: row 2, column bps" in str(e.value)
+
+
+def test_quality_peak_is_of_normal_operation_and_failures_are_reported_apart():
+    g = nx.DiGraph(metros={"m": {"core": True}})
+    g.add_node("s", kind="ix", asn=9, region="r", metro="m")
+    g.add_node("c", kind="pop", asn=1, region="r", metro="m", subscribers=100)
+    g.add_edge("s", "c", capacity_gbps=10.0, latency_ms=1.0)
+    # 48 hourly bins: the peak hour 21 is congested on day 1 (a failure elsewhere pushed traffic here)
+    util = [0.995 if b == 21 else 0.2 for b in range(48)]
+    lt = pl.DataFrame({"design": "d", "bin": list(range(48)), "src": "s", "dst": "c", "utilisation": util})
+    q = measure_quality(g, lt, lambda s, d: [(["s", "c"], 1.0)], bin_s=3600, failure_bins=[21])
+    r = q.summary.row(0, named=True)
+    assert r["peak_throughput_p50_mbps"] == pytest.approx(1000.0)
+    assert r["failure_throughput_p50_mbps"] < 50
+    plain = measure_quality(g, lt, lambda s, d: [(["s", "c"], 1.0)], bin_s=3600).summary.row(0, named=True)
+    assert plain["peak_throughput_p10_mbps"] < 50 and math.isnan(plain["failure_throughput_p50_mbps"])
+
+
+def test_history_is_calibrated_and_its_growth_is_recovered():
+    g = load_topology("tochigi")
+    h = synth_history(g, weeks=16, growth_per_year=0.3, noise=0.03, seed=4)
+    subs = {}
+    for _, d in g.nodes(data=True):
+        if d.get("subscribers", 0) > 0:
+            subs[f"AS{d['asn']}"] = subs.get(f"AS{d['asn']}", 0) + d["subscribers"]
+    assert sorted(set(h["series"])) == sorted(subs)
+    assert h["timestamp"].max() == datetime(2023, 12, 31, 23) and h["timestamp"].min() == datetime(2023, 9, 11)
+    last_week = h.filter(pl.col("timestamp") >= datetime(2023, 12, 25)).group_by("series").agg(pl.col("bps").mean())
+    for s, mean in last_week.iter_rows():
+        assert mean == pytest.approx(subs[s] * 38.9 / 43.8 * 1e6, rel=0.03)  # 0.89 Mbps a subscription, MIC 2024
+    hour = h.filter(pl.col("series") == "AS65001").with_columns(pl.col("timestamp").dt.hour().alias("h")).group_by("h").agg(
+        pl.col("bps").mean()).sort("bps")
+    assert hour["h"][-1] in (21, 22) and hour["h"][0] in (3, 4, 5)   # FACTS.md: the 21-23h peak, early-morning trough
+    ev = forecast(h, holdout="7d", horizon="30d").evaluation
+    for r in ev.iter_rows(named=True):
+        assert 0.2 < r["growth_per_year"] < 0.4 and r["growth_lo95"] < 0.3 < r["growth_hi95"]
+        assert r["model_mape"] < r["naive_mape"]
+
+
+def test_history_is_deterministic_and_rejects_bad_arguments(tmp_path):
+    g = load_topology("tochigi")
+    a, b = synth_history(g, weeks=2, seed=1), synth_history(g, weeks=2, seed=1)
+    assert a.equals(b) and not a.equals(synth_history(g, weeks=2, seed=2))
+    p = write_history(a, tmp_path / "h.csv")
+    from netsim.analysis.forecast import read_series_csv
+
+    back = read_series_csv(p)
+    np.testing.assert_allclose(back["bps"].to_numpy(), a["bps"].to_numpy(), atol=0.5)
+    with pytest.raises(InputError, match="Monday"):
+        synth_history(g, end=datetime(2024, 1, 2))
+    with pytest.raises(InputError, match="weeks"):
+        synth_history(g, weeks=0)
+    with pytest.raises(InputError, match="access PoP"):
+        synth_history(nx.DiGraph())
+
+
+def test_trace_history_cli(cli, tmp_path):
+    r = cli("trace", "history", "-t", "tochigi", "--weeks", "1", "-o", str(tmp_path / "h.csv"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "h.csv").read_text().startswith("timestamp,series,bps\n")
+    r = cli("trace", "history", "-t", "tochigi", "-o", str(tmp_path / "h.txt"))
+    assert r.returncode == 2 and "--output" in r.stderr and "Traceback" not in r.stderr
+    r = cli("trace", "history", "-t", "tochigi", "--weeks", "0", "-o", str(tmp_path / "h.csv"))
+    assert r.returncode == 2 and "--weeks" in r.stderr
