@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -18,6 +19,25 @@ def _fmt(v, pct=False, unit=""):
     if pct:
         return f"{100 * v:.1f}%"
     return f"{v:,.1f}{unit}"
+
+
+def print_capacity_plan(plan, *, threshold: float, per_design: int = 3, console: Console | None = None) -> None:
+    """Per design, the links that cross the threshold soonest under the forecast growth."""
+    import math
+
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    t = Table(title=f"capacity plan: links soonest above {threshold:.0%} of capacity at the forecast growth")
+    for col, just in (("design", "left"), ("link", "left"), ("capacity (Gbps)", "right"), ("peak util.", "right"),
+                      ("growth / yr", "right"), (f"months to {threshold:.0%}", "right")):
+        t.add_column(col, justify=just)
+    for (design,), part in plan.group_by("design", maintain_order=True):
+        for r in part.head(per_design).iter_rows(named=True):
+            m = r["months_to_threshold"]
+            t.add_row(design, f"{r['src']} -> {r['dst']}", f"{r['capacity_gbps']:,.0f}", f"{r['peak_utilisation']:.0%}",
+                      f"{r['growth_per_year']:+.0%} ({r['growth_series']})",
+                      "already above" if m == 0 else "never" if not math.isfinite(m) else f"{m:.1f}")
+    if plan.height:
+        console.print(t)
 
 
 def print_summary(summary: list[dict], console: Console | None = None) -> None:
@@ -84,7 +104,15 @@ def run_command(
             typer.echo(f"interrupted: the bins already done are kept in {output}/", err=True)
             raise typer.Exit(130) from None
     print_summary(res.summary)
-    typer.echo(f"wrote {output}/ (bins, links, caches, pairs, services .parquet; summary.json)")
+    if res.forecast is not None:
+        from netsim.analysis.cli import print_evaluation
+
+        print_evaluation(res.forecast.evaluation, threshold=sc.forecast.threshold)
+        print_capacity_plan(res.capacity_plan, threshold=sc.forecast.threshold)
+    from netsim.sim.run import TABLES
+
+    typer.echo(f"wrote {output}/ ({', '.join(TABLES)} .parquet; summary.json"
+               + ("; forecast/" if res.forecast is not None else "") + ")")
     from netsim.report import render
 
     typer.echo(f"report: {render(output)}")
