@@ -222,8 +222,10 @@ def _growth_of(fc) -> dict | None:
 def _capacity_plan(res: RunResult, g, sc: Scenario, growth: dict | None) -> pl.DataFrame:
     """When each link of the design crosses the forecast threshold: its peak utilisation in normal
     operation (bins without failures) grown at the forecast rate. A link takes the growth of
-    series ``AS<asn>`` when exactly one of its ends belongs to an AS with such a series (that AS's
-    traffic is what it carries), else of ``total`` (or the only series). Sorted by months, soonest first."""
+    series ``AS<asn>`` when exactly one of its ends belongs to an AS with such a series and
+    neither end is an IX or a cache (that AS's traffic is what it carries), else of ``total``
+    (an IX port or a shared cache carries every member's traffic; or the only series). Sorted by
+    months, soonest first."""
     from netsim.analysis.forecast import months_to_threshold
 
     if not growth or not res.links.height:
@@ -237,7 +239,8 @@ def _capacity_plan(res: RunResult, g, sc: Scenario, growth: dict | None) -> pl.D
     rows = []
     for src, dst, bps, util in peaks.iter_rows():
         names = sorted({f"AS{g.nodes[n]['asn']}" for n in (src, dst)} & set(growth))
-        series = names[0] if len(names) == 1 else fallback
+        shared = any(g.nodes[n].get("kind") in ("ix", "cache") for n in (src, dst))
+        series = names[0] if len(names) == 1 and not shared else fallback
         if series is None:
             continue
         gr = growth[series]

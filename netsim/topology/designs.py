@@ -137,13 +137,15 @@ def _link(g: nx.DiGraph, u: str, v: str, *, capacity_gbps: float, rel: str, tags
 
 @DESIGNS.register("regional_ix")
 def regional_ix(g: nx.DiGraph, *, ix: str, members: list, port_gbps: float = 100.0, metro: str | None = None,
-                asn: int | None = None) -> nx.DiGraph:
+                asn: int | None = None, ports: dict | None = None) -> nx.DiGraph:
     """Connect listed ISPs to a regional IX: each member's PoP nearest to the IX gets a ``p2p`` port.
 
     The IX is a route server: its members peer with each other (routes learned there are peer
     routes), so traffic between members turns around at the IX instead of going through Tokyo.
     ``ix`` names an existing ``ix`` node (e.g. ``tochigi-ix``), or a new one created in ``metro``
-    (coordinates from the topology's metros) with the operator's ``asn``.
+    (coordinates from the topology's metros) with the operator's ``asn``. ``ports`` sizes some
+    members' ports differently (``{asn: Gbps}``; e.g. the host of a shared cache, whose port
+    carries the cache's traffic to the other members).
 
     Examples
     --------
@@ -156,6 +158,13 @@ def regional_ix(g: nx.DiGraph, *, ix: str, members: list, port_gbps: float = 100
     """
     if not port_gbps > 0:
         raise InputError(f"expected a port capacity > 0, found {port_gbps!r}", where="port_gbps")
+    checked = _check_members(g, members)
+    ports = dict(ports or {})
+    for a, cap in ports.items():
+        if not isinstance(a, int) or a not in checked:
+            raise InputError(f"{a!r} is not one of the members", where=f"ports.{a}")
+        if not isinstance(cap, (int, float)) or not cap > 0:
+            raise InputError(f"expected a port capacity > 0 (Gbps), found {cap!r}", where=f"ports.{a}")
     if ix not in g:
         if metro is None or asn is None:
             raise InputError(f"IX {ix!r} is not in the topology; give metro and asn to create it", where="ix")
@@ -165,12 +174,12 @@ def regional_ix(g: nx.DiGraph, *, ix: str, members: list, port_gbps: float = 100
         g.add_node(ix, kind="ix", asn=int(asn), metro=metro, region=m.get("region") or metro, lat=m["lat"], lon=m["lon"])
     site = _need_node(g, ix, "ix", kind="ix")
     core = _core_metros(g)
-    for i, member in enumerate(_check_members(g, members)):
+    for i, member in enumerate(checked):
         try:
             pop = _nearest_pop(g, member, site, avoid_metros=core - {site["metro"]})
         except InputError as e:
             raise e.located(where_prefix=f"members[{i}]") from None
-        _link(g, pop, ix, capacity_gbps=port_gbps, rel="p2p", tags=("ix", "regional-ix"))
+        _link(g, pop, ix, capacity_gbps=float(ports.get(member, port_gbps)), rel="p2p", tags=("ix", "regional-ix"))
     return g
 
 

@@ -52,12 +52,16 @@ def test_capacity_plan_grows_each_links_peak_at_its_series_growth(planned):
     calm = res.bins.filter(pl.col("failures_active") == 0)
     for r in plan.filter(pl.col("design") == "baseline").iter_rows(named=True):
         asns = {f"AS{g.nodes[n]['asn']}" for n in (r["src"], r["dst"])} & set(growth)
-        assert r["growth_series"] == (asns.pop() if len(asns) == 1 else "total")
+        shared = {g.nodes[n]["kind"] for n in (r["src"], r["dst"])} & {"ix", "cache"}
+        assert r["growth_series"] == (asns.pop() if len(asns) == 1 and not shared else "total")
         assert r["growth_per_year"] == growth[r["growth_series"]]
         link = res.links.filter((pl.col("design") == "baseline") & (pl.col("src") == r["src"]) & (pl.col("dst") == r["dst"])
                                 & pl.col("bin").is_in(calm.filter(pl.col("design") == "baseline")["bin"].implode()))
         assert r["peak_utilisation"] == pytest.approx(link["utilisation"].max())
         assert r["months_to_threshold"] == pytest.approx(months_to_threshold(r["peak_utilisation"], r["growth_per_year"], 0.8))
+    agg = plan.filter(pl.col("design") == "aggregated_isp")
+    assert set(agg.filter(pl.col("src").str.contains("-ix$|^cache-") | pl.col("dst").str.contains("-ix$|^cache-"))
+               ["growth_series"]) == {"total"}
     months = plan.filter(pl.col("design") == "baseline")["months_to_threshold"].to_list()
     assert months == sorted(months)
     first = [s for s in res.summary if s["design"] == "baseline"][0]
@@ -187,3 +191,17 @@ def test_trace_history_cli(cli, tmp_path):
     assert r.returncode == 2 and "--output" in r.stderr and "Traceback" not in r.stderr
     r = cli("trace", "history", "-t", "tochigi", "--weeks", "0", "-o", str(tmp_path / "h.csv"))
     assert r.returncode == 2 and "--weeks" in r.stderr
+
+
+def test_regional_ix_port_per_member():
+    from netsim.topology.designs import apply_design
+
+    g = load_topology("tochigi")
+    out = apply_design(g, "x", [{"regional_ix": {"ix": "tochigi-ix", "members": [65001, 65002], "port_gbps": 100,
+                                                 "ports": {65001: 200}}}])
+    caps = {v: out.edges[v, "tochigi-ix"]["capacity_gbps"] for v in out.predecessors("tochigi-ix")}
+    assert caps == {"isp-a-utsunomiya": 200.0, "isp-b-utsunomiya": 100.0}
+    assert out.edges["tochigi-ix", "isp-a-utsunomiya"]["capacity_gbps"] == 200.0
+    for ports, where in (({65009: 200}, "ports.65009"), ({65001: 0}, "ports.65001")):
+        with pytest.raises(InputError, match=where.replace(".", r"\.")):
+            apply_design(g, "x", [{"regional_ix": {"ix": "tochigi-ix", "members": [65001, 65002], "ports": ports}}])
