@@ -136,6 +136,7 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
         s["capacity_months_to_threshold"] = first["months_to_threshold"]
     s["quality_placement"] = None
     s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
+    s["quality_failure_p50_mbps"] = s["quality_failure_unreachable_share"] = None
     servers, placement = servers
     if servers is None:
         res.quality = empty_summary()
@@ -149,6 +150,11 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
     s["quality_placement"] = placement
     # as a measurement campaign reports it: the evening peak (21-23h) in normal operation; what the
     # failure windows do is in the quality table's failure_ columns and in availability
+    fail = q.samples.filter(pl.col("bin").is_in(pl.Series(failed, dtype=pl.Int64).implode()))
+    if fail.height:
+        w = fail["weight"].to_numpy()
+        s["quality_failure_p50_mbps"] = weighted_quantile(fail["throughput_mbps"].to_numpy(), w, 0.5)
+        s["quality_failure_unreachable_share"] = float(w[~fail["reachable"].to_numpy()].sum() / w.sum()) if w.sum() > 0 else None
     peak = q.samples.filter(pl.col("hour").is_in(list(sc.quality.peak_hours)) & pl.col("bin").is_in(calm.implode()))
     if peak.height:
         thr, w = peak["throughput_mbps"].to_numpy(), peak["weight"].to_numpy()

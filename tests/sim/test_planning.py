@@ -205,3 +205,27 @@ def test_regional_ix_port_per_member():
     for ports, where in (({65009: 200}, "ports.65009"), ({65001: 0}, "ports.65001")):
         with pytest.raises(InputError, match=where.replace(".", r"\.")):
             apply_design(g, "x", [{"regional_ix": {"ix": "tochigi-ix", "members": [65001, 65002], "ports": ports}}])
+
+
+def test_quality_during_failures_in_the_summary(tmp_path):
+    """Tokyo dark for the first hour: in the baseline every test between Tochigi ISPs crosses Tokyo; with the
+    regional IX the ISPs' tests to a server in their own city stay local."""
+    text = ("failures:\n  schedule:\n    - {at: \"00:00\", duration: 1h, metro: tokyo-otemachi}\n")
+    p = _short(tmp_path, "", hours=2)
+    body = open(p).read()
+    body = body[:body.index("failures:")] + text + body[body.index("designs:"):]
+    open(p, "w").write(body)
+    res = run(p)
+    s = {x["design"]: x for x in res.summary}
+    q = res.quality
+    g = res.graphs["baseline"]
+    subs: dict = {}
+    for _, d in g.nodes(data=True):
+        if d.get("subscribers", 0) > 0:
+            subs[d["asn"]] = subs.get(d["asn"], 0) + d["subscribers"]
+    for d, rec in s.items():
+        part = q.filter(pl.col("design") == d)
+        expect = sum(r["failure_unreachable_share"] * subs[r["asn"]] for r in part.iter_rows(named=True)) / sum(subs.values())
+        assert rec["quality_failure_unreachable_share"] == pytest.approx(expect)
+    assert s["regional_ix"]["quality_failure_unreachable_share"] < s["baseline"]["quality_failure_unreachable_share"]
+    assert s["regional_ix"]["quality_failure_p50_mbps"] >= s["baseline"]["quality_failure_p50_mbps"]
