@@ -61,7 +61,8 @@ def forecast_command(
     threshold: float = typer.Option(0.8, "--threshold", help="Peak utilisation whose crossing is forecast (links with a capacity)."),
     capacity_gbps_file: Optional[Path] = typer.Option(None, "--capacity-gbps-file",
                                                       help="CSV with columns series,capacity_gbps."),
-    kind: str = typer.Option("links", "--kind", help="For a run directory: links (one series per link) or backbone."),
+    kind: str = typer.Option("links", "--kind",
+                             help="For a run directory: links (one series per link), backbone, or regions (per region)."),
     start: str = typer.Option("2024-01-01T00:00:00", "--start", help="For a run directory: the wall-clock time of ts_s = 0."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Write forecast.png."),
 ) -> None:

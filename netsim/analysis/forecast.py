@@ -257,11 +257,13 @@ def series_from_run(outdir: str | Path, *, kind: str = "links", start: datetime 
     outdir : path
         A run directory holding ``links.parquet`` (columns design, bin, ts_s, src, dst, bps,
         utilisation, ...) or ``bins.parquet`` (design, ts_s, backbone_bps, ...).
-    kind : {"links", "backbone"}
+    kind : {"links", "backbone", "regions"}
         ``links``: one series per design and directed link, named ``DESIGN/SRC->DST``, with its
         capacity (``bps / utilisation`` where the link carried traffic); a bin without a row for
         the link (the engine writes only loaded links) counts as 0 bps. ``backbone``: one series
-        per design, ``DESIGN/backbone``, from ``backbone_bps`` (no capacity).
+        per design, ``DESIGN/backbone``, from ``backbone_bps`` (no capacity). ``regions``: the
+        traffic offered to each region's subscribers, ``DESIGN/REGION``, from ``services.parquet``
+        (every service summed; no capacity).
     start : datetime
         Wall-clock time of ``ts_s = 0``.
 
@@ -275,14 +277,24 @@ def series_from_run(outdir: str | Path, *, kind: str = "links", start: datetime 
     (datetime.datetime(2024, 1, 1, 0, 5), 'base/a->b', 1000000000.0, 10.0)
     """
     outdir = Path(outdir)
-    if kind not in ("links", "backbone"):
-        raise InputError(f"kind must be links or backbone, found {kind!r}")
-    name = "links.parquet" if kind == "links" else "bins.parquet"
+    if kind not in ("links", "backbone", "regions"):
+        raise InputError(f"kind must be links, backbone or regions, found {kind!r}")
+    name = {"links": "links.parquet", "backbone": "bins.parquet", "regions": "services.parquet"}[kind]
     path = outdir / name
     if not path.is_file():
         raise InputError(f"no {name} in this run directory", source=str(outdir))
     t0 = pl.lit(start).cast(pl.Datetime("us"))
     ts = t0 + pl.duration(microseconds=(pl.col("ts_s") * 1e6).round(0).cast(pl.Int64))
+    if kind == "regions":
+        f = pl.read_parquet(path, columns=["design", "ts_s", "region", "offered_bytes"])
+        bins = f.select("design", "ts_s").unique().sort("design", "ts_s")
+        step = (bins.group_by("design").agg(pl.col("ts_s").diff().min().alias("bin_s")))
+        out = (f.group_by(["design", "region", "ts_s"]).agg(pl.col("offered_bytes").sum())
+               .join(step, on="design")
+               .with_columns((pl.col("offered_bytes") * 8 / pl.col("bin_s").fill_null(300.0)).alias("bps")))
+        return (out.select(ts.alias("timestamp"), (pl.col("design") + "/" + pl.col("region")).alias("series"),
+                           pl.col("bps").cast(pl.Float64))
+                .sort(["series", "timestamp"]))
     if kind == "backbone":
         f = pl.read_parquet(path, columns=["design", "ts_s", "backbone_bps"])
         return (f.select(ts.alias("timestamp"), (pl.col("design") + "/backbone").alias("series"),

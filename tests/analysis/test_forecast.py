@@ -192,6 +192,17 @@ def test_series_from_run_links_and_backbone(tmp_path):
         series_from_run(tmp_path, kind="caches")
 
 
+def test_series_from_run_regions_sum_services_per_region(tmp_path):
+    pl.DataFrame({"design": ["base"] * 6, "bin": [0, 0, 0, 1, 1, 1], "ts_s": [0.0, 0.0, 0.0, 300.0, 300.0, 300.0],
+                  "service": ["video", "web", "video", "video", "web", "video"],
+                  "region": ["tochigi", "tochigi", "tokyo", "tochigi", "tochigi", "tokyo"],
+                  "offered_bytes": [300e6, 75e6, 30e6, 600e6, 150e6, 60e6]}).write_parquet(tmp_path / "services.parquet")
+    r = series_from_run(tmp_path, kind="regions")
+    assert r["series"].unique().sort().to_list() == ["base/tochigi", "base/tokyo"]
+    toch = r.filter(pl.col("series") == "base/tochigi")["bps"].to_list()
+    assert toch == [pytest.approx(375e6 * 8 / 300), pytest.approx(750e6 * 8 / 300)]
+
+
 def test_series_from_run_fills_bins_without_a_row_with_zero(tmp_path):
     # the engine writes a link's row only where it carried traffic
     pl.DataFrame({"design": ["base"] * 3, "bin": [0, 2, 3], "ts_s": [0.0, 600.0, 900.0], "src": ["a"] * 3,
