@@ -363,6 +363,10 @@ class _DesignRun:
         return v
 
 
+#: the columns of the requests a prefetch ranks (the first cache consulted, and the object)
+_SEEN_COLS = {"cache": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64, "ts": pl.Float64, "bytes": pl.Int64}
+
+
 class _Prefetch:
     """The daily off-peak pushes of a design with the ``prefetch`` transform (netsim.topology.designs).
 
@@ -384,7 +388,7 @@ class _Prefetch:
     offered/delivered, and for them ``prefetch_bytes = delivered + dropped + unreachable``.
     """
 
-    def __init__(self, run: "_DesignRun", spec: dict):
+    def __init__(self, run: _DesignRun, spec: dict):
         self.run = run
         self.at_s, self.window_s = float(spec["at_s"]), float(spec["window_s"])
         self.share, self.half_life_s = float(spec["share"]), float(spec["half_life_s"])
@@ -410,12 +414,10 @@ class _Prefetch:
         self.feeds = {c: sorted(v) for c, v in feeds.items()}
         self.seen: list[pl.DataFrame] = [self._history(spec.get("history"))]
 
-    _COLS = {"cache": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64, "ts": pl.Float64, "bytes": pl.Int64}
-
     def _history(self, name) -> pl.DataFrame:
         """The history trace's requests, each with the cache it would have gone to first, ts shifted to end at 0."""
         run = self.run
-        empty = pl.DataFrame(schema=self._COLS)
+        empty = pl.DataFrame(schema=_SEEN_COLS)
         if name is None:
             return empty
         from pathlib import Path
@@ -460,7 +462,7 @@ class _Prefetch:
     def observe(self, requests: pl.DataFrame) -> None:
         """Remember a bin's requests that consulted a cache (``cache, provider, obj, ts, bytes``)."""
         if requests.height:
-            self.seen.append(requests.select([pl.col(c).cast(t) for c, t in self._COLS.items()]))
+            self.seen.append(requests.select([pl.col(c).cast(t) for c, t in _SEEN_COLS.items()]))
 
     def before_bin(self, b: int, routes) -> None:
         t = self.push_at.get(b)
@@ -508,7 +510,7 @@ class _Prefetch:
             self.objects += n
             self.objects_by_cache[c] += n
         first = int(t // run.bin_s)
-        last = max(first, int(math.ceil((t + self.window_s) / run.bin_s - 1e-9)) - 1)
+        last = max(first, math.ceil((t + self.window_s) / run.bin_s - 1e-9) - 1)
         n_win = last - first + 1
         for wb in range(first, min(last, run.n_bins - 1) + 1):
             slot = self.pending.setdefault(wb, {})
