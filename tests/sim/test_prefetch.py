@@ -286,3 +286,20 @@ def test_same_scenario_same_tables(tmp_path):
     for t in ("bins", "links", "caches", "pairs", "services"):
         assert getattr(a, t).equals(getattr(b, t)), t
     assert a.summary == b.summary
+
+
+def test_bad_history_is_a_located_error(tmp_path):
+    from netsim.traffic import write_trace
+
+    d = '- name: p\n  transforms: [{prefetch: {history: HIST}}]\n'
+    with pytest.raises(InputError, match=r"design 'p': prefetch.history: nope.parquet: no such file") as ei:
+        run(scenario(tmp_path, designs=d.replace("HIST", "nope.parquet")))
+    assert str(tmp_path / "sc.yaml") in str(ei.value)
+    # another sample rate is another object space
+    write_trace(history_frame(), tmp_path / "sampled.parquet", meta={"scale": 1000.0, "sample_rate": 0.001})
+    with pytest.raises(InputError, match=r"sampled at 0.001, the run's traffic at 1"):
+        run(scenario(tmp_path, designs=d.replace("HIST", "sampled.parquet")))
+    # requests from a node the design does not have
+    write_trace(history_frame().with_columns(pl.lit("zz").alias("src")), tmp_path / "other.parquet", validate=False)
+    with pytest.raises(InputError, match=r"prefetch.history: other.parquet: request source 'zz' is not a node"):
+        run(scenario(tmp_path, designs=d.replace("HIST", "other.parquet")))
