@@ -77,6 +77,7 @@ class _CacheSpec:
 
 
 _STAT_COLS = ("bytes_served", "fill_bytes", "unfillable_misses")
+_TOUCH_COLS = ("requests", "hits", "bytes_requested", "bytes_hit")
 
 
 def _codes(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -167,6 +168,8 @@ class CacheSystem:
             if d.get("kind") == "origin":
                 self._origins.setdefault(d.get("provider") or f"AS{d.get('asn')}", []).append(n)
         self._acc = {cid: dict.fromkeys(_STAT_COLS, 0) for cid in self.cache_ids}
+        # lookups a prefetch made to refresh resident objects: not subscriber requests, so stats() leaves them out
+        self._touch = {cid: dict.fromkeys(_TOUCH_COLS, 0) for cid in self.cache_ids}
 
     # ------------------------------------------------------------------ helpers
     def _dist_fn(self, down: frozenset, distance: Optional[Distance]) -> Distance:
@@ -431,6 +434,181 @@ class CacheSystem:
         arr = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
         return pl.Series("chain", pl.from_arrow(arr)).cast(pl.List(pl.Utf8))
 
+    # ------------------------------------------------------------------ prefetch (off-peak pushes)
+    def first_caches(self, src, provider, *, down: Iterable[str] = (),
+                     distance: Optional[Distance] = None) -> list[Optional[str]]:
+        """The cache a request of each (client, provider) pair is sent to first, as :meth:`resolve` picks it.
+
+        The nearest eligible cache that is up (ties to the smallest id); None where no cache
+        serves the pair or the client is down. Nothing is looked up or admitted.
+
+        Examples
+        --------
+        >>> g = nx.DiGraph()
+        >>> g.add_node("u", kind="pop", asn=1); g.add_node("w", kind="pop", asn=2)
+        >>> g.add_node("c", kind="cache", asn=1, capacity_bytes=100, policy="lru", serves=(1,),
+        ...            providers=None, parent=None)
+        >>> g.add_edge("u", "c", latency_ms=1.0); g.add_edge("w", "c", latency_ms=1.0)
+        >>> CacheSystem(g).first_caches(["u", "w"], ["v", "v"])
+        ['c', None]
+        """
+        src, provider = [str(x) for x in src], [str(x) for x in provider]
+        if len(src) != len(provider):
+            raise ValueError("first_caches: src and provider must have one length")
+        down = frozenset(down)
+        dist = self._dist_fn(down, distance)
+        up = [c for c in self.cache_ids if c not in down]
+        usrc = sorted(set(src))
+        for s in usrc:
+            if s not in self.g:
+                raise InputError(f"request source {s!r} is not a node of the topology", where="src")
+        d = self._pairs(dist, usrc, up)
+        row = {s: i for i, s in enumerate(usrc)}
+        memo: dict[tuple[str, str], Optional[str]] = {}
+        out: list[Optional[str]] = []
+        for s, p in zip(src, provider):
+            key = (s, p)
+            if key not in memo:
+                best = None
+                if s not in down and up:
+                    asn = self.g.nodes[s].get("asn")
+                    ok = np.array([asn in self._spec[c].serves and
+                                   (self._spec[c].providers is None or p in self._spec[c].providers) for c in up])
+                    dd = np.where(ok, d[row[s]], np.inf)
+                    j = int(np.argmin(dd))
+                    if np.isfinite(dd[j]):
+                        best = up[j]
+                memo[key] = best
+            out.append(memo[key])
+        return out
+
+    def fill_source(self, cache_id: str, provider: str, key: Optional[int] = None, *, down: Iterable[str] = (),
+                    distance: Optional[Distance] = None) -> Optional[str]:
+        """Where a copy of an object for ``cache_id`` comes from: the node a miss there would fill from.
+
+        That is the cache's parent (a cache that is up, reachable and carries the provider; a
+        down or ineligible parent is skipped for its own parent), else the provider's nearest
+        reachable origin, as :meth:`resolve` does. With ``key``, a parent cache that does not
+        hold the object is passed through to where *it* would fill from (the node that sends
+        the bytes). None: no reachable copy.
+
+        Examples
+        --------
+        >>> g = nx.DiGraph()
+        >>> g.add_node("c", kind="cache", asn=1, capacity_bytes=100, policy="lru", serves=(1,),
+        ...            providers=None, parent=None)
+        >>> g.add_node("o1", kind="origin", asn=9, provider="v"); g.add_node("o2", kind="origin", asn=9, provider="v")
+        >>> g.add_edge("o1", "c", latency_ms=5.0); g.add_edge("c", "o1", latency_ms=5.0)
+        >>> g.add_edge("o2", "c", latency_ms=1.0); g.add_edge("c", "o2", latency_ms=1.0)
+        >>> cs = CacheSystem(g)
+        >>> cs.fill_source("c", "v"), cs.fill_source("c", "v", down={"o2"}), cs.fill_source("c", "w")
+        ('o2', 'o1', None)
+        """
+        down = frozenset(down)
+        dist = self._dist_fn(down, distance)
+        g = self.g
+
+        def reach(a: str, b: str) -> float:
+            return float(self._pairs(dist, [a], [b])[0, 0])
+
+        def upstream(c: str) -> Optional[str]:
+            q = self._spec[c].parent
+            while q is not None:
+                dq = g.nodes[q]
+                if dq.get("kind") == "origin":
+                    if (q not in down and (dq.get("provider") or f"AS{dq.get('asn')}") == provider
+                            and np.isfinite(reach(c, q))):
+                        return q
+                    break
+                if (q not in down and (self._spec[q].providers is None or provider in self._spec[q].providers)
+                        and np.isfinite(reach(c, q))):
+                    return q
+                q = self._spec[q].parent
+            best, bd = None, np.inf
+            for o in self._origins.get(provider, []):
+                if o in down:
+                    continue
+                dd = reach(c, o)
+                if dd < bd:
+                    best, bd = o, dd
+            return best
+
+        x = upstream(cache_id)
+        seen = {cache_id}
+        while key is not None and x is not None and x in self._spec and x not in seen \
+                and not self.caches[x].contains(int(key)):
+            seen.add(x)
+            x = upstream(x)
+        return x
+
+    def prefetch(self, cache_id: str, keys, sizes) -> np.ndarray:
+        """Push objects into a cache ahead of demand (most popular first); return which were transferred.
+
+        Objects already resident are not transferred: they are refreshed (LRU: moved to the MRU
+        end; LFU and S3-FIFO: one more use), as a hit would, without counting as a request in
+        :meth:`stats`. The others are admitted, least popular first so that the most popular end
+        up freshest, as a miss admits them (evicting as the policy does); an object the policy
+        refuses (too big) is not transferred. S3-FIFO: a pushed object is credited with
+        ``move_to_main_threshold`` uses (it is known popular), so it moves to the main FIFO instead
+        of leaving through the small one before any request. A ``static`` cache is refilled: the
+        pushed list first (in order), then what it held before, in its old order, while it fits.
+
+        Parameters
+        ----------
+        cache_id : str
+        keys, sizes : arrays
+            Keys (:func:`make_keys`) and sizes in bytes, most popular first.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            Per object: its bytes were sent to the cache.
+
+        Examples
+        --------
+        >>> g = nx.DiGraph()
+        >>> g.add_node("c", kind="cache", asn=1, capacity_bytes=100, policy="lru", serves=(1,),
+        ...            providers=None, parent=None)
+        >>> cs = CacheSystem(g)
+        >>> cs.prefetch("c", [1, 2], [30, 30]).tolist(), cs.prefetch("c", [3, 1], [30, 30]).tolist()
+        ([True, True], [True, False])
+        >>> int(cs.stats()["requests"][0])   # the refresh of object 1 is not a request
+        0
+        """
+        from netsim.cache.policies import S3FIFOCache, _as_batch
+
+        k, s = _as_batch(keys, sizes)
+        cache = self.caches[cache_id]
+        pushed = np.zeros(k.shape[0], dtype=bool)
+        resident = np.array([cache.contains(x) for x in k.tolist()], dtype=bool)
+        if isinstance(cache, StaticCache):
+            old = cache.state()
+            cache.clear()
+            for i, (x, n) in enumerate(zip(k.tolist(), s.tolist())):
+                pushed[i] = cache.insert(x, n) and not resident[i]
+            for x, n in zip(old.keys.tolist(), old.sizes.tolist()):
+                if not cache.contains(x):
+                    cache.insert(x, n)
+            return pushed
+        t = self._touch[cache_id]
+        credit = cache._params[2] if isinstance(cache, S3FIFOCache) else 0
+        if cache.policy != "fifo":
+            for i in np.flatnonzero(resident)[::-1].tolist():
+                cache.get(int(k[i]))
+                t["requests"] += 1
+                t["hits"] += 1
+                t["bytes_requested"] += int(s[i])
+                t["bytes_hit"] += int(s[i])
+        for i in np.flatnonzero(~resident)[::-1].tolist():
+            pushed[i] = cache.insert(int(k[i]), int(s[i]))
+            for _ in range(credit if pushed[i] else 0):
+                cache.get(int(k[i]))
+                t["requests"] += 1
+                t["hits"] += 1
+                t["bytes_requested"] += int(s[i])
+                t["bytes_hit"] += int(s[i])
+        return pushed
+
     # ------------------------------------------------------------------ stats and restarts
     def stats(self) -> pl.DataFrame:
         """Per-cache counters since creation or ``reset_stats`` (misses = requests - hits).
@@ -443,10 +621,11 @@ class CacheSystem:
         for cid in self.cache_ids:
             c = self.caches[cid]
             st = c.stats
+            t = self._touch[cid]
             rows.append({"cache": cid, "policy": c.policy, "capacity_bytes": c.capacity_bytes,
-                         "used_bytes": c.used_bytes, "n_objects": c.n_objects, "requests": st.requests,
-                         "hits": st.hits, "misses": st.misses, "bytes_requested": st.bytes_requested,
-                         "bytes_hit": st.bytes_hit, "evictions": st.evictions, **self._acc[cid]})
+                         "used_bytes": c.used_bytes, "n_objects": c.n_objects, "requests": st.requests - t["requests"],
+                         "hits": st.hits - t["hits"], "misses": st.misses, "bytes_requested": st.bytes_requested - t["bytes_requested"],
+                         "bytes_hit": st.bytes_hit - t["bytes_hit"], "evictions": st.evictions, **self._acc[cid]})
         schema = {"cache": pl.Utf8, "policy": pl.Utf8, **{k: pl.Int64 for k in (
             "capacity_bytes", "used_bytes", "n_objects", "requests", "hits", "misses", "bytes_requested",
             "bytes_hit", "evictions", *_STAT_COLS)}}
@@ -487,6 +666,7 @@ class CacheSystem:
         for cid in self.cache_ids:
             self.caches[cid].reset_stats()
             self._acc[cid] = dict.fromkeys(_STAT_COLS, 0)
+            self._touch[cid] = dict.fromkeys(_TOUCH_COLS, 0)
 
     def clear(self, cache_id: Optional[str] = None) -> None:
         """Cold restart of one cache (or all): drop the contents."""

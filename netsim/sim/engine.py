@@ -14,6 +14,10 @@ current routes (re-routed incrementally on each failure state); where a link is 
 capacity the demands crossing overloaded links are cut max-min fairly (netsim.sim.congestion), so
 no link carries more than its capacity. Per bin the client-facing invariant holds:
 offered = delivered + dropped + unreachable.
+
+A design with the ``prefetch`` transform also pushes forecast-popular objects into its caches every
+day off-peak (:class:`_Prefetch`): those bytes load the links like any demand but are counted apart,
+in the ``prefetch_*`` columns (prefetch = delivered + dropped + unreachable for them too).
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ _SCHEMAS = {
         "local_share": pl.Float64, "local_bytes": pl.Float64, "same_region_bytes": pl.Float64, "cache_requests": pl.Int64, "cache_hits": pl.Int64, "cache_bytes_requested": pl.Float64, "cache_bytes_hit": pl.Float64,
         "cache_hit_ratio": pl.Float64, "cache_byte_hit_ratio": pl.Float64, "rtt_p50_ms": pl.Float64,
         "rtt_p95_ms": pl.Float64, "failures_active": pl.Int64, "max_utilisation": pl.Float64,
+        "prefetch_bytes": pl.Float64, "prefetch_delivered_bytes": pl.Float64, "prefetch_dropped_bytes": pl.Float64,
+        "prefetch_unreachable_bytes": pl.Float64,
     },
     "links": {
         "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8,
@@ -87,7 +93,7 @@ _SCHEMAS = {
     "caches": {
         "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "cache": pl.Utf8, "requests": pl.Int64,
         "hits": pl.Int64, "bytes_requested": pl.Float64, "bytes_served": pl.Float64, "fill_bytes": pl.Float64,
-        "up": pl.Boolean,
+        "up": pl.Boolean, "prefetch_bytes": pl.Float64,
     },
     "services": {
         "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "service": pl.Utf8, "region": pl.Utf8,
@@ -129,12 +135,14 @@ class _DesignRun:
         from netsim.cache import CacheSystem
 
         self.caches = CacheSystem(g, distance=_distance_fn(self.base_routes), sample_rate=sample_rate)
+        self.caches_sample_rate = float(sample_rate)
         self._warm: dict = {}
         self._local_cache: dict = {}
         self._cache_totals = None
         self.rtt_samples: list[tuple[np.ndarray, np.ndarray]] = []
         self.bin_routes: list = []
         self.out = BinCollector(_SCHEMAS)
+        self.prefetch = _Prefetch(self, g.graph["prefetch"]) if g.graph.get("prefetch") else None
 
     # -- failures ------------------------------------------------------------------------------
     def apply(self, change: Change) -> None:
@@ -168,7 +176,12 @@ class _DesignRun:
         down = self.state.nodes
         routes = self.routes()
         self.bin_routes.append(routes)
-        items = _items(frame, self.caches, down, scale=self.scale, distance=_distance_fn(routes))
+        if self.prefetch is not None:
+            self.prefetch.before_bin(b, routes)
+        seen = [] if self.prefetch is not None else None
+        items = _items(frame, self.caches, down, scale=self.scale, distance=_distance_fn(routes), seen=seen)
+        if self.prefetch is not None and seen:
+            self.prefetch.observe(seen[0])
         # client-facing items -> segments (serve: served_by -> client; fill: fill_src -> cache)
         seg_src, seg_dst, seg_item = [], [], []
         for i, (chain, client, dead) in enumerate(zip(items["chain"], items["client"], items["unreachable"])):
@@ -188,8 +201,15 @@ class _DesignRun:
         seg_dem = np.empty(len(seg_src), dtype=np.int64)
         for i, (s, d) in enumerate(zip(seg_src, seg_dst)):
             seg_dem[i] = pair_codes.setdefault((s, d), len(pair_codes))
+        # the off-peak pushes of this bin are demands too (not subscriber items: they are counted apart)
+        push = self.prefetch.pending.pop(b, {}) if self.prefetch is not None else {}
+        push_pairs = sorted(push)
+        push_dem = np.array([pair_codes.setdefault(p, len(pair_codes)) for p in push_pairs], dtype=np.int64)
+        push_bytes = np.array([push[p] for p in push_pairs], dtype=np.float64)
         pairs = list(pair_codes)
         dem_bytes = np.bincount(seg_dem, weights=seg_bytes, minlength=len(pairs)) if pairs else np.zeros(0)
+        if len(push_dem):
+            np.add.at(dem_bytes, push_dem, push_bytes)
         d_src = np.array([p[0] for p in pairs], dtype=object)
         d_dst = np.array([p[1] for p in pairs], dtype=object)
         unreach = np.zeros(len(pairs), dtype=bool)
@@ -235,9 +255,21 @@ class _DesignRun:
             seg_ok = reach[seg_dem]
             rtt_sum = np.bincount(seg_item[seg_ok], weights=dem_ms[seg_dem[seg_ok]], minlength=n_items)
             rtt = np.where(item_unreach, np.nan, 2.0 * rtt_sum)
-        self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down)
+        push_unreach = np.where(unreach[push_dem], push_bytes, 0.0) if len(push_dem) else np.zeros(0)
+        push_deliv = np.where(unreach[push_dem], 0.0, push_bytes * ratio[push_dem]) if len(push_dem) else np.zeros(0)
+        push_rec = {
+            "prefetch_bytes": float(push_bytes.sum()), "prefetch_delivered_bytes": float(push_deliv.sum()),
+            "prefetch_unreachable_bytes": float(push_unreach.sum()),
+            "prefetch_dropped_bytes": float((push_bytes - push_deliv - push_unreach).sum()),
+        }
+        push_to = {}
+        for (_, dst), v in zip(push_pairs, push_bytes.tolist()):
+            push_to[dst] = push_to.get(dst, 0.0) + v
+        self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down,
+                     push_rec, push_to)
 
-    def _record(self, b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down):
+    def _record(self, b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down,
+                push_rec, push_to):
         bin_s, design = self.bin_s, self.design
         serve_src, client = items["served_by"], items["client"]
         ok = ~np.isnan(rtt) & (delivered_b > 0)
@@ -266,7 +298,7 @@ class _DesignRun:
             rtt_p50_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.5) if ok.any() else float("nan"),
             rtt_p95_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.95) if ok.any() else float("nan"),
             failures_active=len(self.state.nodes) + len(self.state.links),
-            max_utilisation=float(util.max()) if len(util) else 0.0,
+            max_utilisation=float(util.max()) if len(util) else 0.0, **push_rec,
         )
         used = np.flatnonzero((after > 0) | (dropped_links > 0))
         self.out.extend(
@@ -284,7 +316,7 @@ class _DesignRun:
                 self.out.add("caches", design=design, bin=b, ts_s=t0, cache=c, requests=int(d["requests"]),
                              hits=int(d["hits"]), bytes_requested=float(d["bytes_requested"]) * self.scale,
                              bytes_served=float(d["bytes_served"]) * self.scale, fill_bytes=float(d["fill_bytes"]) * self.scale,
-                             up=c not in down)
+                             up=c not in down, prefetch_bytes=float(push_to.get(c, 0.0)))
             self._cache_totals = now
         frame = pl.DataFrame({
             "service": items["service"].astype(str), "region": [self.region[c] for c in client.tolist()],
@@ -332,6 +364,161 @@ class _DesignRun:
             v = sum(f for path, f in routes.paths(s, c) if all(self.region[n] == r for n in path))
             self._local_cache[key] = v
         return v
+
+
+#: the columns of the requests a prefetch ranks (the first cache consulted, and the object)
+_SEEN_COLS = {"cache": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64, "ts": pl.Float64, "bytes": pl.Int64}
+
+
+class _Prefetch:
+    """The daily off-peak pushes of a design with the ``prefetch`` transform (netsim.topology.designs).
+
+    Each day at ``at`` (the first push is the first ``at`` >= the run's start), in the bin that
+    contains ``at`` (before the bin's requests are resolved, so the push happens at that bin's
+    start when ``at`` is not on a bin boundary), every selected cache that is up is given the
+    candidates :func:`netsim.analysis.forecast.prefetch_candidates` ranks from the requests it
+    was consulted for: the ``history`` trace's requests, sent to the cache that would have been
+    consulted first with every node up, and the run's requests so far (a parent cache also sees
+    its descendants' requests). Candidates are kept greedily up to ``share`` × the cache's
+    capacity (the scaled capacity the cache runs at), what is resident counts; the others are
+    inserted (``CacheSystem.prefetch``) **at the push time** (a simplification: they are there
+    for requests right after, although their bytes flow over the window). Each pushed object's
+    bytes (× the scenario's scale) flow from its fill source (``CacheSystem.fill_source``: the
+    parent cache holding it, or the provider's nearest reachable origin) to the cache, spread
+    evenly over the bins that overlap ``[at, at + window)``; window bins past the run's end are
+    not simulated. Those demands load links (backbone included) and can be cut by congestion,
+    but they are not subscriber traffic: they are counted in the ``prefetch_*`` columns, not in
+    offered/delivered, and for them ``prefetch_bytes = delivered + dropped + unreachable``.
+    """
+
+    def __init__(self, run: _DesignRun, spec: dict):
+        self.run = run
+        self.at_s, self.window_s = float(spec["at_s"]), float(spec["window_s"])
+        self.share, self.half_life_s = float(spec["share"]), float(spec["half_life_s"])
+        self.cache_ids = [c for c in spec.get("caches") or run.caches.cache_ids if c in run.caches.caches]
+        end_s = run.n_bins * run.bin_s
+        self.push_at: dict[int, float] = {}
+        t, k = self.at_s, 0
+        while t < end_s:
+            self.push_at[int(t // run.bin_s)] = t
+            k += 1
+            t = self.at_s + k * 86400.0
+        self.pending: dict[int, dict[tuple, float]] = {}
+        self.objects = 0
+        self.objects_by_cache = dict.fromkeys(self.cache_ids, 0)
+        # which first caches feed each cache: itself and the caches below it in the parent tree
+        feeds = {c: {c} for c in run.caches.cache_ids}
+        for c in run.caches.cache_ids:
+            q, seen = run.g.nodes[c].get("parent"), {c}
+            while q is not None and q in feeds and q not in seen:
+                feeds[q].add(c)
+                seen.add(q)
+                q = run.g.nodes[q].get("parent")
+        self.feeds = {c: sorted(v) for c, v in feeds.items()}
+        self.seen: list[pl.DataFrame] = [self._history(spec.get("history"))]
+
+    def _history(self, name) -> pl.DataFrame:
+        """The history trace's requests, each with the cache it would have gone to first, ts shifted to end at 0."""
+        run = self.run
+        empty = pl.DataFrame(schema=_SEEN_COLS)
+        if name is None:
+            return empty
+        from pathlib import Path
+
+        from netsim.data import resolve_path
+        from netsim.errors import InputError
+        from netsim.traffic import read_trace, trace_meta
+
+        where = f"design {run.design!r}: prefetch.history"
+        sc = run.scenario
+        try:
+            path = resolve_path("traces", name, base=Path(sc.base_dir) if sc.base_dir else None)
+            meta = trace_meta(path)
+            h = (read_trace(path).filter(pl.col("obj").is_not_null())
+                 .select("src", "provider", "obj", "ts", "bytes").collect())
+        except FileNotFoundError as e:
+            raise InputError(str(e), source=sc.source, where=where) from None
+        except InputError as e:
+            raise e.located(source=sc.source, where_prefix=where) from None
+        rate = meta.get("sample_rate")
+        own = run.caches_sample_rate
+        if rate is not None and abs(float(rate) - own) > 1e-12 * max(own, 1.0):
+            raise InputError(f"{name}: sampled at {float(rate):g}, the run's traffic at {own:g}; a history must "
+                             "sample the same object space (same sample rate)", source=sc.source, where=where)
+        if h.height == 0:
+            return empty
+        span = meta.get("duration_s")
+        span = float(span) if span else float(h["ts"].max())
+        span = max(1, math.ceil(span / 86400.0 - 1e-9)) * 86400.0
+        pairs = h.select("src", "provider").unique().sort("src", "provider")
+        try:
+            first = run.caches.first_caches(pairs["src"].to_list(), pairs["provider"].to_list(),
+                                            distance=_distance_fn(run.base_routes))
+        except InputError as e:
+            raise InputError(f"{name}: {e.message}", source=sc.source, where=where) from None
+        pairs = pairs.with_columns(pl.Series("cache", first, dtype=pl.Utf8))
+        return (h.join(pairs, on=["src", "provider"], how="inner")
+                .filter(pl.col("cache").is_not_null())
+                .select(pl.col("cache"), pl.col("provider"), pl.col("obj").cast(pl.UInt64),
+                        (pl.col("ts").cast(pl.Float64) - span).alias("ts"), pl.col("bytes").cast(pl.Int64)))
+
+    def observe(self, requests: pl.DataFrame) -> None:
+        """Remember a bin's requests that consulted a cache (``cache, provider, obj, ts, bytes``)."""
+        if requests.height:
+            self.seen.append(requests.select([pl.col(c).cast(t) for c, t in _SEEN_COLS.items()]))
+
+    def before_bin(self, b: int, routes) -> None:
+        t = self.push_at.get(b)
+        if t is not None:
+            self._push(b, t, routes)
+
+    def _push(self, b: int, t: float, routes) -> None:
+        from netsim.analysis.forecast import prefetch_candidates
+        from netsim.cache import make_keys
+
+        run = self.run
+        down = run.state.nodes
+        dist = _distance_fn(routes)
+        if len(self.seen) > 1:
+            self.seen = [pl.concat(self.seen, how="vertical")]
+        reqs = self.seen[0]
+        flows: dict[tuple, float] = {}
+        for c in self.cache_ids:
+            if c in down:
+                continue  # a cache that is down at push time gets nothing
+            cache = run.caches.caches[c]
+            h = reqs.filter(pl.col("cache").is_in(self.feeds[c])).select("provider", "obj", "ts", "bytes")
+            if h.height == 0:
+                continue
+            cands = prefetch_candidates(h, capacity_bytes=self.share * cache.capacity_bytes,
+                                        half_life=self.half_life_s, now_s=t)
+            if cands.height == 0:
+                continue
+            provs = cands["provider"].to_list()
+            keys = make_keys(cands["provider"].to_numpy(), cands["obj"].to_numpy())
+            sizes = cands["bytes"].to_numpy().astype(np.int64)
+            src_of = {p: run.caches.fill_source(c, p, down=down, distance=dist) for p in sorted(set(provs))}
+            resident = np.array([cache.contains(int(k)) for k in keys.tolist()], dtype=bool)
+            ok = np.array([src_of[p] is not None for p in provs], dtype=bool) | resident
+            idx = np.flatnonzero(ok)
+            pushed = run.caches.prefetch(c, keys[idx], sizes[idx])
+            for i in idx[pushed].tolist():
+                src = src_of[provs[i]]
+                if src in run.caches.caches:  # a parent cache: the copy comes from where it is held
+                    src = run.caches.fill_source(c, provs[i], int(keys[i]), down=down, distance=dist)
+                if src is None:
+                    continue
+                flows[(src, c)] = flows.get((src, c), 0.0) + float(sizes[i]) * run.scale
+            n = int(pushed.sum())
+            self.objects += n
+            self.objects_by_cache[c] += n
+        first = int(t // run.bin_s)
+        last = max(first, math.ceil((t + self.window_s) / run.bin_s - 1e-9) - 1)
+        n_win = last - first + 1
+        for wb in range(first, min(last, run.n_bins - 1) + 1):
+            slot = self.pending.setdefault(wb, {})
+            for pair in sorted(flows):
+                slot[pair] = slot.get(pair, 0.0) + flows[pair] / n_win
 
 
 def _ratio(num, den) -> float:
@@ -388,12 +575,13 @@ def _distance_fn(routes):
     return distance
 
 
-def _items(frame: pl.DataFrame, caches, down, *, scale: float, distance=None) -> dict:
+def _items(frame: pl.DataFrame, caches, down, *, scale: float, distance=None, seen: list | None = None) -> dict:
     """Client-facing items of one bin: aggregated flows and resolved content requests.
 
     Each item has a ``chain``: the nodes its bytes pass through before the client, from the node
     that sent them (``served_by``: a flow's source, the cache that hit, or the origin a miss
-    was fetched from) to the node next to the client (the first cache consulted).
+    was fetched from) to the node next to the client (the first cache consulted). With ``seen``
+    (a list), the requests that consulted a cache (``cache, provider, obj, ts, bytes``) are appended to it.
     """
     flows = frame.filter(pl.col("obj").is_null())
     reqs = frame.filter(pl.col("obj").is_not_null())
@@ -407,6 +595,8 @@ def _items(frame: pl.DataFrame, caches, down, *, scale: float, distance=None) ->
         }))
     if reqs.height:
         r = caches.resolve(reqs, down=down, distance=distance)
+        if seen is not None:
+            seen.append(r.filter(pl.col("cache").is_not_null()).select("cache", "provider", "obj", "ts", "bytes"))
         # within one bin (one failure state) a chain is fixed by (served_by, cache, fill_src): group on
         # those and take the chain of the group's first row
         agg = r.group_by(["src", "served_by", "cache", "fill_src", "hit", "unreachable", "service"]).agg(

@@ -24,12 +24,15 @@ def _share(num: float, den: float):
 
 def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
     """Totals, availability (overall and during failure windows, per service and per region), backbone
-    peak and 95th percentile, local turnaround, cache ratios and byte-weighted RTT percentiles."""
+    peak and 95th percentile, local turnaround, cache ratios, byte-weighted RTT percentiles, and the
+    off-peak pushes of a ``prefetch`` design (``prefetch_bytes``: full-scale bytes scheduled in the run's
+    bins; ``prefetch_objects``: objects pushed, in the sampled trace)."""
     bins, services, caches = tables["bins"], tables["services"], tables["caches"]
     off, dlv = float(bins["offered_bytes"].sum()), float(bins["delivered_bytes"].sum())
     fail = bins.filter(pl.col("failures_active") > 0)
     svc_fail = services.filter(pl.col("failures_active") > 0)
     bb = bins["backbone_bps"].to_numpy()
+    pf = getattr(run, "prefetch", None)
     rtt = np.concatenate([r for r, _ in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
     w = np.concatenate([x for _, x in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
 
@@ -65,5 +68,10 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
         "rtt_p50_ms": weighted_quantile(rtt, w, 0.5) if len(rtt) else None,
         "rtt_p95_ms": weighted_quantile(rtt, w, 0.95) if len(rtt) else None,
         "peak_utilisation": float(bins["max_utilisation"].max()) if bins.height else 0.0,
+        # off-peak pushes (the prefetch transform): not subscriber traffic, so not in offered/delivered
+        "prefetch_bytes": float(bins["prefetch_bytes"].sum()) if "prefetch_bytes" in bins.columns else 0.0,
+        "prefetch_delivered_bytes": float(bins["prefetch_delivered_bytes"].sum())
+        if "prefetch_delivered_bytes" in bins.columns else 0.0,
+        "prefetch_objects": int(pf.objects) if pf is not None else 0,
     }
     return {k: _nan_to_none(v) for k, v in out.items()}

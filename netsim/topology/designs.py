@@ -42,7 +42,7 @@ def apply_design(g: nx.DiGraph, name: str, transforms: list[dict], *, source: st
     >>> apply_design(g, "x", [{"nope": {}}])
     Traceback (most recent call last):
     ...
-    netsim.errors.InputError: designs.transforms[0]: unknown design transform 'nope'; known: aggregated_isp, baseline, regional_ix, shared_cache
+    netsim.errors.InputError: designs.transforms[0]: unknown design transform 'nope'; known: aggregated_isp, baseline, prefetch, regional_ix, shared_cache
     """
     out = g.copy()
     steps = transforms or ([{name: {}}] if name in DESIGNS else None)
@@ -287,4 +287,91 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
         _link(g, pop, here, capacity_gbps=max(old_up[a], line_gbps / len(mem)), rel="c2p", tags=("aggregation",))
     _link(g, here, tokyo, capacity_gbps=line_gbps, rel="internal", tags=("backbone", "upstream", "joint"))
     _link(g, tokyo, transit, capacity_gbps=line_gbps, rel="c2p", tags=("transit",))
+    return g
+
+
+@DESIGNS.register("prefetch")
+def prefetch(g: nx.DiGraph, *, at="03:00", window="2h", share: float = 0.8, caches: list | None = None,
+             half_life="1d", history: str | None = None) -> nx.DiGraph:
+    """Fill caches off-peak, every day, with the objects a popularity forecast ranks first for the next day.
+
+    Records the validated parameters as the graph attribute ``prefetch`` (a dict) and changes
+    nothing else; the engine (netsim.sim.engine) does the pushes. Each day at ``at`` every selected
+    cache that is up gets the candidates of :func:`netsim.analysis.forecast.prefetch_candidates`
+    ranked from the requests its clients made (``history`` and the run so far), up to ``share`` ×
+    its capacity (objects already in the cache count), and the pushed bytes flow from the fill
+    source (parent cache or nearest origin) to the cache, spread over ``[at, at + window)``.
+
+    Parameters
+    ----------
+    at : clock time
+        When the push starts each day (``HH:MM`` on the trace clock, or seconds / a duration
+        below one day); default 03:00, the trough of residential traffic.
+    window : duration
+        How long the push is spread over (its bytes go evenly into the bins of
+        ``[at, at + window)``); default 2h; > 0 and at most 1d.
+    share : float
+        Fraction of each cache's capacity to fill with candidates, in (0, 1]; default 0.8 (room
+        is left for what the day brings).
+    caches : list of str, optional
+        Cache node ids to push to; default every cache of the design.
+    half_life : duration
+        Half-life of a past request's weight in the popularity forecast; default 1d.
+    history : str, optional
+        A trace (shipped name or path) of requests *before* the run, e.g. the previous day; its
+        ``ts`` are shifted to end at the run's start (by minus its span rounded up to whole days).
+        Without it the first push ranks only the run's requests so far.
+
+    Examples
+    --------
+    >>> from netsim import load_topology
+    >>> g = prefetch(load_topology("examples/ix_and_cache"), at="04:00", share=0.5)
+    >>> p = g.graph["prefetch"]
+    >>> p["at_s"], p["window_s"], p["share"], p["caches"], p["half_life_s"], p["history"]
+    (14400.0, 7200.0, 0.5, ['cache-shared-utsunomiya'], 86400.0, None)
+    >>> prefetch(load_topology("examples/ix_and_cache"), share=1.5)
+    Traceback (most recent call last):
+    ...
+    netsim.errors.InputError: share: expected a fraction in (0, 1], found 1.5
+    """
+    from netsim.units import parse_clock_s, parse_duration_s
+
+    try:
+        at_s = parse_clock_s(at)
+    except ValueError as e:
+        raise InputError(str(e), where="at") from None
+    if not 0 <= at_s < 86400:
+        raise InputError(f"expected a time of day (00:00 to 23:59:59), found {at!r}", where="at")
+    try:
+        window_s = parse_duration_s(window)
+    except ValueError as e:
+        raise InputError(str(e), where="window") from None
+    if not 0 < window_s <= 86400:
+        raise InputError(f"expected a window > 0 and at most 1d, found {window!r}", where="window")
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+        raise InputError(f"expected a fraction in (0, 1], found {share!r}", where="share")
+    try:
+        half_life_s = parse_duration_s(half_life)
+    except ValueError as e:
+        raise InputError(str(e), where="half_life") from None
+    if not half_life_s > 0:
+        raise InputError(f"expected a half-life > 0, found {half_life!r}", where="half_life")
+    all_caches = sorted(str(n) for n, d in g.nodes(data=True) if d.get("kind") == "cache")
+    if caches is None:
+        if not all_caches:
+            raise InputError("the design has no cache to prefetch into (add one first, e.g. with shared_cache)",
+                             where="caches")
+        chosen = all_caches
+    else:
+        if not isinstance(caches, (list, tuple)) or not caches:
+            raise InputError(f"expected a non-empty list of cache node ids, found {caches!r}", where="caches")
+        for i, c in enumerate(caches):
+            if not isinstance(c, str):
+                raise InputError(f"expected a cache node id, found {c!r}", where=f"caches[{i}]")
+            _need_node(g, c, f"caches[{i}]", kind="cache")
+        chosen = sorted(set(caches))
+    if history is not None and (not isinstance(history, str) or not history.strip()):
+        raise InputError(f"expected a trace name or path, found {history!r}", where="history")
+    g.graph["prefetch"] = {"at_s": float(at_s), "window_s": float(window_s), "share": float(share),
+                           "caches": chosen, "half_life_s": float(half_life_s), "history": history}
     return g
