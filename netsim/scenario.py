@@ -11,7 +11,8 @@ A scenario is YAML::
     duration: 1d                     # default: the trace's span
     seed: 1
     routing: {igp_weight: latency_ms, multipath: false}
-    caches: {restart: warm}          # after a cache comes back up: cold (empty) or warm (as it was)
+    caches: {restart: warm}          # after a cache comes back up: cold (empty) or warm (as it was);
+                                     # warmup: TRACE replays the day before first (caches start warm)
     backbone: {tags: [backbone]}     # which links count as backbone (default: tagged backbone, or
                                      # inter-metro links reaching a core metro)
     failures:
@@ -132,6 +133,9 @@ class RoutingSpec(_Strict):
 
 class CacheSpec(_Strict):
     restart: Literal["cold", "warm"] = "warm"
+    #: a trace of the days before the run replayed through the caches first (nothing measured), so
+    #: they start with yesterday's contents; None: they start empty (cold)
+    warmup: Optional[str] = None
 
 
 class BackboneSpec(_Strict):
@@ -142,6 +146,9 @@ class BackboneSpec(_Strict):
 class DesignSpec(_Strict):
     name: str = Field(min_length=1)
     transforms: list[dict] = Field(default_factory=list)
+    #: the design a prefetch design's savings are measured against (default: the design with the same
+    #: transforms but the prefetch)
+    compare_with: Optional[str] = None
 
 
 class CostSpec(_Strict):
@@ -205,6 +212,10 @@ class Scenario(_Strict):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"design names must be unique, found {', '.join(dup)} twice")
+        for d in out:
+            if d.compare_with is not None and (d.compare_with not in names or d.compare_with == d.name):
+                raise ValueError(f"design {d.name!r}: compare_with must name another design of this scenario, "
+                                 f"found {d.compare_with!r}")
         return out
 
 

@@ -647,9 +647,11 @@ class CacheSystem:
         dict of str to int
             Objects placed per static cache.
         """
-        weight = pl.col("requests") if "requests" in popularity.columns else pl.lit(1, dtype=pl.Int64)
+        # NOTE: without a requests column each row counts once: pl.len(), not pl.lit(1).sum(), which a
+        # group_by aggregates to 1 per group (every object would tie, ranked by provider name)
+        weight = pl.col("requests").sum() if "requests" in popularity.columns else pl.len()
         ranked = (popularity.group_by(["provider", "obj"], maintain_order=True)
-                  .agg(weight.sum().alias("_w"), pl.col("bytes").last())
+                  .agg(weight.cast(pl.Float64).alias("_w"), pl.col("bytes").last())
                   .sort(["_w", "provider", "obj"], descending=[True, False, False]))
         placed = {}
         for cid in self.cache_ids:

@@ -144,6 +144,24 @@ class _DesignRun:
         self.out = BinCollector(_SCHEMAS)
         self.prefetch = _Prefetch(self, g.graph["prefetch"]) if g.graph.get("prefetch") else None
 
+    def warm_up(self, name: str) -> int:
+        """Replay a trace of the days before the run (``caches.warmup``) through the caches, with every
+        node up and the base routes, so the run starts with the contents yesterday left (a cold start
+        at the run's first bins fills every cache from the origins at once, which is not what a
+        network in service sees); nothing is measured, and the caches' counters start at zero.
+        ``static`` caches (which admit nothing on a miss) are filled with that day's most requested
+        objects, as the previous day's off-peak fill would have left them. Returns the number of
+        requests replayed."""
+        if not self.caches.cache_ids:
+            return 0
+        h = _prior_requests(self, name, where="caches.warmup")
+        if h.height:
+            self.caches.resolve(h.sort("ts", maintain_order=True), distance=_distance_fn(self.base_routes))
+            # a static cache admits nothing on a miss: it starts with the day's most requested objects
+            self.caches.fill_static(h.select("provider", "obj", "bytes"))
+        self.caches.reset_stats()
+        return h.height
+
     # -- failures ------------------------------------------------------------------------------
     def apply(self, change: Change) -> None:
         was_down = self.state.nodes
@@ -370,6 +388,40 @@ class _DesignRun:
 _SEEN_COLS = {"cache": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64, "ts": pl.Float64, "bytes": pl.Int64}
 
 
+def _prior_requests(run: "_DesignRun", name: str, *, where: str) -> pl.DataFrame:
+    """The content requests (``src, provider, obj, ts, bytes``) of a trace of the days before the run
+    (a prefetch history, a cache warm-up), ``ts`` shifted to end at the run's start (by the trace's
+    span rounded up to whole days, so times of day are kept). It must sample the same object space
+    as the run's traffic (same sample rate). Errors are located at ``where`` of the scenario."""
+    from pathlib import Path
+
+    from netsim.data import resolve_path
+    from netsim.errors import InputError
+    from netsim.traffic import read_trace, trace_meta
+
+    sc = run.scenario
+    try:
+        path = resolve_path("traces", name, base=Path(sc.base_dir) if sc.base_dir else None)
+        meta = trace_meta(path)
+        h = (read_trace(path).filter(pl.col("obj").is_not_null())
+             .select("src", "provider", "obj", "ts", "bytes").collect())
+    except FileNotFoundError as e:
+        raise InputError(str(e), source=sc.source, where=where) from None
+    except InputError as e:
+        raise e.located(source=sc.source, where_prefix=where) from None
+    rate = meta.get("sample_rate")
+    own = run.caches_sample_rate
+    if rate is not None and abs(float(rate) - own) > 1e-12 * max(own, 1.0):
+        raise InputError(f"{name}: sampled at {float(rate):g}, the run's traffic at {own:g}; a history must "
+                         "sample the same object space (same sample rate)", source=sc.source, where=where)
+    if h.height == 0:
+        return h.with_columns(pl.col("ts").cast(pl.Float64))
+    span = meta.get("duration_s")
+    span = float(span) if span else float(h["ts"].max())
+    span = max(1, math.ceil(span / 86400.0 - 1e-9)) * 86400.0
+    return h.with_columns(pl.col("ts").cast(pl.Float64) - span)
+
+
 class _Prefetch:
     """The daily off-peak pushes of a design with the ``prefetch`` transform (netsim.topology.designs).
 
@@ -423,44 +475,23 @@ class _Prefetch:
         empty = pl.DataFrame(schema=_SEEN_COLS)
         if name is None:
             return empty
-        from pathlib import Path
-
-        from netsim.data import resolve_path
         from netsim.errors import InputError
-        from netsim.traffic import read_trace, trace_meta
 
         where = f"design {run.design!r}: prefetch.history"
-        sc = run.scenario
-        try:
-            path = resolve_path("traces", name, base=Path(sc.base_dir) if sc.base_dir else None)
-            meta = trace_meta(path)
-            h = (read_trace(path).filter(pl.col("obj").is_not_null())
-                 .select("src", "provider", "obj", "ts", "bytes").collect())
-        except FileNotFoundError as e:
-            raise InputError(str(e), source=sc.source, where=where) from None
-        except InputError as e:
-            raise e.located(source=sc.source, where_prefix=where) from None
-        rate = meta.get("sample_rate")
-        own = run.caches_sample_rate
-        if rate is not None and abs(float(rate) - own) > 1e-12 * max(own, 1.0):
-            raise InputError(f"{name}: sampled at {float(rate):g}, the run's traffic at {own:g}; a history must "
-                             "sample the same object space (same sample rate)", source=sc.source, where=where)
+        h = _prior_requests(run, name, where=where)
         if h.height == 0:
             return empty
-        span = meta.get("duration_s")
-        span = float(span) if span else float(h["ts"].max())
-        span = max(1, math.ceil(span / 86400.0 - 1e-9)) * 86400.0
         pairs = h.select("src", "provider").unique().sort("src", "provider")
         try:
             first = run.caches.first_caches(pairs["src"].to_list(), pairs["provider"].to_list(),
                                             distance=_distance_fn(run.base_routes))
         except InputError as e:
-            raise InputError(f"{name}: {e.message}", source=sc.source, where=where) from None
+            raise InputError(f"{name}: {e.message}", source=run.scenario.source, where=where) from None
         pairs = pairs.with_columns(pl.Series("cache", first, dtype=pl.Utf8))
         return (h.join(pairs, on=["src", "provider"], how="inner")
                 .filter(pl.col("cache").is_not_null())
                 .select(pl.col("cache"), pl.col("provider"), pl.col("obj").cast(pl.UInt64),
-                        (pl.col("ts").cast(pl.Float64) - span).alias("ts"), pl.col("bytes").cast(pl.Int64)))
+                        pl.col("ts"), pl.col("bytes").cast(pl.Int64)))
 
     def observe(self, requests: pl.DataFrame) -> None:
         """Remember a bin's requests that consulted a cache (``cache, provider, obj, ts, bytes``)."""
@@ -633,6 +664,7 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
     """
     run = _DesignRun(scenario, design.name, g, duration_s=traffic.duration_s, scale=traffic.scale,
                      sample_rate=traffic.sample_rate)
+    warmed = run.warm_up(scenario.caches.warmup) if scenario.caches.warmup else 0
     env = simpy.Environment()
     end_s = run.n_bins * run.bin_s
 
@@ -677,6 +709,7 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
     tables = {t: run.out.frame(t) for t in _SCHEMAS}
     summary = summarize_run(run, tables)
     summary["interrupted"] = interrupted
+    summary["cache_warmup_requests"] = warmed
     routes_of = run.bin_routes
 
     def paths_for_bin(b: int):

@@ -260,6 +260,28 @@ def _capacity_plan(res: RunResult, g, sc: Scenario, growth: dict | None) -> pl.D
                                                           descending=[False, True, False, False])
 
 
+def _link_prefetch(sc: Scenario, runs: list[RunResult]) -> None:
+    """For each design with a ``prefetch`` transform, the design it is compared with (``prefetch_of``: its
+    ``compare_with``, else the design with the same transforms but the prefetch) and the backbone peak
+    and 95th percentile the prefetch saved against it (positive: lower with prefetch), once both ran."""
+    specs = {d.name: d.transforms for d in sc.designs}
+    chosen = {d.name: d.compare_with for d in sc.designs}
+    by_name = {r.design: r for r in runs}
+    for r in runs:
+        own = specs.get(r.design) or []
+        if not any("prefetch" in t for t in own):
+            continue
+        rest = [t for t in own if "prefetch" not in t]
+        of = chosen.get(r.design) or next((n for n, t in specs.items() if n != r.design and t == rest), None)
+        of = of if of in by_name else None
+        r.summary["prefetch_of"] = of
+        if of is None:
+            continue
+        base = by_name[of].summary
+        r.summary["prefetch_peak_backbone_saved_bps"] = base["backbone_peak_bps"] - r.summary["backbone_peak_bps"]
+        r.summary["prefetch_p95_backbone_saved_bps"] = base["backbone_p95_bps"] - r.summary["backbone_p95_bps"]
+
+
 def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, seed: int | None = None,
         on_bin: Callable[[str, int, int], None] | None = None, base_topology=None) -> Results:
     """Simulate every design of a scenario (a Scenario, a file, or a shipped name) on the same traffic.
@@ -305,6 +327,7 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
         _analyse(done[-1], g, sc, servers=servers, reference=done[0], reference_g=graphs[sc.designs[0].name],
                  growth=_growth_of(fc))
+        _link_prefetch(sc, done)
         if out_dir is not None:
             Results.combine(sc.name, done, graphs, fc).write(out_dir, scenario=sc)
         if done[-1].summary.get("interrupted"):

@@ -277,6 +277,18 @@ def test_fill_static(hand):
     assert cs.caches["ac"].used_bytes == 900
 
 
+def test_fill_static_counts_rows_without_a_requests_column(hand):
+    # a past trace passed as it is: each row is one request, so the object requested most goes in first
+    # (it used to count 1 per object, and every object tied)
+    g = hand.copy()
+    g.nodes["ac"]["policy"] = "static"   # video only, 1000 bytes
+    cs = CacheSystem(g)
+    past = pl.DataFrame({"provider": ["video"] * 6, "obj": [1, 3, 3, 3, 2, 2], "bytes": [600, 500, 500, 500, 400, 400]})
+    assert cs.fill_static(past) == {"ac": 2}   # 3 (three requests), then 2 (two); 1 no longer fits
+    out = cs.resolve(_req([("a1", "video", 3, 500), ("a1", "video", 2, 400), ("a1", "video", 1, 600)]))
+    assert out["hit"].to_list() == [True, True, False]
+
+
 # ---------------------------------------------------------------- Tochigi: a shared cache at the regional IX
 
 def _tochigi_with_shared_cache():

@@ -14,11 +14,11 @@ from netsim.traffic import read_trace, trace_meta
 def _commands():
     readme = resolve_path("traces", "tochigi-1d").parent / "README.md"
     lines = [ln.strip()[2:] for ln in readme.read_text().splitlines() if ln.strip().startswith("$ netsim trace gen")]
-    assert len(lines) == 2
+    assert len(lines) == 3
     return lines
 
 
-@pytest.mark.parametrize("name, topology", [("tochigi-1d", "tochigi"), ("japan-1h", "japan")])
+@pytest.mark.parametrize("name, topology", [("tochigi-1d", "tochigi"), ("tochigi-prev-1d", "tochigi"), ("japan-1h", "japan")])
 def test_shipped_trace_is_valid_on_its_topology(name, topology):
     df = read_trace(name, topology).collect()
     meta = trace_meta(name)
@@ -27,7 +27,7 @@ def test_shipped_trace_is_valid_on_its_topology(name, topology):
     assert set(df["provider"].drop_nulls()) == {"game", "overseas-video", "update", "video", "web"}
 
 
-@pytest.mark.parametrize("command", _commands(), ids=["tochigi-1d", "japan-1h"])
+@pytest.mark.parametrize("command", _commands(), ids=["tochigi-1d", "tochigi-prev-1d", "japan-1h"])
 def test_documented_command_regenerates_the_shipped_trace(tmp_path, command):
     argv = shlex.split(command)[1:]
     i = argv.index("-o")

@@ -1,0 +1,57 @@
+"""Cache warm-up (``caches.warmup``): the day before is replayed through the caches, nothing of it is measured."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from netsim.errors import InputError
+from netsim.scenario import load_scenario
+from netsim.sim.run import run
+
+
+def _scenario(warmup, *, designs=(2,), hours=1.0):
+    sc = load_scenario("tochigi")
+    sc.duration = hours * 3600.0
+    sc.forecast = None
+    sc.failures.schedule = []
+    sc.designs = [sc.designs[i] for i in designs]
+    sc.caches = sc.caches.model_copy(update={"warmup": warmup})
+    return sc
+
+
+@pytest.fixture(scope="module")
+def cold_and_warm():
+    return run(_scenario(None)), run(_scenario("tochigi-prev-1d"))
+
+
+def test_warm_caches_hit_more_in_the_first_bins_and_fill_less(cold_and_warm):
+    cold, warm = cold_and_warm
+    first = lambda r: r.caches.filter(pl.col("bin") == 0).row(0, named=True)  # noqa: E731
+    assert first(warm)["hits"] > first(cold)["hits"]
+    assert first(warm)["fill_bytes"] < 0.5 * first(cold)["fill_bytes"]
+    assert warm.bins["backbone_bps"][0] < cold.bins["backbone_bps"][0]
+    assert warm.summary[0]["cache_warmup_requests"] > 100_000 and cold.summary[0]["cache_warmup_requests"] == 0
+
+
+def test_warm_up_is_not_measured(cold_and_warm):
+    cold, warm = cold_and_warm
+    # the same requests reach the caches in the run; the warm-up's own requests are in no table
+    assert warm.caches["requests"].sum() == cold.caches["requests"].sum() == warm.bins["cache_requests"].sum()
+    assert (warm.caches["hits"] <= warm.caches["requests"]).all()
+    assert warm.bins["offered_bytes"].sum() == pytest.approx(cold.bins["offered_bytes"].sum())
+
+
+def test_warm_up_is_deterministic_and_idle_without_caches():
+    a, b = run(_scenario("tochigi-prev-1d")), run(_scenario("tochigi-prev-1d"))
+    assert a.bins.equals(b.bins) and a.caches.equals(b.caches)
+    plain = run(_scenario("tochigi-prev-1d", designs=(0,)))
+    assert plain.summary[0]["cache_warmup_requests"] == 0
+    assert plain.bins.equals(run(_scenario(None, designs=(0,))).bins)
+
+
+def test_warm_up_trace_errors_are_located(tmp_path):
+    with pytest.raises(InputError, match="caches.warmup.*no such file"):
+        run(_scenario("nope-trace"))
+    with pytest.raises(InputError, match="caches.warmup.*sample"):
+        run(_scenario("japan-1h"))
