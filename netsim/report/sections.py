@@ -242,7 +242,7 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
         for r in ev.head(max_rows).iter_rows(named=True):
             mm, nm = _num(r["model_mape"]), _num(r["naive_mape"])
             out["series"].append({
-                "series": r["series"], "model_mape": _pct(mm), "naive_mape": _pct(nm),
+                "series": r["series"], "model_mape": fmt_num(mm, 1, "%"), "naive_mape": fmt_num(nm, 1, "%"),  # in percent
                 "naive_lag": r["naive_lag"] or "",
                 "tone": "" if mm is None or nm is None or mm == nm else ("better" if mm < nm else "worse"),
                 "growth": _pct(r["growth_per_year"]),
