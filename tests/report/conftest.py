@@ -163,7 +163,9 @@ CAPACITY_PLAN = pl.DataFrame({
     "months_to_threshold": [10.258, 0.0, 60.0, 64.55, float("inf")], "threshold": [0.8] * 5})
 PREFETCH_SUMMARY = {"prefetch_objects": 1234, "prefetch_of": "baseline", "prefetch_peak_backbone_saved_bps": 2.5e8,
                     "prefetch_p95_backbone_saved_bps": -1.5e8}
-PREFETCH_BYTES = {0: 4e9, 1: 6e9}  # bins of "other" in the push window
+PREFETCH_BYTES = {0: 4e9, 1: 6e9}
+QUALITY_SUMMARY = {d: {"quality_peak_p50_mbps": p50, "quality_peak_p10_mbps": p50 / 2, "quality_peak_rtt_p50_ms": 13.0}
+                   for d, p50 in (("baseline", 437.5), ("other", 387.5))}  # bins of "other" in the push window
 
 
 def forecast_input() -> pl.DataFrame:
@@ -208,6 +210,7 @@ def add_optional_files(out) -> None:
         rec["cost_currency"] = "JPY"
         rec["cost_per_month"] = float(_cost_table().filter(pl.col("design") == rec["design"])["total"].sum())
         rec["quality_placement"] = "tokyo"
+        rec.update(QUALITY_SUMMARY[rec["design"]])
         rec["prefetch_bytes"] = 0.0
         rec["prefetch_objects"] = 0
         rec["prefetch_of"] = None
