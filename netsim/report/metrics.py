@@ -20,6 +20,7 @@ class Metric:
     better: str | None = None
     digits: int = 1
     unit_key: str | None = None  # a summary field naming the unit (e.g. the currency), shown in the label
+    hide_zero: bool = False      # an optional metric left out when every record has 0 (a feature nobody used)
 
     @property
     def is_share(self) -> bool:
@@ -49,7 +50,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("quality_peak_p10_mbps", "peak-hour throughput p10", "Mbps", 1.0, "higher"),
     Metric("quality_peak_rtt_p50_ms", "peak-hour RTT to server p50", "ms", 1.0, "lower", 2),
     Metric("procurement_joint_per_month", "joint procurement cost", "k/month", 1e-3, "lower", unit_key="cost_currency"),
-    Metric("prefetch_bytes", "pushed by prefetch", "TB", 1e-12, None, 2),
+    Metric("prefetch_bytes", "pushed by prefetch", "TB", 1e-12, None, 2, hide_zero=True),
     Metric("prefetch_peak_backbone_saved_bps", "backbone peak saved by prefetch", "Gbps", 1e-9, "higher"),
     Metric("prefetch_p95_backbone_saved_bps", "backbone 95th pct saved by prefetch", "Gbps", 1e-9, "higher"),
 )
@@ -59,15 +60,16 @@ _ALWAYS = frozenset(m.key for m in METRICS[:[m.key for m in METRICS].index("cost
 
 def present_metrics(records: list[dict]) -> list[Metric]:
     """The metrics to show for these summary records: the core ones always, the others (cost, quality,
-    procurement, prefetch) when at least one record has a value for them.
+    procurement, prefetch) when at least one record has a value for them (a value other than 0 for ``hide_zero``).
 
     Examples
     --------
-    >>> keys = [m.key for m in present_metrics([{"cost_per_month": 5.0, "prefetch_bytes": None}])]
+    >>> keys = [m.key for m in present_metrics([{"cost_per_month": 5.0, "prefetch_bytes": 0.0}])]
     >>> "backbone_peak_bps" in keys, "cost_per_month" in keys, "prefetch_bytes" in keys
     (True, True, False)
     """
-    return [m for m in METRICS if m.key in _ALWAYS or any(_num(r.get(m.key)) is not None for r in records)]
+    return [m for m in METRICS if m.key in _ALWAYS or any(
+        _num(r.get(m.key)) is not None and not (m.hide_zero and _num(r.get(m.key)) == 0) for r in records)]
 
 
 def metric_label(metric: Metric, records: list[dict]) -> str:

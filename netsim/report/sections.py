@@ -175,7 +175,7 @@ _PLACEMENT = {
 }
 
 
-def quality_section(run: RunOutput, spans) -> dict | None:
+def quality_section(run: RunOutput, spans, *, max_isps: int = 8) -> dict | None:
     """Per access ISP and design: peak vs off-peak throughput and RTT (quality.parquet), failure-window figures
     when present, and the hourly figure (quality_hourly.parquet)."""
     q = run.quality
@@ -208,12 +208,13 @@ def quality_section(run: RunOutput, spans) -> dict | None:
         if len(rows) > first:
             rows[first]["span"] = len(rows) - first  # the ISP's name spans its designs' rows
     placements = sorted({str(s["quality_placement"]) for s in run.summary if s.get("quality_placement")})
-    figure = None
+    figure, hidden = None, 0
     h = run.quality_hourly
     if h is not None and h.height:
-        figure = Markup(F.fig_quality_hourly(h, run.designs, spans))
+        figure = Markup(F.fig_quality_hourly(h, run.designs, spans, max_isps=max_isps))
+        hidden = max(0, h["asn"].n_unique() - max_isps)
     return {"placements": [_PLACEMENT.get(p, p) for p in placements], "rows": rows, "has_failure": has_failure,
-            "figure": figure}
+            "figure": figure, "hidden_isps": hidden}
 
 
 # --------------------------------------------------------------------------------------------- forecast
@@ -280,7 +281,9 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
                               "soon": (_num(r["months_to_threshold"]) if _num(r["months_to_threshold"]) is not None
                                        else math.inf) <= 12.0})
             crossing = int(part.filter(pl.col("_m").is_finite()).height)
-            out["plan"].append({"design": d, "links": links, "n_links": part.height, "crossing": crossing})
+            ths = sorted({float(t) for t in part["threshold"].drop_nulls().to_list()}) if "threshold" in part.columns else []
+            out["plan"].append({"design": d, "links": links, "n_links": part.height, "crossing": crossing,
+                                "thresholds": ("(threshold " + ", ".join(_pct(t, 0) for t in ths) + ")") if ths else ""})
     return out
 
 

@@ -169,11 +169,11 @@ def test_capacity_plan_table(rendered):
     # soonest first: already over (0 months -> "now"), then 10.3, then 60
     assert [r[0] for r in base] == [f"{EVIL} → t1", "a1 → t1", "a2 → a1"]
     assert [r[-1] for r in base] == ["now", "10.3", "60.0"]
-    assert base[1][1:5] == ["1", "60%", "40.0% (baseline/backbone)", "80%"]
+    assert base[1][1:6] == ["1", "60%", "40.0%", "baseline/backbone", "80%"]
     other = cells(tables[1])[1:]
     assert [r[-1] for r in other] == ["64.5", "never"]  # inf months: never crosses
     n_cross = plan.filter((pl.col("design") == "baseline") & pl.col("months_to_threshold").is_finite()).height
-    assert f"{n_cross} of 3 links cross" in sec and "1 of 2 links cross" in sec
+    assert f"{n_cross} of 3 links cross (threshold 80%)" in sec and "1 of 2 links cross" in sec
     assert re.search(r'class="bad">now<', sec) and re.search(r'class="bad">10.3<', sec)
     assert not re.search(r'class="bad">60.0<', sec)
 
@@ -297,3 +297,20 @@ def test_quality_without_failure_columns(full_run):
     sec = section(render(full_run).read_text(), "quality")
     assert "during failures" not in sec
     assert not math.isnan(q["peak_throughput_p50_mbps"][0])
+
+
+def test_prefetch_rows_hidden_when_nobody_prefetches(run_dir):
+    from netsim.report.metrics import present_metrics
+
+    recs = [{"design": "a", "prefetch_bytes": 0.0, "prefetch_objects": 0}, {"design": "b", "prefetch_bytes": 0.0}]
+    keys = [m.key for m in present_metrics(recs)]
+    assert "prefetch_bytes" not in keys and "backbone_peak_bps" in keys and "cost_per_month" not in keys
+    recs[1]["prefetch_bytes"] = 1e9
+    assert "prefetch_bytes" in [m.key for m in present_metrics(recs)]
+
+
+def test_quality_figure_with_many_isps_says_how_many_are_left_out(full_run):
+    from netsim.report.sections import quality_section
+
+    s = quality_section(load_run(full_run), [], max_isps=1)
+    assert s["hidden_isps"] == 1 and s["figure"] is not None
