@@ -314,3 +314,7 @@ def test_quality_figure_with_many_isps_says_how_many_are_left_out(full_run):
 
     s = quality_section(load_run(full_run), [], max_isps=1)
     assert s["hidden_isps"] == 1 and s["figure"] is not None
+
+
+def test_rendering_with_every_section_is_deterministic(rendered, full_run):
+    assert render(full_run).read_text() == rendered[1]
