@@ -73,6 +73,11 @@ def _pct(v, digits: int = 1) -> str:
     return "-" if x is None else f"{100 * x:.{digits}f}%"
 
 
+def _gbps_num(bps) -> str:
+    x = _num(bps)
+    return "-" if x is None else fmt_num(x / 1e9)
+
+
 def _tone(delta: float | None, *, lower_is_better: bool = True) -> str:
     if delta is None or abs(delta) < 0.5:
         return ""
@@ -146,8 +151,7 @@ def procurement_section(run: RunOutput) -> dict | None:
             saving = _num(r["saving"])
             members.append({
                 "member": r["member"],
-                "peak": fmt_num((_num(r.get("peak_bps")) or 0) / 1e9 if r.get("peak_bps") is not None else None),
-                "p95": fmt_num((_num(r.get("p95_bps")) or 0) / 1e9 if r.get("p95_bps") is not None else None),
+                "peak": _gbps_num(r.get("peak_bps")), "p95": _gbps_num(r.get("p95_bps")),
                 "line_gbps": fmt_num(r.get("line_gbps"), 0),
                 "separate": fmt_money(r["separate_cost"]), "share": _pct(r["share"]),
                 "joint": fmt_money(r["joint_cost"]), "saving": fmt_signed_money(saving),
@@ -249,7 +253,7 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
                 "growth": _pct(r["growth_per_year"]),
                 "growth_ci": f"{_pct(r['growth_lo95'])} to {_pct(r['growth_hi95'])}"
                 if _num(r["growth_lo95"]) is not None else "-",
-                "peak_gbps": fmt_num((_num(r["peak_bps"]) or 0.0) / 1e9) if _num(r["peak_bps"]) is not None else "-",
+                "peak_gbps": _gbps_num(r["peak_bps"]),
                 "utilisation": _pct(r["peak_utilisation"], 0),
                 "months": _months(r["months_to_threshold"]) if _num(r["peak_utilisation"]) is not None else "-",
                 "within": bool(r["within_horizon"]),
