@@ -10,8 +10,8 @@ from markupsafe import Markup
 
 from netsim.errors import InputError
 from netsim.report import figures as F
-from netsim.report.data import RunOutput, load_run
 from netsim.report import sections as S
+from netsim.report.data import RunOutput, load_run
 from netsim.report.metrics import difference, format_diff, format_value, metric_label, present_metrics
 
 __all__ = ["render", "report_context", "clock"]

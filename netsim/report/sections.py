@@ -292,6 +292,16 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
 
 
 # --------------------------------------------------------------------------------------------- prefetch
+def _saved(rec: dict, without: dict, key: str, field: str) -> float | None:
+    """What prefetch saved on ``key``: the summary's ``field``, else the difference of the two records
+    (None without a record to compare with)."""
+    v = _num(rec.get(field))
+    if v is None and without:
+        a, b = _num(without.get(key)), _num(rec.get(key))
+        v = None if a is None or b is None else a - b
+    return v
+
+
 def prefetch_section(run: RunOutput, colors, spans) -> dict | None:
     """Each design with prefetch: bytes and objects pushed, and the backbone peak and 95th percentile saved compared
     with the same design without prefetch (``prefetch_of``), with a figure of the two."""
@@ -304,16 +314,8 @@ def prefetch_section(run: RunOutput, colors, spans) -> dict | None:
         if of not in run.designs:
             of = None
         other = run.record(of) if of else {}
-
-        def saved(key, field):
-            v = _num(s.get(field))
-            if v is None and of:
-                a, b = _num(other.get(key)), _num(s.get(key))
-                v = None if a is None or b is None else a - b
-            return v
-
-        peak = saved("backbone_peak_bps", "prefetch_peak_backbone_saved_bps")
-        p95 = saved("backbone_p95_bps", "prefetch_p95_backbone_saved_bps")
+        peak = _saved(s, other, "backbone_peak_bps", "prefetch_peak_backbone_saved_bps")
+        p95 = _saved(s, other, "backbone_p95_bps", "prefetch_p95_backbone_saved_bps")
         peak_of, p95_of = _num(other.get("backbone_peak_bps")), _num(other.get("backbone_p95_bps"))
 
         def gbps(v):
