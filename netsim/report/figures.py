@@ -498,7 +498,8 @@ def fig_quality_hourly(hourly: pl.DataFrame, designs: list[str], spans, *, max_i
     isp_color = {a: _ISP_COLORS[i % len(_ISP_COLORS)] for i, a in enumerate(isps["asn"].to_list())}
     ncol = 2 if len(shown) > 1 else 1
     nrow = max(1, math.ceil(len(shown) / ncol))
-    top = float(hourly.select(pl.max_horizontal("throughput_p50_mbps", "throughput_p10_mbps")).max().item() or 1.0)
+    top = hourly.select(pl.max_horizontal("throughput_p50_mbps", "throughput_p10_mbps").fill_nan(None)).max().item()
+    top = float(top) if top is not None and math.isfinite(top) and top > 0 else 1.0
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(nrow, ncol, figsize=(5.4 * ncol + 2.2, 2.9 * nrow), sharey=True, squeeze=False)
         for k, ax in enumerate(axes.flat):
