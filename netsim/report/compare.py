@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from netsim.report.data import load_summary
-from netsim.report.metrics import METRICS, difference, format_diff, format_value
+from netsim.report.metrics import difference, format_diff, format_value, metric_label, present_metrics
 
 __all__ = ["compare_runs"]
 
@@ -13,7 +13,8 @@ __all__ = ["compare_runs"]
 def compare_runs(out_dirs: list[str | Path]) -> dict:
     """Columns (run, scenario, design) and, per metric, each column's value, text and difference from column 0.
 
-    Values are as in summary.json (bytes, bps, 0..1 shares); ``delta`` is in the metric's display unit
+    The core metrics are always there; cost, quality, procurement and prefetch metrics when a column has them
+    (the label names the currency when all columns agree). Values are as in summary.json (bytes, bps, 0..1 shares); ``delta`` is in the metric's display unit
     (TB, Gbps, ms, percentage points), ``relative`` is (value - first) / first (None for shares).
 
     Examples
@@ -39,10 +40,10 @@ def compare_runs(out_dirs: list[str | Path]) -> dict:
             records.append(r)
     metrics = []
     first = records[0]
-    for m in METRICS:
+    for m in present_metrics(records):
         diffs = [None] + [difference(m, r.get(m.key), first.get(m.key)) for r in records[1:]]
         metrics.append({
-            "key": m.key, "label": m.label, "unit": m.unit, "better": m.better,
+            "key": m.key, "label": metric_label(m, records), "unit": m.unit, "better": m.better,
             "values": [r.get(m.key) for r in records],
             "text": [format_value(m, r.get(m.key)) for r in records],
             "diff_text": [""] + [format_diff(m, r.get(m.key), first.get(m.key)) for r in records[1:]],

@@ -10,9 +10,23 @@ import polars as pl
 
 from netsim.errors import InputError
 
-__all__ = ["RunOutput", "load_run", "load_summary", "reference_design"]
+__all__ = ["RunOutput", "ForecastFiles", "load_run", "load_forecast", "load_summary", "reference_design"]
 
 TABLES = ("bins", "links", "caches", "pairs", "services")
+#: Tables a run may have (each report section shows only when its table is there), with the columns it needs.
+OPTIONAL_TABLES = {
+    "cost": ("design", "asn", "name", "total"),
+    "quality": ("design", "asn", "name"),
+    "quality_hourly": ("design", "asn", "name", "hour", "throughput_p50_mbps", "throughput_p10_mbps"),
+    "procurement": ("design", "member", "separate_cost", "share", "joint_cost", "saving"),
+    "capacity_plan": ("design", "src", "dst", "capacity_gbps", "peak_utilisation", "growth_per_year",
+                      "months_to_threshold"),
+}
+FORECAST_TABLES = {
+    "forecast": ("series", "timestamp", "bps", "lo80", "hi80", "lo95", "hi95"),
+    "history": ("series", "timestamp", "bps"),
+    "holdout": ("series", "timestamp", "bps", "model_bps", "naive_bps"),
+}
 
 
 def _check_dir(out_dir: str | Path) -> Path:
@@ -74,9 +88,80 @@ def reference_design(names: list[str]) -> str:
     return "baseline" if "baseline" in names else names[0]
 
 
+def _read_table(p: Path, needs: tuple[str, ...]) -> pl.DataFrame:
+    try:
+        f = pl.read_parquet(p)
+    except Exception as e:  # noqa: BLE001 - polars raises several kinds for a damaged file
+        raise InputError(f"cannot read table: {' '.join(str(e).split())[:200]}", source=str(p)) from None
+    missing = [c for c in needs if c not in f.columns]
+    if missing:
+        raise InputError(f"no column {', '.join(missing)}; not a table written by `netsim run`", source=str(p))
+    return f
+
+
+@dataclass
+class ForecastFiles:
+    """``forecast/`` of a run: evaluation.json (threshold, horizon, one row per series) and the frames beside it
+    (None when a file is absent)."""
+
+    threshold: float
+    horizon_days: float
+    evaluation: pl.DataFrame
+    forecast: pl.DataFrame | None = None
+    history: pl.DataFrame | None = None
+    holdout: pl.DataFrame | None = None
+
+
+_EVAL_SCHEMA = {"series": pl.Utf8, "step_s": pl.Float64, "n_points": pl.Int64, "model_mape": pl.Float64,
+                "naive_mape": pl.Float64, "naive_lag": pl.Utf8, "growth_per_year": pl.Float64,
+                "growth_lo95": pl.Float64, "growth_hi95": pl.Float64, "capacity_gbps": pl.Float64,
+                "peak_bps": pl.Float64, "peak_utilisation": pl.Float64, "months_to_threshold": pl.Float64,
+                "within_horizon": pl.Boolean}
+
+
+def load_forecast(out_dir: str | Path) -> ForecastFiles | None:
+    """``OUT/forecast/`` as written by :meth:`netsim.analysis.forecast.ForecastResult.write` (plus history and
+    holdout frames), or None when the run has no ``forecast/evaluation.json``.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "forecast").mkdir()
+    >>> row = {"series": "a", "model_mape": 0.1, "naive_mape": 0.2, "growth_per_year": 0.3, "months_to_threshold": None}
+    >>> _ = (d / "forecast" / "evaluation.json").write_text(json.dumps({"threshold": 0.8, "horizon_days": 365, "series": [row]}))
+    >>> f = load_forecast(d)
+    >>> f.threshold, f.evaluation["series"].to_list(), f.evaluation["months_to_threshold"].to_list(), f.forecast
+    (0.8, ['a'], [None], None)
+    """
+    root = Path(out_dir) / "forecast"
+    src = root / "evaluation.json"
+    if not src.is_file():
+        return None
+    try:
+        doc = json.loads(src.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read evaluation.json: {e}", source=str(src)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("series"), list):
+        raise InputError("expected an object with a `series` list (as netsim forecast writes)", source=str(src))
+    rows = []
+    for i, r in enumerate(doc["series"]):
+        if not isinstance(r, dict) or not isinstance(r.get("series"), str):
+            raise InputError("expected a record with a `series` name", source=str(src), where=f"series[{i}]")
+        rows.append({k: r.get(k) for k in _EVAL_SCHEMA})
+    try:
+        evaluation = pl.DataFrame(rows, schema=_EVAL_SCHEMA)
+        threshold, horizon = float(doc.get("threshold", 0.8)), float(doc.get("horizon_days") or 0.0)
+    except (TypeError, ValueError, pl.exceptions.PolarsError) as e:
+        raise InputError(f"unexpected values: {' '.join(str(e).split())[:200]}", source=str(src)) from None
+    frames = {k: (_read_table(root / f"{k}.parquet", cols) if (root / f"{k}.parquet").is_file() else None)
+              for k, cols in FORECAST_TABLES.items()}
+    return ForecastFiles(threshold=threshold, horizon_days=horizon, evaluation=evaluation, **frames)
+
+
 @dataclass
 class RunOutput:
-    """One run directory in memory: summary records (run order) and the five tables (all designs)."""
+    """One run directory in memory: summary records (run order), the five tables every run has (all designs) and the
+    optional ones (None when the run did not write them: older runs, designs without the feature)."""
 
     path: Path
     scenario: str
@@ -86,6 +171,12 @@ class RunOutput:
     caches: pl.DataFrame
     pairs: pl.DataFrame
     services: pl.DataFrame
+    cost: pl.DataFrame | None = None
+    quality: pl.DataFrame | None = None
+    quality_hourly: pl.DataFrame | None = None
+    procurement: pl.DataFrame | None = None
+    capacity_plan: pl.DataFrame | None = None
+    forecast: ForecastFiles | None = None
     _topologies: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -141,4 +232,7 @@ def load_run(out_dir: str | Path) -> RunOutput:
             raise InputError(f"cannot read table: {' '.join(str(e).split())[:200]}", source=str(p)) from None
         if "design" not in frames[t].columns:
             raise InputError("no `design` column; not a table written by `netsim run`", source=str(p))
-    return RunOutput(path=path, scenario=scenario, summary=summary, **frames)
+    for t, cols in OPTIONAL_TABLES.items():
+        p = path / f"{t}.parquet"
+        frames[t] = _read_table(p, cols) if p.is_file() else None
+    return RunOutput(path=path, scenario=scenario, summary=summary, forecast=load_forecast(path), **frames)

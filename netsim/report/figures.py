@@ -22,6 +22,8 @@ from netsim.report.data import RunOutput
 __all__ = [
     "SERVED_FROM_ORDER", "design_colors", "failure_spans", "peak_bin", "to_svg",
     "fig_backbone", "fig_availability", "fig_local", "fig_rtt", "fig_served_from", "fig_map", "local_window_s",
+    "COST_COMPONENTS", "cost_components", "fig_cost", "hour_spans", "fig_quality_hourly", "fig_forecast",
+    "push_spans", "fig_prefetch",
 ]
 
 #: Where bytes were served from, nearest first (pairs.served_from), with colours: local greens, far reds.
@@ -390,3 +392,247 @@ def fig_map(run: RunOutput, design: str, b: int, *, when: str, index: int) -> st
         ax.set_ylabel("latitude (°N)")
         fig.tight_layout()
     return to_svg(fig, salt=f"map{index}")
+
+
+# --------------------------------------------------------------------------------------------- cost, quality, forecast, prefetch
+
+#: Monthly cost components (cost.parquet columns) in stacking order, with labels and colours.
+COST_COMPONENTS = {
+    "line": ("lines", "#5c6bc0"),
+    "ix_port": ("IX ports", "#26a69a"),
+    "cache_site": ("cache sites", "#9ccc65"),
+    "transit": ("transit (95th percentile)", "#ef6c00"),
+    "shared": ("shared (aggregated ISP)", "#8d6e63"),
+}
+_EXTRA_COLORS = ("#bdbdbd", "#7e57c2", "#f06292", "#78909c")
+_ISP_COLORS = ("#3949ab", "#00897b", "#f4511e", "#8e24aa", "#c0ca33", "#6d4c41", "#d81b60", "#546e7a")
+
+
+def cost_components(cost: pl.DataFrame) -> list[str]:
+    """The component columns of a cost table in stacking order: the known ones first, then any other numeric
+    column (not ``asn``/``total``), sorted.
+
+    Examples
+    --------
+    >>> cost_components(pl.DataFrame({"design": ["d"], "asn": [1], "name": ["a"], "transit": [2.0], "line": [1.0],
+    ...                               "power": [0.5], "total": [3.5]}))
+    ['line', 'transit', 'power']
+    """
+    known = [c for c in COST_COMPONENTS if c in cost.columns]
+    other = sorted(c for c, t in cost.schema.items()
+                   if c not in COST_COMPONENTS and c not in ("design", "asn", "name", "total") and t.is_numeric())
+    return known + other
+
+
+def fig_cost(cost: pl.DataFrame, designs: list[str], currency: str) -> str:
+    """Stacked horizontal bars: each design's monthly cost (all members) by component, total at the bar's end."""
+    plt = _plt()
+    comps = cost_components(cost)
+    colors = {c: COST_COMPONENTS[c][1] if c in COST_COMPONENTS else _EXTRA_COLORS[i % len(_EXTRA_COLORS)]
+              for i, c in enumerate(comps)}
+    labels = {c: COST_COMPONENTS[c][0] if c in COST_COMPONENTS else c for c in comps}
+    sums = cost.group_by("design").agg(pl.col(comps + ["total"]).sum())
+    by = {r["design"]: r for r in sums.iter_rows(named=True)}
+    top = max([float(r["total"]) for r in by.values()] + [1.0])
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(10.5, 0.55 * len(designs) + 1.5))
+        ys = np.arange(len(designs))[::-1]
+        used = set()
+        for y, d in zip(ys, designs):
+            r = by.get(d)
+            if r is None:
+                ax.text(0, y, " no cost table for this design", va="center", fontsize=8, color="#666")
+                continue
+            left = 0.0
+            for c in comps:
+                w = float(r[c] or 0.0) / 1e3
+                if w <= 0:
+                    continue
+                ax.barh(y, w, left=left, color=colors[c], height=0.62, edgecolor="white", lw=0.6,
+                        label=_literal(labels[c]) if c not in used else None)
+                used.add(c)
+                if w >= 0.08 * top / 1e3:
+                    ax.text(left + w / 2, y, f"{w:,.0f}", ha="center", va="center", fontsize=8, color="white",
+                            fontweight="bold")
+                left += w
+            ax.text(float(r["total"]) / 1e3 + 0.01 * top / 1e3, y, f"{float(r['total']) / 1e3:,.1f}k", va="center",
+                    fontsize=8.5, fontweight="bold")
+        ax.set_yticks(ys)
+        ax.set_yticklabels([_literal(d) for d in designs])
+        ax.set_xlim(0, 1.12 * top / 1e3)
+        ax.set_xlabel(_literal(f"monthly cost, all members (thousand {currency} per month)"))
+        ax.grid(axis="y", visible=False)
+        order = {_literal(labels[c]): i for i, c in enumerate(comps)}
+        pairs = sorted(zip(*ax.get_legend_handles_labels()), key=lambda p: order.get(p[1], 99))
+        ax.legend([p[0] for p in pairs], [p[1] for p in pairs], loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
+    return to_svg(fig, salt="cost")
+
+
+def hour_spans(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Failure spans (seconds from the start) folded onto one day, in seconds of the day (split at midnight).
+
+    Examples
+    --------
+    >>> hour_spans([(72000.0, 79200.0), (84600.0, 88200.0)])
+    [(72000.0, 79200.0), (84600.0, 86400.0), (0.0, 1800.0)]
+    """
+    out = []
+    for a, b in spans:
+        if b - a >= 86400.0:
+            return [(0.0, 86400.0)]
+        a0 = a % 86400.0
+        b0 = a0 + (b - a)
+        if b0 <= 86400.0:
+            out.append((a0, b0))
+        else:
+            out += [(a0, 86400.0), (0.0, b0 - 86400.0)]
+    return out
+
+
+def fig_quality_hourly(hourly: pl.DataFrame, designs: list[str], spans, *, max_isps: int = 8) -> str:
+    """One panel per design: each access ISP's median (solid) and 10th-percentile (dashed) measured throughput per
+    hour of the day; failure windows (folded onto the day) shaded."""
+    plt = _plt()
+    shown = [d for d in designs if hourly.filter(pl.col("design") == d).height]
+    isps = (hourly.select("asn", "name").unique().sort("asn").head(max_isps))
+    isp_color = {a: _ISP_COLORS[i % len(_ISP_COLORS)] for i, a in enumerate(isps["asn"].to_list())}
+    ncol = 2 if len(shown) > 1 else 1
+    nrow = max(1, math.ceil(len(shown) / ncol))
+    top = hourly.select(pl.max_horizontal("throughput_p50_mbps", "throughput_p10_mbps").fill_nan(None)).max().item()
+    top = float(top) if top is not None and math.isfinite(top) and top > 0 else 1.0
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(nrow, ncol, figsize=(5.4 * ncol + 2.2, 2.9 * nrow), sharey=True, squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            if k >= len(shown):
+                ax.set_visible(False)
+                continue
+            d = shown[k]
+            part = hourly.filter(pl.col("design") == d)
+            for asn, name in isps.rows():
+                h = part.filter(pl.col("asn") == asn).sort("hour")
+                if h.height == 0:
+                    continue
+                x = np.append(h["hour"].to_numpy().astype(float), h["hour"][-1] + 1.0)
+                for col, ls, lw in (("throughput_p50_mbps", "-", 1.6), ("throughput_p10_mbps", "--", 1.1)):
+                    y = h[col].to_numpy()
+                    ax.step(x, np.append(y, y[-1]), where="post", color=isp_color[asn], ls=ls, lw=lw,
+                            label=_literal(name) if ls == "-" else None)
+            _shade(ax, hour_spans(spans), label=k == 0)
+            _time_axis(ax, 86400.0)
+            ax.set_xlabel("hour of day" if k >= len(shown) - ncol else "")
+            ax.set_title(_literal(d), loc="left")
+            ax.set_ylim(0, 1.08 * top)
+            if k % ncol == 0:
+                ax.set_ylabel("throughput (Mbps)")
+        from matplotlib.lines import Line2D
+
+        h, lab = axes[0][0].get_legend_handles_labels()
+        h += [Line2D([0], [0], color="#333", lw=1.6), Line2D([0], [0], color="#333", lw=1.1, ls="--")]
+        lab += ["median", "10th percentile"]
+        fig.legend(h, lab, loc="upper left", bbox_to_anchor=(1.0, 0.98), fontsize=8.5, frameon=False)
+        fig.tight_layout()
+    return to_svg(fig, salt="quality")
+
+
+def _daily_peaks(f: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    return (f.with_columns(pl.col("timestamp").dt.truncate("1d").alias("_day")).group_by("_day")
+            .agg(pl.col(cols).max()).sort("_day").rename({"_day": "timestamp"}))
+
+
+def fig_forecast(history: pl.DataFrame, forecast: pl.DataFrame, series: list[str], *,
+                 capacity_gbps: dict[str, float], threshold: float) -> str:
+    """History and forecast (mean, 80 % and 95 % bands) of a few series, one panel each, in Gbps; capacity ×
+    threshold dashed where known. Spans longer than two weeks are drawn as daily peaks."""
+    plt = _plt()
+    ncol = 2 if len(series) > 1 else 1
+    nrow = math.ceil(len(series) / ncol)
+    span = forecast["timestamp"].max() - history["timestamp"].min() if history.height and forecast.height else None
+    daily = span is not None and span.total_seconds() > 14 * 86400
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(nrow, ncol, figsize=(5.6 * ncol + 0.6, 2.9 * nrow), squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            if k >= len(series):
+                ax.set_visible(False)
+                continue
+            s = series[k]
+            h = history.filter(pl.col("series") == s).sort("timestamp")
+            f = forecast.filter(pl.col("series") == s).sort("timestamp")
+            if daily:
+                h, f = _daily_peaks(h, ["bps"]), _daily_peaks(f, ["bps", "lo80", "hi80", "lo95", "hi95"])
+            fx = f["timestamp"].to_numpy()
+            ax.fill_between(fx, f["lo95"].to_numpy() / 1e9, f["hi95"].to_numpy() / 1e9, color="#0b5cad", alpha=0.13,
+                            lw=0, label="95% interval")
+            ax.fill_between(fx, f["lo80"].to_numpy() / 1e9, f["hi80"].to_numpy() / 1e9, color="#0b5cad", alpha=0.25,
+                            lw=0, label="80% interval")
+            ax.plot(h["timestamp"].to_numpy(), h["bps"].to_numpy() / 1e9, color="#333333", lw=1.0, label="history")
+            ax.plot(fx, f["bps"].to_numpy() / 1e9, color="#0b5cad", lw=1.3, label="forecast")
+            cap = capacity_gbps.get(s)
+            if cap:
+                ax.axhline(cap * threshold, color="#b3261e", ls="--", lw=1.1,
+                           label=f"{100 * threshold:.0f}% of capacity")
+            ax.set_title(_literal(s), loc="left", fontsize=9.5)
+            ax.set_ylim(bottom=0)
+            ax.set_ylabel("daily peak (Gbps)" if daily else "Gbps")
+            import matplotlib.dates as mdates
+
+            loc = mdates.AutoDateLocator(maxticks=6)
+            ax.xaxis.set_major_locator(loc)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        h, lab = [], []
+        for ax in axes.flat:
+            for hh, ll in zip(*ax.get_legend_handles_labels()):
+                if ll not in lab:
+                    h.append(hh)
+                    lab.append(ll)
+        fig.legend(h, lab, loc="lower center", ncol=len(lab), bbox_to_anchor=(0.5, -0.02), fontsize=8.5, frameon=False)
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return to_svg(fig, salt="forecast")
+
+
+def push_spans(bins: pl.DataFrame, design: str, bin_s: float) -> list[tuple[float, float]]:
+    """(start_s, end_s) of each run of consecutive bins in which ``design`` pushed prefetch bytes.
+
+    Examples
+    --------
+    >>> b = pl.DataFrame({"design": "p", "bin": [0, 1, 2, 3], "ts_s": [0., 300., 600., 900.],
+    ...                   "prefetch_bytes": [0., 5e9, 5e9, 0.]})
+    >>> push_spans(b, "p", 300.0)
+    [(300.0, 900.0)]
+    """
+    if "prefetch_bytes" not in bins.columns:
+        return []
+    b = (bins.filter(pl.col("design") == design)
+         .select("bin", "ts_s", (pl.col("prefetch_bytes").fill_null(0.0) > 0).cast(pl.Int64).alias("failures_active")))
+    return failure_spans(b, bin_s)
+
+
+def fig_prefetch(run: RunOutput, design: str, without: str | None, colors, spans, *, index: int) -> str:
+    """Backbone load of a prefetch design and of the same design without prefetch, the pushed traffic as an area,
+    push windows shaded blue (failure windows red)."""
+    plt = _plt()
+    bin_s = float(run.record(design).get("bin_s") or 300.0)
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(10.5, 3.2))
+        span_s = 0.0
+        for d in [x for x in (without, design) if x is not None]:
+            b = run.bins.filter(pl.col("design") == d).sort("bin")
+            if b.height == 0:
+                continue
+            x = np.append(b["ts_s"].to_numpy(), b["ts_s"][-1] + bin_s) / 3600.0
+            y = b["backbone_bps"].to_numpy() / 1e9
+            span_s = max(span_s, x[-1] * 3600.0)
+            ax.step(x, np.append(y, y[-1]), where="post", color=colors[d], lw=1.7 if d == design else 1.4,
+                    ls="-" if d == design else (0, (4, 2)), label=_literal(d))
+            if d == design and "prefetch_bytes" in b.columns:
+                p = b["prefetch_bytes"].fill_null(0.0).to_numpy() * 8 / bin_s / 1e9
+                ax.fill_between(x, np.append(p, p[-1]), step="post", color="#0b5cad", alpha=0.35, lw=0,
+                                label="pushed by prefetch")
+        for i, (a, e) in enumerate(push_spans(run.bins, design, bin_s)):
+            ax.axvspan(a / 3600.0, e / 3600.0, color="#0b5cad", alpha=0.08, lw=0, zorder=0,
+                       label="push window" if i == 0 else None)
+        _shade(ax, spans)
+        _time_axis(ax, span_s or 3600.0)
+        ax.set_ylabel("backbone load (Gbps)")
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
+    return to_svg(fig, salt=f"prefetch{index}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Metric", "METRICS", "format_value", "format_diff", "difference"]
+__all__ = ["Metric", "METRICS", "format_value", "format_diff", "difference", "present_metrics", "metric_label"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Metric:
     scale: float = 1.0
     better: str | None = None
     digits: int = 1
+    unit_key: str | None = None  # a summary field naming the unit (e.g. the currency), shown in the label
+    hide_zero: bool = False      # an optional metric left out when every record has 0 (a feature nobody used)
 
     @property
     def is_share(self) -> bool:
@@ -43,11 +45,46 @@ METRICS: tuple[Metric, ...] = (
     Metric("peak_utilisation", "peak link utilisation", "%", 100.0, "lower"),
     Metric("dropped_bytes", "dropped by congestion", "TB", 1e-12, "lower", 2),
     Metric("unreachable_bytes", "unreachable (no route)", "TB", 1e-12, "lower", 2),
-    Metric("cost_per_month", "monthly cost", "k/month", 1e-3, "lower"),
+    Metric("cost_per_month", "monthly cost", "k/month", 1e-3, "lower", unit_key="cost_currency"),
     Metric("quality_peak_p50_mbps", "peak-hour throughput p50", "Mbps", 1.0, "higher"),
     Metric("quality_peak_p10_mbps", "peak-hour throughput p10", "Mbps", 1.0, "higher"),
     Metric("quality_peak_rtt_p50_ms", "peak-hour RTT to server p50", "ms", 1.0, "lower", 2),
+    Metric("procurement_joint_per_month", "joint procurement cost", "k/month", 1e-3, "lower", unit_key="cost_currency"),
+    Metric("prefetch_bytes", "pushed by prefetch", "TB", 1e-12, None, 2, hide_zero=True),
+    Metric("prefetch_peak_backbone_saved_bps", "backbone peak saved by prefetch", "Gbps", 1e-9, "higher"),
+    Metric("prefetch_p95_backbone_saved_bps", "backbone 95th pct saved by prefetch", "Gbps", 1e-9, "higher"),
 )
+#: Shown even when no record has them (the core figures of every run).
+_ALWAYS = frozenset(m.key for m in METRICS[:[m.key for m in METRICS].index("cost_per_month")])
+
+
+def present_metrics(records: list[dict]) -> list[Metric]:
+    """The metrics to show for these summary records: the core ones always, the others (cost, quality,
+    procurement, prefetch) when at least one record has a value for them (a value other than 0 for ``hide_zero``).
+
+    Examples
+    --------
+    >>> keys = [m.key for m in present_metrics([{"cost_per_month": 5.0, "prefetch_bytes": 0.0}])]
+    >>> "backbone_peak_bps" in keys, "cost_per_month" in keys, "prefetch_bytes" in keys
+    (True, True, False)
+    """
+    return [m for m in METRICS if m.key in _ALWAYS or any(
+        _num(r.get(m.key)) is not None and not (m.hide_zero and _num(r.get(m.key)) == 0) for r in records)]
+
+
+def metric_label(metric: Metric, records: list[dict]) -> str:
+    """The metric's label, with its unit's name (e.g. the currency) when every record that has one agrees.
+
+    Examples
+    --------
+    >>> m = next(m for m in METRICS if m.key == "cost_per_month")
+    >>> metric_label(m, [{"cost_currency": "USD"}, {"cost_currency": "USD"}]), metric_label(m, [{}])
+    ('monthly cost (USD)', 'monthly cost')
+    """
+    if metric.unit_key is None:
+        return metric.label
+    units = {str(r[metric.unit_key]) for r in records if r.get(metric.unit_key)}
+    return f"{metric.label} ({units.pop()})" if len(units) == 1 else metric.label
 
 
 def _num(v) -> float | None:

@@ -10,8 +10,9 @@ from markupsafe import Markup
 
 from netsim.errors import InputError
 from netsim.report import figures as F
+from netsim.report import sections as S
 from netsim.report.data import RunOutput, load_run
-from netsim.report.metrics import METRICS, difference, format_diff, format_value
+from netsim.report.metrics import difference, format_diff, format_value, metric_label, present_metrics
 
 __all__ = ["render", "report_context", "clock"]
 
@@ -69,7 +70,7 @@ def _headline(run: RunOutput) -> list[dict]:
 def _summary_rows(run: RunOutput) -> list[dict]:
     ref = run.record(run.reference)
     rows = []
-    for m in METRICS:
+    for m in present_metrics(run.summary):
         cells = []
         for s in run.summary:
             is_ref = s["design"] == run.reference
@@ -77,7 +78,7 @@ def _summary_rows(run: RunOutput) -> list[dict]:
             cells.append({"value": format_value(m, s.get(m.key)),
                           "diff": "" if is_ref else format_diff(m, s.get(m.key), ref.get(m.key)),
                           "tone": (d or {}).get("tone", "")})
-        rows.append({"label": m.label, "unit": m.unit, "cells": cells})
+        rows.append({"label": metric_label(m, run.summary), "unit": m.unit, "cells": cells})
     return rows
 
 
@@ -141,6 +142,11 @@ def report_context(run: RunOutput) -> dict:
         "by_region": _by_key_table(run, "availability_during_failures_by_region"),
         "figures": {k: Markup(v) for k, v in figs.items()},
         "maps": maps,
+        "prefetch": S.prefetch_section(run, colors, spans),
+        "quality": S.quality_section(run, spans),
+        "cost": S.cost_section(run),
+        "procurement": S.procurement_section(run),
+        "forecast": S.forecast_section(run),
     }
 
 

@@ -185,8 +185,9 @@ def test_report_in_headless_chromium(browser, fresh_run, tmp_path):
     n_svg = report.read_text().count("<svg")
     browser.open(report.as_uri())
     state = browser.evaluate(CHECK)
-    assert state["sections"] == ["headline", "backbone", "served", "local", "availability", "rtt", "maps", "summary"]
-    assert state["svgs"] == n_svg == 7
+    assert state["sections"] == ["headline", "backbone", "served", "local", "availability", "rtt", "quality", "cost",
+                                 "maps", "summary"]
+    assert state["svgs"] == n_svg == 8
     assert state["svgs_drawn"] == n_svg, state  # every figure laid out at a real size
     assert state["svgs_with_content"] == n_svg, state
     assert state["imgs"] == 0 and state["imgs_broken"] == 0
@@ -200,3 +201,25 @@ def test_report_in_headless_chromium(browser, fresh_run, tmp_path):
     assert h > 2000 and shot.stat().st_size > 50_000
     if os.environ.get("NETSIM_REPORT_SCREENSHOT"):  # keep a copy for people (e.g. the README)
         shutil.copy(shot, os.environ["NETSIM_REPORT_SCREENSHOT"])
+
+
+def test_report_with_every_section_in_headless_chromium(browser, full_run, tmp_path):
+    """The run with cost, quality (hourly), procurement, forecast, capacity plan and prefetch files: every section
+    there, every figure drawn, no console problems."""
+    from netsim.report import render
+
+    report = render(full_run)
+    n_svg = report.read_text().count("<svg")
+    browser.open(report.as_uri())
+    state = browser.evaluate(CHECK)
+    assert state["sections"] == ["headline", "backbone", "prefetch", "served", "local", "availability", "rtt", "quality",
+                                 "cost", "procurement", "forecast", "maps", "summary"]
+    # 4 time series + prefetch + served-from + quality + cost + forecast + 2 maps
+    assert state["svgs"] == n_svg == 11
+    assert state["svgs_drawn"] == n_svg, state
+    assert state["svgs_with_content"] == n_svg, state
+    assert state["scripts"] == 0 and state["evil_text"]
+    assert browser.problems() == []
+    shot = tmp_path / "report-full.png"
+    browser.screenshot(shot)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
