@@ -187,7 +187,7 @@ def test_report_in_headless_chromium(browser, fresh_run, tmp_path):
     state = browser.evaluate(CHECK)
     assert state["sections"] == ["headline", "backbone", "served", "local", "availability", "rtt", "quality", "cost",
                                  "maps", "summary"]
-    assert state["svgs"] == n_svg == 8
+    assert state["svgs"] == n_svg == 9  # 8 figures + the quality section's hourly figure (quality_hourly.parquet)
     assert state["svgs_drawn"] == n_svg, state  # every figure laid out at a real size
     assert state["svgs_with_content"] == n_svg, state
     assert state["imgs"] == 0 and state["imgs_broken"] == 0

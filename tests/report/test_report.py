@@ -37,10 +37,10 @@ def test_every_section_is_there_with_a_figure(html):
     for sec in SECTIONS:
         m = re.search(rf'<section id="{sec}">(.*?)</section>', html, flags=re.S)
         assert m, f"section {sec} missing"
-        if sec not in ("headline", "summary", "quality"):  # (quality: no hourly table in this run, no figure)
+        if sec not in ("headline", "summary"):
             assert "<svg" in m.group(1), f"section {sec} has no figure"
-    # 4 time series + served-from + cost + one map per design
-    assert html.count("<svg") == 4 + 1 + 1 + 2
+    # 4 time series + served-from + quality by hour + cost + one map per design
+    assert html.count("<svg") == 4 + 1 + 1 + 1 + 2
     # one card per design, the reference marked
     assert html.count('class="card"') == 2
     assert "(reference)" in html
@@ -114,7 +114,7 @@ def test_missing_topology_is_a_note_not_a_crash(fresh_run):
     (fresh_run / "topologies" / "other.yaml").unlink()
     text = render(fresh_run).read_text()
     assert "No topology was saved for other" in text
-    assert text.count("<svg") == 4 + 1 + 1 + 1
+    assert text.count("<svg") == 4 + 1 + 1 + 1 + 1  # no map for the design without a topology
 
 
 def test_not_a_run_directory(tmp_path):

@@ -220,10 +220,13 @@ def test_summary_and_compare_have_cost_quality_and_prefetch_rows(rendered):
 
 
 def test_sections_absent_without_their_data(run_dir, tmp_path):
-    """The plain small run has cost and quality tables but no hourly quality, procurement, forecast, capacity plan
-    or prefetch: those sections (and their nav links and summary rows) are not there."""
+    """The plain small run has cost, quality and hourly quality tables but no procurement, forecast, capacity plan
+    or prefetch: those sections (and their nav links and summary rows) are not there; without the hourly table the
+    quality section has no figure."""
     out = tmp_path / "plain"
     shutil.copytree(run_dir, out)
+    assert "Measured throughput across the day" in section(render(out).read_text(), "quality")
+    (out / "quality_hourly.parquet").unlink()
     html = render(out).read_text()
     secs = re.findall(r'<section id="([^"]+)">', html)
     assert secs == ["headline", "backbone", "served", "local", "availability", "rtt", "quality", "cost", "maps", "summary"]

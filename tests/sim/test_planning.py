@@ -229,3 +229,27 @@ def test_quality_during_failures_in_the_summary(tmp_path):
         assert rec["quality_failure_unreachable_share"] == pytest.approx(expect)
     assert s["regional_ix"]["quality_failure_unreachable_share"] < s["baseline"]["quality_failure_unreachable_share"]
     assert s["regional_ix"]["quality_failure_p50_mbps"] >= s["baseline"]["quality_failure_p50_mbps"]
+
+
+def test_prefetch_designs_are_linked_to_what_they_are_compared_with():
+    sc = load_scenario("tochigi-prefetch")
+    sc.duration = 6 * 3600.0
+    res = run(sc)
+    s = {x["design"]: x for x in res.summary}
+    assert s["shared_cache+prefetch"]["prefetch_of"] == "shared_cache"      # same transforms but the prefetch
+    assert s["static+prefetch"]["prefetch_of"] == "shared_cache"            # compare_with
+    assert "prefetch_of" not in s["shared_cache"]
+    for d in ("shared_cache+prefetch", "static+prefetch"):
+        assert s[d]["prefetch_bytes"] > 0
+        assert s[d]["prefetch_peak_backbone_saved_bps"] == pytest.approx(
+            s["shared_cache"]["backbone_peak_bps"] - s[d]["backbone_peak_bps"])
+        assert s[d]["prefetch_p95_backbone_saved_bps"] == pytest.approx(
+            s["shared_cache"]["backbone_p95_bps"] - s[d]["backbone_p95_bps"])
+
+
+def test_compare_with_must_name_another_design(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text("topology: tochigi\ntraffic: {trace: tochigi-1d}\ndesigns:\n  - baseline\n"
+                 "  - {name: b, compare_with: nope, transforms: [{baseline: {}}]}\n")
+    with pytest.raises(InputError, match="compare_with must name another design"):
+        load_scenario(p)
