@@ -61,7 +61,15 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
         ("cost (k/month)", lambda s: _fmt(None if s.get("cost_per_month") is None else s["cost_per_month"] / 1e3)),
         ("throughput at peak p50 / p10 (Mbps)",
          lambda s: f"{_fmt(s.get('quality_peak_p50_mbps'))} / {_fmt(s.get('quality_peak_p10_mbps'))}"),
+        ("throughput during failures p50 (Mbps)", lambda s: _fmt(s.get("quality_failure_p50_mbps"))),
+        ("quality tests with no path in failures", lambda s: _fmt(s.get("quality_failure_unreachable_share"), pct=True)),
+        ("months until a link passes the threshold", lambda s: _fmt(s.get("capacity_months_to_threshold"))),
     ]
+    if any(s.get("prefetch_bytes", 0) for s in summary):
+        rows.append(("pushed by prefetch (TB)", lambda s: _fmt(s.get("prefetch_bytes", 0) / 1e12)))
+        rows.append(("backbone peak saved by prefetch (Gbps)",
+                     lambda s: _fmt(None if s.get("prefetch_peak_backbone_saved_bps") is None
+                                    else s["prefetch_peak_backbone_saved_bps"] / 1e9)))
     for name, fn in rows:
         t.add_row(name, *[fn(s) for s in summary])
     console.print(t)
