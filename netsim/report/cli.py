@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -55,7 +56,8 @@ def compare_command(
                 text += f"\n[{s}]{diff}[/{s}]" if s else f"\n[dim]{diff}[/dim]"
             cells.append(text)
         t.add_row(m["label"], *cells)
-    Console().print(t)
+    # NOTE: piped output (not a terminal) would be cut to 80 columns, too narrow for several designs
+    Console(width=None if sys.stdout.isatty() else max(120, 44 + 22 * len(names))).print(t)
     if json_file is not None:
         try:
             json_file.write_text(json.dumps(cmp, indent=2) + "\n")

@@ -165,6 +165,8 @@ def test_cli_report_and_compare(cli, fresh_run, tmp_path):
     r = cli("compare", str(fresh_run), str(fresh_run), "--json", str(out))
     assert r.returncode == 0, r.stderr
     assert "backbone peak" in r.stdout and "other" in r.stdout
+    # piped (not a terminal): wide enough that the four columns' values are not cut
+    assert "…" not in r.stdout and "backbone 95th percentile" in r.stdout
     doc = json.loads(out.read_text())
     assert len(doc["columns"]) == 4
     assert all(d in (None, 0.0) for m in doc["metrics"] for d in m["delta"])
