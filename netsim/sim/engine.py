@@ -712,7 +712,15 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
     summary["cache_warmup_requests"] = warmed
     routes_of = run.bin_routes
 
+    bound: dict[int, Callable] = {}
+
     def paths_for_bin(b: int):
-        return (routes_of[b] if 0 <= b < len(routes_of) else run.base_routes).paths
+        # NOTE: one function object per routes object: `routes.paths` makes a new bound method on every
+        # access, and the quality method groups bins by the identity of the function it gets
+        r = routes_of[b] if 0 <= b < len(routes_of) else run.base_routes
+        f = bound.get(id(r))
+        if f is None:
+            f = bound[id(r)] = r.paths
+        return f
 
     return RunResult(design=run.design, summary=summary, paths_for_bin=paths_for_bin, **tables)
