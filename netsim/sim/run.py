@@ -109,12 +109,13 @@ def _calm_bins(res: RunResult) -> pl.Series:
 
 
 def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunResult | None,
-             reference_g, growth: dict | None) -> None:
+             reference_g, growth: dict | None, start_hour: float = 0.0) -> None:
     """Monthly cost (netsim.analysis.cost), the broadband quality method (netsim.analysis.quality),
     joint procurement for an aggregated ISP and the capacity plan under the forecast growth of one
     design run: tables ``cost`` (per member), ``quality`` (per ISP: peak vs off-peak in normal
     operation, and during failures), ``quality_hourly``, ``procurement``, ``capacity_plan``, and
-    headline figures in its summary."""
+    headline figures in its summary. The quality method's clock starts at the trace's ``start_hour``
+    unless the scenario's ``quality.start_hour`` says otherwise."""
     import numpy as np
 
     from netsim.analysis.cost import design_cost
@@ -144,7 +145,10 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
         return
     calm = _calm_bins(res)
     failed = res.bins.filter(pl.col("failures_active") > 0)["bin"].to_list()
-    q = measure_quality(g, res.links, res.paths_for_bin(0), method=sc.quality, design=res.design, bin_s=sc.bin_s,
+    method = sc.quality
+    if "start_hour" not in method.model_fields_set:
+        method = method.model_copy(update={"start_hour": float(start_hour) % 24})
+    q = measure_quality(g, res.links, res.paths_for_bin(0), method=method, design=res.design, bin_s=sc.bin_s,
                         servers=servers, paths_for_bin=res.paths_for_bin, failure_bins=failed)
     res.quality, res.quality_hourly = q.summary, q.hourly
     s["quality_placement"] = placement
@@ -326,7 +330,7 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
         _analyse(done[-1], g, sc, servers=servers, reference=done[0], reference_g=graphs[sc.designs[0].name],
-                 growth=_growth_of(fc))
+                 growth=_growth_of(fc), start_hour=traffic.start_hour)
         _link_prefetch(sc, done)
         if out_dir is not None:
             Results.combine(sc.name, done, graphs, fc).write(out_dir, scenario=sc)

@@ -48,6 +48,7 @@ class TrafficSource:
     scale: float
     sample_rate: float
     topology: nx.DiGraph | None = None
+    start_hour: float = 0.0  # clock hour of ts 0 (a trace's metadata says, e.g. japan-1h starts at 21:00)
 
     def bins(self, bin_s: float) -> _BinCursor:
         from netsim.traffic import bins
@@ -79,7 +80,8 @@ def traffic_source(scenario: Scenario, g: nx.DiGraph) -> TrafficSource:
         if duration is None:
             last = read_trace(path, validate=False).select(pl.col("ts").max()).collect().item()
             duration = float(last or 0.0) + 1e-9
-        return TrafficSource(trace=path, duration_s=float(duration), scale=scale, sample_rate=sample_rate, topology=g)
+        return TrafficSource(trace=path, duration_s=float(duration), scale=scale, sample_rate=sample_rate, topology=g,
+                             start_hour=float(meta.get("start_hour") or 0.0))
     from netsim.traffic import GENERATORS
 
     if spec.generator not in GENERATORS:  # a registry lookup error names the known generators
@@ -93,7 +95,8 @@ def traffic_source(scenario: Scenario, g: nx.DiGraph) -> TrafficSource:
                             source=scenario.source)
     scale = spec.scale if spec.scale is not None else float(meta.get("scale", 1.0))
     return TrafficSource(trace=frame, duration_s=float(duration), scale=scale,
-                         sample_rate=float(meta.get("sample_rate", 1.0)), topology=g)
+                         sample_rate=float(meta.get("sample_rate", 1.0)), topology=g,
+                         start_hour=float(meta.get("start_hour") or 0.0))
 
 
 def _generate(name, g, *, duration_s, seed, options, source):

@@ -253,3 +253,15 @@ def test_compare_with_must_name_another_design(tmp_path):
                  "  - {name: b, compare_with: nope, transforms: [{baseline: {}}]}\n")
     with pytest.raises(InputError, match="compare_with must name another design"):
         load_scenario(p)
+
+
+def test_quality_clock_starts_at_the_traces_start_hour(tmp_path):
+    """A trace of the 21:00 peak hour (like japan-1h) is measured as peak hours, not as 00:00-01:00."""
+    p = tmp_path / "s.yaml"
+    p.write_text("topology: tochigi\ntraffic: {generator: mixed, duration: 30m, options: {start_hour: 21, "
+                 "sample_rate: 0.0001}}\nbin_s: 300\ndesigns: [baseline]\n")
+    res = run(str(p))
+    assert sorted(set(res.quality_hourly["hour"])) == [21]
+    assert res.summary[0]["quality_peak_p50_mbps"] is not None
+    p.write_text(p.read_text() + "quality: {start_hour: 3}\n")   # the scenario's own clock wins
+    assert sorted(set(run(str(p)).quality_hourly["hour"])) == [3]
