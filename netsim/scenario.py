@@ -29,7 +29,7 @@ A scenario is YAML::
     cost: {split: p95, headroom: 1.25, line_step_gbps: 10} # how an aggregated ISP's joint costs are shared and sized
     quality: {placement: regional}                         # netsim.analysis.quality.QualityMethod
     forecast:                                              # pillar 1: growth from measured history
-      history: tochigi-history     # CSV (timestamp, series, bps): a shipped name or a path
+      history: tochigi-history     # CSV (timestamp, series, bps): a shipped name (.csv optional) or a path
       holdout: 7d
       horizon: 365d
       threshold: 0.8
@@ -157,8 +157,8 @@ class CostSpec(_Strict):
     circuits; netsim.analysis.cost.joint_procurement)."""
 
     split: Literal["p95", "equal", "peak"] = "p95"
-    headroom: float = Field(default=1.25, ge=1)
-    line_step_gbps: Optional[float] = Field(default=10.0, gt=0)
+    headroom: float = Field(default=1.25, ge=1, le=10, allow_inf_nan=False)
+    line_step_gbps: Optional[float] = Field(default=10.0, gt=0, allow_inf_nan=False)
 
 
 class ForecastSpec(_Strict):
@@ -170,7 +170,7 @@ class ForecastSpec(_Strict):
     history: str
     holdout: Union[float, str] = "7d"
     horizon: Union[float, str] = "365d"
-    threshold: float = Field(default=0.8, gt=0)
+    threshold: float = Field(default=0.8, gt=0, le=10, allow_inf_nan=False)
 
     @field_validator("holdout", "horizon")
     @classmethod

@@ -284,9 +284,12 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
                               "months": _months(r["months_to_threshold"]),
                               "soon": (_num(r["months_to_threshold"]) if _num(r["months_to_threshold"]) is not None
                                        else math.inf) <= 12.0})
-            crossing = int(part.filter(pl.col("_m").is_finite()).height)
+            # within the forecast's horizon (with any growth every link crosses some day)
+            horizon_m = (float(fc.horizon_days) / (365.25 / 12)) if fc is not None and fc.horizon_days else math.inf
+            crossing = int(part.filter(pl.col("_m") <= horizon_m).height)
             ths = sorted({float(t) for t in part["threshold"].drop_nulls().to_list()}) if "threshold" in part.columns else []
             out["plan"].append({"design": d, "links": links, "n_links": part.height, "crossing": crossing,
+                                "within": f"within {fmt_num(horizon_m, 0)} months" if math.isfinite(horizon_m) else "some day",
                                 "thresholds": ("(threshold " + ", ".join(_pct(t, 0) for t in ths) + ")") if ths else ""})
     return out
 

@@ -154,9 +154,15 @@ class _DesignRun:
         requests replayed."""
         if not self.caches.cache_ids:
             return 0
+        from netsim.errors import InputError
+
         h = _prior_requests(self, name, where="caches.warmup")
         if h.height:
-            self.caches.resolve(h.sort("ts", maintain_order=True), distance=_distance_fn(self.base_routes))
+            try:
+                self.caches.resolve(h.sort("ts", maintain_order=True), distance=_distance_fn(self.base_routes))
+            except (InputError, ValueError) as e:
+                msg = e.message if isinstance(e, InputError) else str(e)
+                raise InputError(f"{name}: {msg}", source=self.scenario.source, where="caches.warmup") from None
             # a static cache admits nothing on a miss: it starts with the day's most requested objects
             self.caches.fill_static(h.select("provider", "obj", "bytes"))
         self.caches.reset_stats()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -59,14 +60,18 @@ class Results:
         for name, g in self.graphs.items():
             save_topology(g, out / "topologies" / f".{name}.tmp.yaml")
             (out / "topologies" / f".{name}.tmp.yaml").replace(out / "topologies" / f"{name}.yaml")
+        import shutil
+
         if self.forecast is not None:
             tmp_dir = out / ".forecast.tmp"
+            if tmp_dir.exists():
+                shutil.rmtree(tmp_dir)
             self.forecast.write(tmp_dir, plot=False)
             if (out / "forecast").exists():
-                import shutil
-
                 shutil.rmtree(out / "forecast")
             tmp_dir.replace(out / "forecast")
+        elif (out / "forecast").exists():  # an earlier run's forecast must not pass for this one's
+            shutil.rmtree(out / "forecast")
         if scenario is not None:
             from netsim.yamlio import dump_yaml
 
@@ -75,8 +80,20 @@ class Results:
             dump_yaml(doc, tmp, header=f"The scenario as run (durations in seconds, designs expanded); from {scenario.source}")
             tmp.replace(out / "scenario.yaml")
         tmp = out / ".summary.json.tmp"
-        tmp.write_text(json.dumps({"scenario": self.scenario, "designs": self.summary}, indent=2, sort_keys=True) + "\n")
+        doc = {"scenario": self.scenario, "designs": _finite(self.summary)}
+        tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n")
         tmp.replace(out / "summary.json")
+
+
+def _finite(x):
+    """``x`` with every NaN or infinite float replaced by None (JSON has neither; a reader's parser may reject them)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
 
 
 def _servers(baseline_g, placement: str) -> tuple[dict | None, str | None]:
@@ -171,17 +188,30 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
 
 def _procurement(res: RunResult, g, sc: Scenario, aggregators, reference: RunResult | None, reference_g) -> pl.DataFrame:
     """Joint procurement of each aggregated ISP of the design (netsim.analysis.cost.joint_procurement):
-    its members' upstream traffic as the reference design (the first, where members buy separately)
-    carried it, one line each vs one joint line sized on the peak of the sum, one transit bill each vs
+    its members' upstream traffic as they carry it when each buys its own (the ``reference`` run: the
+    first design of the run without an aggregated ISP, e.g. the baseline; without one the table is
+    empty and ``procurement_reference`` is None), in normal operation (bins with a
+    failure in force are left out: a dark Tokyo would hide the evening peak the lines are sized
+    for), one line each vs one joint line sized on the peak of the sum, one transit bill each vs
     one on the 95th percentile of the sum. The line length is the aggregated ISP's longest own link
     (its joint upstream line, e.g. Utsunomiya to Otemachi; fibre km from latency), else 150 km."""
     from netsim.analysis.cost import MS_PER_KM, joint_procurement, member_upstream_series
 
     rows = []
     s = res.summary
+    if aggregators and reference is None:
+        # NOTE: the design's own member traffic is no stand-in: behind a shared cache one member carries the
+        # others' fills, so their "separate" lines would be empty
+        s["procurement_reference"] = None
     if aggregators and reference is not None:
+        calm = _calm_bins(reference).sort()
+        links = reference.links
+        if calm.len():  # the calm bins, numbered 0.. in order (a dropped bin must not count as a 0 bps sample)
+            renum = pl.DataFrame({"bin": calm, "_b": pl.int_range(calm.len(), eager=True)})
+            links = links.join(renum, on="bin", how="inner").with_columns(pl.col("_b").alias("bin")).drop("_b")
+        s["procurement_reference"] = reference.design
         for agg_asn, members in sorted(aggregators.items()):
-            series = member_upstream_series(reference_g, reference.links, design=reference.design, bin_s=sc.bin_s,
+            series = member_upstream_series(reference_g, links, design=reference.design, bin_s=sc.bin_s,
                                             members=members)
             if not series:
                 continue
@@ -210,10 +240,18 @@ def _load_forecast(sc: Scenario):
     spec = sc.forecast
     if spec is None:
         return None
+    base = Path(sc.base_dir) if sc.base_dir else None
     try:
-        path = resolve_path("traces", spec.history, base=Path(sc.base_dir) if sc.base_dir else None)
+        path = resolve_path("traces", spec.history, base=base)
     except FileNotFoundError as e:
-        raise InputError(str(e), source=sc.source, where="forecast.history") from None
+        try:  # a shipped history by name, without its .csv
+            path = resolve_path("traces", f"{spec.history}.csv", base=base)
+        except FileNotFoundError:
+            raise InputError(str(e), source=sc.source, where="forecast.history") from None
+    if path.suffix.lower() != ".csv":
+        raise InputError(f"{spec.history}: expected a CSV of measured traffic (timestamp, series, bps), found a "
+                         f"{path.suffix or 'file without extension'} (a trace goes in traffic, caches.warmup or "
+                         "prefetch.history)", source=sc.source, where="forecast.history")
     frame = read_series_csv(path).select("timestamp", "series", "bps")
     n = frame["series"].n_unique()
     if n > 1 and "total" not in frame["series"].to_list():
@@ -329,8 +367,15 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         traffic = traffic_source(sc, g)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
-        _analyse(done[-1], g, sc, servers=servers, reference=done[0], reference_g=graphs[sc.designs[0].name],
+        # the members' separate purchase: the first design run without an aggregated ISP (e.g. the baseline)
+        ref = next((r for r in done if not graphs[r.design].graph.get("aggregators")), None)
+        _analyse(done[-1], g, sc, servers=servers, reference=ref, reference_g=graphs[ref.design] if ref else None,
                  growth=_growth_of(fc), start_hour=traffic.start_hour)
+        if ref is not None:  # aggregated designs that ran before any design of separate buyers
+            for r in done[:-1]:
+                aggs = graphs[r.design].graph.get("aggregators")
+                if aggs and r.summary.get("procurement_reference") is None:
+                    r.procurement = _procurement(r, graphs[r.design], sc, aggs, ref, graphs[ref.design])
         _link_prefetch(sc, done)
         if out_dir is not None:
             Results.combine(sc.name, done, graphs, fc).write(out_dir, scenario=sc)

@@ -7,6 +7,7 @@ design's name is what the outputs call it. ``baseline`` is the topology as drawn
 from __future__ import annotations
 
 import inspect
+import math
 
 import networkx as nx
 
@@ -159,12 +160,18 @@ def regional_ix(g: nx.DiGraph, *, ix: str, members: list, port_gbps: float = 100
     if not port_gbps > 0:
         raise InputError(f"expected a port capacity > 0, found {port_gbps!r}", where="port_gbps")
     checked = _check_members(g, members)
-    ports = dict(ports or {})
-    for a, cap in ports.items():
-        if not isinstance(a, int) or a not in checked:
+    if ports is not None and not isinstance(ports, dict):
+        raise InputError(f"expected a mapping of member ASN to port Gbps, e.g. {{65001: 200}}, found {ports!r}",
+                         where="ports")
+    given, ports = dict(ports or {}), {}
+    for a, cap in given.items():
+        # NOTE: a scenario written back as JSON-compatible YAML has string keys ('65001')
+        asn = int(a) if isinstance(a, str) and a.strip().isdigit() else a
+        if isinstance(asn, bool) or not isinstance(asn, int) or asn not in checked:
             raise InputError(f"{a!r} is not one of the members", where=f"ports.{a}")
-        if not isinstance(cap, (int, float)) or not cap > 0:
+        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not math.isfinite(cap) or not cap > 0:
             raise InputError(f"expected a port capacity > 0 (Gbps), found {cap!r}", where=f"ports.{a}")
+        ports[asn] = float(cap)
     if ix not in g:
         if metro is None or asn is None:
             raise InputError(f"IX {ix!r} is not in the topology; give metro and asn to create it", where="ix")

@@ -167,7 +167,11 @@ def history(
     if output.suffix.lower() != ".csv":
         raise InputError(f"expected a .csv output, found {output.suffix!r}", source=str(output), where="--output")
     try:
-        frame = synth_history(load_topology(topology), weeks=weeks, growth_per_year=growth, noise=noise, seed=seed)
+        g = load_topology(topology)
+    except InputError as e:
+        raise e.located(where_prefix="--topology") from None
+    try:
+        frame = synth_history(g, weeks=weeks, growth_per_year=growth, noise=noise, seed=seed)
     except InputError as e:
         raise InputError(e.message, source=e.source, where="--" + (e.where or "weeks").replace("_per_year", "")) from None
     write_history(frame, output)

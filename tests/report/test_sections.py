@@ -172,8 +172,12 @@ def test_capacity_plan_table(rendered):
     assert base[1][1:6] == ["1", "60%", "40.0%", "baseline/backbone", "80%"]
     other = cells(tables[1])[1:]
     assert [r[-1] for r in other] == ["64.5", "never"]  # inf months: never crosses
-    n_cross = plan.filter((pl.col("design") == "baseline") & pl.col("months_to_threshold").is_finite()).height
-    assert f"{n_cross} of 3 links cross (threshold 80%)" in sec and "1 of 2 links cross" in sec
+    # counted within the forecast's horizon (the fixture's evaluation.json: 365 days = 12 months): 60 months is not
+    horizon_m = json.loads((out / "forecast" / "evaluation.json").read_text())["horizon_days"] / (365.25 / 12)
+    n_cross = plan.filter((pl.col("design") == "baseline") & (pl.col("months_to_threshold") <= horizon_m)).height
+    assert n_cross == 2
+    assert f"{n_cross} of 3 loaded links cross (threshold 80%) within 12 months" in sec
+    assert "0 of 2 loaded links cross" in sec
     assert re.search(r'class="bad">now<', sec) and re.search(r'class="bad">10.3<', sec)
     assert not re.search(r'class="bad">60.0<', sec)
 

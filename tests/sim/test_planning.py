@@ -265,3 +265,98 @@ def test_quality_clock_starts_at_the_traces_start_hour(tmp_path):
     assert res.summary[0]["quality_peak_p50_mbps"] is not None
     p.write_text(p.read_text() + "quality: {start_hour: 3}\n")   # the scenario's own clock wins
     assert sorted(set(run(str(p)).quality_hourly["hour"])) == [3]
+
+
+def test_procurement_is_of_the_separate_design_in_normal_operation():
+    """Sized on the baseline (members buying separately) without the failure bins, whatever the design order;
+    a run without a design of separate buyers has no procurement table."""
+    from netsim.analysis.cost import member_upstream_series
+    from netsim.sim.metrics import percentile_95
+
+    sc = load_scenario("tochigi")
+    sc.duration = 3 * 3600.0
+    sc.forecast = None
+    sc.failures.schedule[0].at = 3600.0     # Tokyo dark 01:00-03:00
+    agg, base_spec = sc.designs[-1], sc.designs[0]
+    sc.designs = [agg]
+    alone = run(sc)
+    assert alone.summary[0]["procurement_reference"] is None and alone.procurement.height == 0
+    sc.designs = [agg, base_spec]   # the aggregated design first: its procurement is completed once baseline ran
+    res = run(sc)
+    s = {x["design"]: x for x in res.summary}
+    assert s["aggregated_isp"]["procurement_reference"] == "baseline"
+    base = res.links.filter((pl.col("design") == "baseline") & (pl.col("bin") < 12))   # the calm bins: 00:00-01:00
+    series = member_upstream_series(res.graphs["baseline"], base, design="baseline", bin_s=300,
+                                    members=[65001, 65002, 65003, 65004])
+    got = res.procurement.sort("member")
+    for r in got.iter_rows(named=True):
+        assert r["peak_bps"] == pytest.approx(float(series[r["member"]].max()))
+        # the 95th percentile too: counting the dark hours as 0 bps samples would lower it
+        assert r["p95_bps"] == pytest.approx(percentile_95(series[r["member"]]))
+
+
+def test_run_directory_files_are_current_valid_and_rerunnable(tmp_path):
+    """The forecast of an earlier run into the same directory is removed; summary.json is strict JSON (a link
+    that never crosses has no month, not Infinity); the scenario.yaml written can be run again."""
+    import json
+
+    out = tmp_path / "out"
+    hist = tmp_path / "h.csv"
+    write_history(synth_history(load_topology("tochigi"), weeks=3, growth_per_year=-0.5, noise=0.0), hist)
+    p = _short(tmp_path, "", hours=1)
+    text = open(p).read().replace("history: tochigi-history.csv", f"history: {hist}")
+    open(p, "w").write(text)
+    run(p, out)
+    doc = json.loads((out / "summary.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in summary.json"))
+    plan = pl.read_parquet(out / "capacity_plan.parquet")
+    for d in doc["designs"]:   # shrinking traffic: a link not already above the threshold never crosses it
+        first = plan.filter(pl.col("design") == d["design"])["months_to_threshold"].min()
+        assert d["capacity_months_to_threshold"] == (first if math.isfinite(first) else None)
+    assert any(d["capacity_months_to_threshold"] is None for d in doc["designs"])
+    assert (out / "forecast" / "evaluation.json").is_file()
+    again = run(str(out / "scenario.yaml"), tmp_path / "again")   # ports: {'65001': 200} in the JSON-style dump
+    assert [s["design"] for s in again.summary] == [s["design"] for s in doc["designs"]]
+    open(p, "w").write(text.replace(f"forecast: {{history: {hist}, holdout: 7d, horizon: 365d, threshold: 0.8}}\n", ""))
+    run(p, out)
+    assert not (out / "forecast").exists()
+
+
+@pytest.mark.parametrize("extra, where, what", [
+    ("forecast: {history: tochigi-1d}\n", "forecast.history", "expected a CSV"),
+    ("cost: {headroom: .inf}\n", "cost.headroom", ""),
+])
+def test_more_planning_input_errors(tmp_path, extra, where, what):
+    p = _short(tmp_path, "", hours=1)
+    text = open(p).read()
+    text = text[:text.index("forecast:")] + text[text.index("\n", text.index("forecast:")) + 1:] + extra
+    open(p, "w").write(text)
+    with pytest.raises(InputError) as e:
+        run(p)
+    assert where in str(e.value) and what in str(e.value)
+
+
+def test_shipped_history_by_name_without_csv(tmp_path):
+    p = _short(tmp_path, "", hours=1)
+    text = open(p).read()
+    open(p, "w").write(text.replace("history: tochigi-history.csv", "history: tochigi-history"))
+    assert run(p).forecast.evaluation.height == 5
+
+
+@pytest.mark.parametrize("ports, where", [([200], "ports"), (200, "ports"), ({65001: True}, "ports.65001"),
+                                          ({"65001": 200}, None)])
+def test_regional_ix_ports_types(ports, where):
+    from netsim.topology.designs import apply_design
+
+    spec = [{"regional_ix": {"ix": "tochigi-ix", "members": [65001, 65002], "ports": ports}}]
+    if where is None:
+        g = apply_design(load_topology("tochigi"), "x", spec)
+        assert g.edges["isp-a-utsunomiya", "tochigi-ix"]["capacity_gbps"] == 200.0
+        return
+    with pytest.raises(InputError) as e:
+        apply_design(load_topology("tochigi"), "x", spec)
+    assert f"regional_ix.{where}" in str(e.value)
+
+
+def test_trace_history_cli_names_the_topology_flag(cli, tmp_path):
+    r = cli("trace", "history", "-t", "nope", "-o", str(tmp_path / "h.csv"))
+    assert r.returncode == 2 and "--topology" in r.stderr and "--weeks" not in r.stderr

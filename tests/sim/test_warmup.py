@@ -55,3 +55,16 @@ def test_warm_up_trace_errors_are_located(tmp_path):
         run(_scenario("nope-trace"))
     with pytest.raises(InputError, match="caches.warmup.*sample"):
         run(_scenario("japan-1h"))
+
+
+def test_warm_up_request_from_an_unknown_node_is_located(tmp_path):
+    from netsim.traffic import read_trace, trace_meta, write_trace
+
+    f = read_trace("tochigi-prev-1d").head(200).collect()
+    f = f.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(pl.lit("nope-node")).otherwise(pl.col("src")).alias("src"))
+    meta = trace_meta("tochigi-prev-1d")
+    bad = tmp_path / "bad.parquet"
+    write_trace(f, bad, meta={"scale": meta["scale"], "sample_rate": meta["sample_rate"]}, validate=False)
+    with pytest.raises(InputError) as e:
+        run(_scenario(str(bad)))
+    assert "caches.warmup" in str(e.value) and "nope-node" in str(e.value)
