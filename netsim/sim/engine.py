@@ -291,6 +291,10 @@ class _DesignRun:
             push_to[dst] = push_to.get(dst, 0.0) + v
         self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down,
                      push_rec, push_to)
+        if self.prefetch is not None:
+            if len(push_pairs):
+                self.prefetch.delivered(b, push_pairs, push_deliv)
+            self.prefetch.land(b)
 
     def _record(self, b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down,
                 push_rec, push_to):
@@ -438,15 +442,18 @@ class _Prefetch:
     was consulted for: the ``history`` trace's requests, sent to the cache that would have been
     consulted first with every node up, and the run's requests so far (a parent cache also sees
     its descendants' requests). Candidates are kept greedily up to ``share`` × the cache's
-    capacity (the scaled capacity the cache runs at), what is resident counts; the others are
-    inserted (``CacheSystem.prefetch``) **at the push time** (a simplification: they are there
-    for requests right after, although their bytes flow over the window). Each pushed object's
-    bytes (× the scenario's scale) flow from its fill source (``CacheSystem.fill_source``: the
-    parent cache holding it, or the provider's nearest reachable origin) to the cache, spread
-    evenly over the bins that overlap ``[at, at + window)``; window bins past the run's end are
-    not simulated. Those demands load links (backbone included) and can be cut by congestion,
-    but they are not subscriber traffic: they are counted in the ``prefetch_*`` columns, not in
-    offered/delivered, and for them ``prefetch_bytes = delivered + dropped + unreachable``.
+    capacity (the scaled capacity the cache runs at), what is resident counts. Each object to push
+    sends its bytes (× the scenario's scale) from its fill source (``CacheSystem.fill_source``: the
+    parent cache holding it, or the provider's nearest reachable origin at push time; none: it is
+    not pushed) to the cache, spread evenly over the bins that overlap ``[at, at + window)``;
+    window bins past the run's end are not simulated. Those demands load links (backbone
+    included) and can be cut by congestion or a failure, but they are not subscriber traffic:
+    they are counted in the ``prefetch_*`` columns, not in offered/delivered, and for them
+    ``prefetch_bytes = delivered + dropped + unreachable``. The objects **land at the end of the
+    window** (``CacheSystem.prefetch``; the end of the run if that comes first): per fill source,
+    the most popular first as far as the bytes delivered cover them, so a push cut short lands
+    only in part; a cache down at the window's end takes nothing; resident candidates still there
+    are refreshed then.
     """
 
     def __init__(self, run: _DesignRun, spec: dict):
@@ -462,6 +469,8 @@ class _Prefetch:
             k += 1
             t = self.at_s + k * 86400.0
         self.pending: dict[int, dict[tuple, float]] = {}
+        #: last window bin -> pushes in flight: (per cache (keys, sizes, fill pair or None), scheduled, delivered)
+        self.landing: dict[int, list] = {}
         self.objects = 0
         self.objects_by_cache = dict.fromkeys(self.cache_ids, 0)
         # which first caches feed each cache: itself and the caches below it in the parent tree
@@ -520,6 +529,7 @@ class _Prefetch:
             self.seen = [pl.concat(self.seen, how="vertical")]
         reqs = self.seen[0]
         flows: dict[tuple, float] = {}
+        batch: list = []
         for c in self.cache_ids:
             if c in down:
                 continue  # a cache that is down at push time gets nothing
@@ -536,19 +546,22 @@ class _Prefetch:
             sizes = cands["bytes"].to_numpy().astype(np.int64)
             src_of = {p: run.caches.fill_source(c, p, down=down, distance=dist) for p in sorted(set(provs))}
             resident = np.array([cache.contains(int(k)) for k in keys.tolist()], dtype=bool)
-            ok = np.array([src_of[p] is not None for p in provs], dtype=bool) | resident
-            idx = np.flatnonzero(ok)
-            pushed = run.caches.prefetch(c, keys[idx], sizes[idx])
-            for i in idx[pushed].tolist():
+            order, pair_of = [], []
+            for i in range(len(keys)):
+                if resident[i]:
+                    order.append(i)
+                    pair_of.append(None)   # already there: refreshed when the push lands, no bytes
+                    continue
                 src = src_of[provs[i]]
                 if src in run.caches.caches:  # a parent cache: the copy comes from where it is held
                     src = run.caches.fill_source(c, provs[i], int(keys[i]), down=down, distance=dist)
-                if src is None:
-                    continue
+                if src is None or sizes[i] > cache.capacity_bytes:
+                    continue   # no copy reachable now, or it could never fit
+                order.append(i)
+                pair_of.append((src, c))
                 flows[(src, c)] = flows.get((src, c), 0.0) + float(sizes[i]) * run.scale
-            n = int(pushed.sum())
-            self.objects += n
-            self.objects_by_cache[c] += n
+            if order:
+                batch.append((c, keys[order], sizes[order], pair_of))
         first = int(t // run.bin_s)
         last = max(first, math.ceil((t + self.window_s) / run.bin_s - 1e-9) - 1)
         n_win = last - first + 1
@@ -556,6 +569,45 @@ class _Prefetch:
             slot = self.pending.setdefault(wb, {})
             for pair in sorted(flows):
                 slot[pair] = slot.get(pair, 0.0) + flows[pair] / n_win
+        if batch:
+            # the objects land when the window ends (or when the run does), as far as their bytes arrived
+            self.landing.setdefault(min(last, run.n_bins - 1), []).append((batch, dict(flows), {p: 0.0 for p in flows}))
+
+    def delivered(self, b: int, pairs, delivered_bytes) -> None:
+        """Count a bin's delivered push bytes towards the pushes still in flight."""
+        for batches in self.landing.values():
+            for _, _, got in batches:
+                for pair, v in zip(pairs, delivered_bytes):
+                    if pair in got:
+                        got[pair] += float(v)
+
+    def land(self, b: int) -> None:
+        """At the end of a push window: each cache takes the pushed objects whose bytes arrived (per fill
+        source, the most popular first while the delivered bytes cover them; a push cut by congestion or
+        a failure lands only in part), and the resident candidates still there are refreshed."""
+        run = self.run
+        for batch, scheduled, got in self.landing.pop(b, []):
+            for c, keys, sizes, pair_of in batch:
+                if c in run.state.nodes:
+                    continue  # the cache went down during the window: it holds nothing
+                cache = run.caches.caches[c]
+                budget = {p: got[p] * (1 + 1e-9) + 1e-6 for p in got}
+                take = []
+                for i, pair in enumerate(pair_of):
+                    if pair is None:
+                        if cache.contains(int(keys[i])):
+                            take.append(i)
+                        continue
+                    need = float(sizes[i]) * run.scale
+                    if budget[pair] >= need:
+                        budget[pair] -= need
+                        take.append(i)
+                if not take:
+                    continue
+                pushed = run.caches.prefetch(c, keys[take], sizes[take])
+                n = int(pushed.sum())
+                self.objects += n
+                self.objects_by_cache[c] += n
 
 
 def _ratio(num, den) -> float:

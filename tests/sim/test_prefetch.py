@@ -270,14 +270,31 @@ def test_push_window_past_the_run_end_is_cut_and_congestion_applies_to_pushes(tm
 
 def test_without_history_the_run_so_far_is_ranked(tmp_path):
     # pushed at 00:50 from the requests of bins 8 and 9: objects 1 and 3, both already cached (LRU)
-    d = '- name: p\n  transforms: [{prefetch: {at: "00:50", window: 10m}}]\n'
+    d = '- name: p\n  transforms: [{prefetch: {at: "00:50", window: 5m}}]\n'
     res = run(scenario(tmp_path, designs=d))
     assert res.summary[0]["prefetch_objects"] == 0
     res = run(scenario(tmp_path, designs=d, policy="static"))  # a static cache fills from them
     assert res.summary[0]["prefetch_objects"] == 2
     assert res.summary[0]["prefetch_bytes"] == pytest.approx(38 * MB)
     c = res.caches.sort("bin")
-    assert c["hits"].to_list()[10:] == [2, 2] and c["hits"].to_list()[:10] == [0] * 10
+    # the objects land when the window (bin 10) ends: bin 10's requests still miss, bin 11's hit
+    assert c["hits"].to_list()[10:] == [0, 2] and c["hits"].to_list()[:10] == [0] * 10
+
+
+def test_a_push_cut_by_a_failure_lands_only_in_part(tmp_path):
+    """The origin goes dark for the second half of the window: half the 38 MB arrive (19 MB), which covers
+    object 3 (8 MB) but not object 1 (30 MB), so only object 3 is in the cache when the window ends."""
+    d = '- name: p\n  transforms: [{prefetch: {at: "00:50", window: 10m}}]\n'
+    full = run(scenario(tmp_path, designs=d, policy="static"))
+    assert full.summary[0]["prefetch_objects"] == 2
+    fail = "failures:\n  schedule:\n    - {at: '00:55', duration: 5m, node: o1}\n"
+    cut = run(scenario(tmp_path, designs=d, policy="static", failures=fail))
+    check_invariants(cut)
+    b = cut.bins.sort("bin")
+    assert b["prefetch_bytes"][10] > 0
+    assert b["prefetch_delivered_bytes"][10] == pytest.approx(b["prefetch_bytes"][10])
+    assert b["prefetch_unreachable_bytes"][11] == pytest.approx(b["prefetch_bytes"][11]) and b["prefetch_bytes"][11] > 0
+    assert cut.summary[0]["prefetch_objects"] == 1
 
 
 def test_same_scenario_same_tables(tmp_path):
