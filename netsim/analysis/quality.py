@@ -114,9 +114,11 @@ def measurement_server(g: nx.DiGraph, client: str, placement: str) -> str:
 
     One server per region (or one for Tokyo), the same for every client there, and the same in
     every design as long as the node exists in each (designs add IX and cache nodes; PoPs stay):
-    a ``pop`` is preferred over a ``cache`` over an ``ix``; among PoPs, one without subscribers (a
-    hub or data-centre site, where measurement servers are hosted) over an access PoP; then the
-    metro with the most subscribers in the region; then the lowest id. The client itself is never
+    for ``regional``, a node linked to another node of the region before one whose links all
+    leave it (a carrier PoP that only backhauls to Tokyo would send every test out of the region);
+    then a ``pop`` over a ``cache`` over an ``ix``; among PoPs, one without subscribers (a hub or
+    data-centre site, where measurement servers are hosted) over an access PoP; then the metro
+    with the most subscribers in the region; then the lowest id. The client itself is never
     its own server (it takes the next in rank); ``regional`` falls back to ``tokyo`` when the
     region has no other node. ``tokyo`` looks in the core metros
     (``metros[m]['core']``) whose id starts with ``tokyo``, else in any core metro.
@@ -145,8 +147,15 @@ def measurement_server(g: nx.DiGraph, client: str, placement: str) -> str:
         region = g.nodes[client].get("region")
         cands = [n for n, d in g.nodes(data=True)
                  if d.get("region") == region and d.get("kind") in _KIND_ORDER and n != client]
+
+        def local(n) -> int:
+            # 0: the node has a link to another node of the region (a server there is reached inside the
+            # region when the network allows it); 1: only links out of it (e.g. a carrier's PoP that
+            # backhauls to Tokyo, through which every "regional" test would leave the region)
+            return 0 if any(g.nodes[v].get("region") == region for v in g.successors(n)) else 1
+
         if cands:
-            return min(cands, key=rank)
+            return min(cands, key=lambda n: (local(n),) + rank(n))
     core = {m for m, d in (g.graph.get("metros") or {}).items() if d.get("core")}
     cands = [n for n, d in g.nodes(data=True) if d.get("metro") in core and d.get("kind") in _KIND_ORDER]
     if not cands:

@@ -156,6 +156,10 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
     s["quality_peak_p50_mbps"] = s["quality_peak_p10_mbps"] = s["quality_peak_rtt_p50_ms"] = None
     s["quality_failure_p50_mbps"] = s["quality_failure_unreachable_share"] = None
     servers, placement = servers
+    if servers is not None and placement == "regional":
+        # clients whose region has no other node are measured against the Tokyo server instead
+        s["quality_server_fallbacks"] = sum(1 for c, v in sorted(servers.items())
+                                            if v in g and g.nodes[v].get("region") != g.nodes[c].get("region"))
     if servers is None:
         res.quality = empty_summary()
         res.quality_hourly = _hourly(pl.DataFrame(), {})
