@@ -208,8 +208,9 @@ def test_regional_ix_port_per_member():
 
 
 def test_quality_during_failures_in_the_summary(tmp_path):
-    """Tokyo dark for the first hour: in the baseline every test between Tochigi ISPs crosses Tokyo; with the
-    regional IX the ISPs' tests to a server in their own city stay local."""
+    """Tokyo dark for the first hour: in the baseline every test from another ISP's server crosses Tokyo and fails;
+    with the regional IX the tests to the region's server stay in Tochigi (only kenpoku, with no server of its
+    own, falls back to Tokyo)."""
     text = ("failures:\n  schedule:\n    - {at: \"00:00\", duration: 1h, metro: tokyo-otemachi}\n")
     p = _short(tmp_path, "", hours=2)
     body = open(p).read()
@@ -227,7 +228,8 @@ def test_quality_during_failures_in_the_summary(tmp_path):
         part = q.filter(pl.col("design") == d)
         expect = sum(r["failure_unreachable_share"] * subs[r["asn"]] for r in part.iter_rows(named=True)) / sum(subs.values())
         assert rec["quality_failure_unreachable_share"] == pytest.approx(expect)
-    assert s["regional_ix"]["quality_failure_unreachable_share"] < s["baseline"]["quality_failure_unreachable_share"]
+    assert s["regional_ix"]["quality_failure_unreachable_share"] < 0.1 < 0.5 < s["baseline"]["quality_failure_unreachable_share"]
+    assert {x["quality_server_fallbacks"] for x in s.values()} == {1}   # isp-c-nasushiobara
     assert s["regional_ix"]["quality_failure_p50_mbps"] >= s["baseline"]["quality_failure_p50_mbps"]
 
 
