@@ -758,7 +758,8 @@ def prefetch_candidates(requests_history: pl.DataFrame, *, top_k: int | None = N
     ----------
     requests_history : polars.DataFrame
         Columns ``provider``, ``obj``, ``ts`` (seconds), ``bytes`` (an object's size; its last
-        value counts).
+        value counts), and optionally ``requests`` (how many requests the row stands for, e.g.
+        an hour's count; default 1).
     top_k : int, optional
         Keep the ``top_k`` best objects.
     capacity_bytes : float, optional
@@ -797,10 +798,17 @@ def prefetch_candidates(requests_history: pl.DataFrame, *, top_k: int | None = N
     if h.height == 0:
         return pl.DataFrame(schema={"provider": pl.Utf8, "obj": h.schema["obj"], "bytes": pl.Int64, "score": pl.Float64})
     now = float(h["ts"].max()) if now_s is None else float(now_s)
-    ranked = (h.sort("ts", maintain_order=True)
-              .with_columns((-(now - pl.col("ts").cast(pl.Float64)) / tau).exp().alias("_w"))
-              .group_by(["provider", "obj"])
-              .agg(pl.col("bytes").last(), (pl.col("_w").sum() / tau * horizon_s).alias("score"))
+    # NOTE: summed with numpy in a fixed order (rows sorted by object, then time): polars' parallel group_by
+    # adds floats in an order that varies between runs, and a last-bit difference could swap two objects
+    h = h.sort(["provider", "obj", "ts"], maintain_order=True)
+    w = np.exp(-(now - h["ts"].cast(pl.Float64).to_numpy()) / tau)
+    if "requests" in h.columns:
+        w = w * h["requests"].cast(pl.Float64).to_numpy()
+    new = (h["provider"] != h["provider"].shift(1)).fill_null(True) | (h["obj"] != h["obj"].shift(1)).fill_null(True)
+    gid = np.cumsum(new.to_numpy()) - 1
+    last = np.r_[np.flatnonzero(new.to_numpy())[1:] - 1, h.height - 1]
+    ranked = (h[last.tolist()].select("provider", "obj", "bytes")
+              .with_columns(pl.Series("score", np.bincount(gid, weights=w) / tau * horizon_s))
               .sort(["score", "provider", "obj"], descending=[True, False, False]))
     if top_k is not None:
         return ranked.head(int(top_k))

@@ -432,6 +432,15 @@ def _prior_requests(run: "_DesignRun", name: str, *, where: str) -> pl.DataFrame
     return h.with_columns(pl.col("ts").cast(pl.Float64) - span)
 
 
+def _compact_requests(f: pl.DataFrame) -> pl.DataFrame:
+    """One row per (cache, provider, obj, hour): the hour's mid-time, the last size, the number of requests."""
+    return (f.sort("ts", maintain_order=True)
+            .group_by(["cache", "provider", "obj", (pl.col("ts") // 3600.0).alias("_h")], maintain_order=True)
+            .agg(pl.col("bytes").last(), pl.col("requests").sum())
+            .select("cache", "provider", "obj", ((pl.col("_h") + 0.5) * 3600.0).alias("ts"), "bytes", "requests")
+            .sort(["ts", "cache", "provider", "obj"]))
+
+
 class _Prefetch:
     """The daily off-peak pushes of a design with the ``prefetch`` transform (netsim.topology.designs).
 
@@ -487,7 +496,7 @@ class _Prefetch:
     def _history(self, name) -> pl.DataFrame:
         """The history trace's requests, each with the cache it would have gone to first, ts shifted to end at 0."""
         run = self.run
-        empty = pl.DataFrame(schema=_SEEN_COLS)
+        empty = pl.DataFrame(schema={**_SEEN_COLS, "requests": pl.Int64})
         if name is None:
             return empty
         from netsim.errors import InputError
@@ -503,15 +512,24 @@ class _Prefetch:
         except InputError as e:
             raise InputError(f"{name}: {e.message}", source=run.scenario.source, where=where) from None
         pairs = pairs.with_columns(pl.Series("cache", first, dtype=pl.Utf8))
-        return (h.join(pairs, on=["src", "provider"], how="inner")
-                .filter(pl.col("cache").is_not_null())
-                .select(pl.col("cache"), pl.col("provider"), pl.col("obj").cast(pl.UInt64),
-                        pl.col("ts"), pl.col("bytes").cast(pl.Int64)))
+        return _compact_requests(h.join(pairs, on=["src", "provider"], how="inner")
+                                 .filter(pl.col("cache").is_not_null())
+                                 .select(pl.col("cache"), pl.col("provider"), pl.col("obj").cast(pl.UInt64),
+                                         pl.col("ts"), pl.col("bytes").cast(pl.Int64),
+                                         pl.lit(1, dtype=pl.Int64).alias("requests")))
 
     def observe(self, requests: pl.DataFrame) -> None:
-        """Remember a bin's requests that consulted a cache (``cache, provider, obj, ts, bytes``)."""
+        """Remember a bin's requests that consulted a cache (``cache, provider, obj, ts, bytes``).
+
+        Memory stays bounded by objects × hours, not by requests: every 24 bins the remembered requests
+        are compacted to one row per (cache, object, hour) with a ``requests`` count, at the hour's
+        mid-time (a shift of at most half an hour in the decay, against a half-life of hours to days).
+        """
         if requests.height:
-            self.seen.append(requests.select([pl.col(c).cast(t) for c, t in _SEEN_COLS.items()]))
+            self.seen.append(requests.select([pl.col(c).cast(t) for c, t in _SEEN_COLS.items()])
+                             .with_columns(pl.lit(1, dtype=pl.Int64).alias("requests")))
+        if len(self.seen) > 24:
+            self.seen = [_compact_requests(pl.concat(self.seen, how="vertical"))]
 
     def before_bin(self, b: int, routes) -> None:
         t = self.push_at.get(b)
@@ -534,7 +552,7 @@ class _Prefetch:
             if c in down:
                 continue  # a cache that is down at push time gets nothing
             cache = run.caches.caches[c]
-            h = reqs.filter(pl.col("cache").is_in(self.feeds[c])).select("provider", "obj", "ts", "bytes")
+            h = reqs.filter(pl.col("cache").is_in(self.feeds[c])).select("provider", "obj", "ts", "bytes", "requests")
             if h.height == 0:
                 continue
             cands = prefetch_candidates(h, capacity_bytes=self.share * cache.capacity_bytes,

@@ -309,3 +309,19 @@ def test_frisch_waugh_fit_equals_the_full_dummy_regression():
     assert fit.slope_var == pytest.approx(ref.cov_params()[1, 1], rel=0.05)  # HAC on the partialled data
     assert np.log(fit.predict(48)["mean"] + fit.offset) == pytest.approx(x[n:] @ ref.params, rel=1e-9)
     assert fit.resid_var == pytest.approx(ref.scale, rel=1e-9)
+
+
+def test_prefetch_candidates_requests_column_counts_rows():
+    """A compacted history (one row per object and hour with a requests count) ranks like the raw one."""
+    rng = np.random.default_rng(3)
+    raw = pl.DataFrame({"provider": rng.choice(["v", "w"], 3000).tolist(), "obj": rng.zipf(1.3, 3000) % 40,
+                        "ts": np.sort(rng.uniform(0, 86400, 3000)), "bytes": 1000})
+    compact = (raw.group_by(["provider", "obj", (pl.col("ts") // 3600).alias("h")])
+               .agg(pl.len().alias("requests"), pl.col("bytes").last())
+               .select("provider", "obj", ((pl.col("h") + 0.5) * 3600).alias("ts"), "bytes", "requests"))
+    a = prefetch_candidates(raw, now_s=86400.0)
+    b = prefetch_candidates(compact, now_s=86400.0)
+    assert a["obj"].head(10).to_list() == b["obj"].head(10).to_list()
+    np.testing.assert_allclose(a["score"].to_numpy(), b.join(a.select("provider", "obj"), on=["provider", "obj"])
+                               .sort("score", descending=True)["score"].to_numpy(), rtol=0.02)
+    assert prefetch_candidates(raw.reverse(), now_s=86400.0).equals(a)   # input order does not matter
