@@ -29,6 +29,17 @@ FORECAST_TABLES = {
 }
 
 
+def _read_json(src: Path, key: str, written_by: str) -> dict:
+    """A JSON object with a list under ``key``; InputError naming the file otherwise."""
+    try:
+        doc = json.loads(src.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read {src.name}: {e}", source=str(src)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+        raise InputError(f"expected an object with a `{key}` list ({written_by})", source=str(src))
+    return doc
+
+
 def _check_dir(out_dir: str | Path) -> Path:
     path = Path(out_dir)
     if not path.exists():
@@ -54,12 +65,7 @@ def load_summary(out_dir: str | Path) -> tuple[str, list[dict]]:
     """
     path = _check_dir(out_dir)
     src = path / "summary.json"
-    try:
-        doc = json.loads(src.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"cannot read summary.json: {e}", source=str(src)) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("designs"), list):
-        raise InputError("expected an object with a `designs` list (as written by `netsim run`)", source=str(src))
+    doc = _read_json(src, "designs", "as written by `netsim run`")
     designs = doc["designs"]
     if not designs:
         raise InputError("no designs in this run (did it stop before the first design finished?)", source=str(src),
@@ -137,12 +143,7 @@ def load_forecast(out_dir: str | Path) -> ForecastFiles | None:
     src = root / "evaluation.json"
     if not src.is_file():
         return None
-    try:
-        doc = json.loads(src.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"cannot read evaluation.json: {e}", source=str(src)) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("series"), list):
-        raise InputError("expected an object with a `series` list (as netsim forecast writes)", source=str(src))
+    doc = _read_json(src, "series", "as netsim forecast writes")
     rows = []
     for i, r in enumerate(doc["series"]):
         if not isinstance(r, dict) or not isinstance(r.get("series"), str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Metric", "METRICS", "format_value", "format_diff", "difference", "present_metrics", "metric_label"]
+__all__ = ["Metric", "METRICS", "as_number", "format_value", "format_diff", "difference", "present_metrics", "metric_label"]
 
 
 @dataclass(frozen=True)
@@ -91,14 +91,25 @@ def metric_label(metric: Metric, records: list[dict]) -> str:
     return f"{metric.label} ({units.pop()})" if len(units) == 1 else metric.label
 
 
-def _num(v) -> float | None:
+def as_number(v, *, finite: bool = True) -> float | None:
+    """``v`` as a float, or None when it is missing, not a number, NaN (or infinite, with ``finite``).
+
+    Examples
+    --------
+    >>> as_number("2.5"), as_number(None), as_number(float("inf")), as_number(float("inf"), finite=False)
+    (2.5, None, None, inf)
+    """
     if v is None:
         return None
     try:
         x = float(v)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(x) or math.isinf(x) else x
+    return None if math.isnan(x) or (finite and math.isinf(x)) else x
+
+
+def _num(v) -> float | None:
+    return as_number(v)
 
 
 def format_value(metric: Metric, value) -> str:

@@ -14,19 +14,14 @@ from markupsafe import Markup
 
 from netsim.report import figures as F
 from netsim.report.data import RunOutput
+from netsim.report.metrics import as_number
 
 __all__ = ["cost_section", "procurement_section", "quality_section", "forecast_section", "prefetch_section",
            "fmt_num", "fmt_money", "fmt_signed_money"]
 
 
 def _num(v) -> float | None:
-    if v is None:
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
+    return as_number(v, finite=False)   # infinite months: "never"
 
 
 def fmt_num(v, digits: int = 1, suffix: str = "") -> str:
