@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from netsim import InputError
-from netsim.scenario import Scenario, load_scenario
+from netsim.scenario import load_scenario
 from netsim.sim.run import run
 from netsim.traffic.schema import SCHEMA
 
