@@ -33,6 +33,7 @@ A scenario is YAML::
       holdout: 7d
       horizon: 365d
       threshold: 0.8
+    planning: {basis: normal}      # cost, procurement, capacity plan on a failure-free replay (or as_run)
 
 Traffic from a generator instead of a trace: ``traffic: {generator: content, options: {...}, duration: 1d}``.
 """
@@ -50,7 +51,8 @@ from netsim.errors import InputError
 from netsim.units import parse_clock_s, parse_duration_s
 from netsim.yamlio import load_yaml_model
 
-__all__ = ["Scenario", "load_scenario", "FailureEvent", "TrafficSpec", "DesignSpec", "CostSpec", "ForecastSpec"]
+__all__ = ["Scenario", "load_scenario", "FailureEvent", "FailureSpec", "TrafficSpec", "DesignSpec", "CostSpec",
+           "ForecastSpec", "PlanningSpec"]
 
 
 class _Strict(BaseModel):
@@ -161,6 +163,16 @@ class CostSpec(_Strict):
     line_step_gbps: Optional[float] = Field(default=10.0, gt=0, allow_inf_nan=False)
 
 
+class PlanningSpec(_Strict):
+    """What the monthly cost, joint procurement and capacity plan are computed on when the scenario has
+    failures: ``normal`` (default) — each design replayed a second time without them, an ordinary day
+    (a month billed on the day Tokyo went dark, or lines sized on a day whose evening peak was
+    dark, would mislead); ``as_run`` — the run itself, its bins with a failure left out (no second
+    replay: half the time, but a failure in the busy hour hides the peak)."""
+
+    basis: Literal["normal", "as_run"] = "normal"
+
+
 class ForecastSpec(_Strict):
     """Pillar 1 in a run: fit the growth of measured history (``history``: a CSV of ``timestamp,
     series, bps``, e.g. the members' SNMP counters; series named ``AS<asn>`` apply to that AS's
@@ -195,6 +207,7 @@ class Scenario(_Strict):
     cost: CostSpec = Field(default_factory=CostSpec)
     quality: QualityMethod = Field(default_factory=QualityMethod)
     forecast: Optional[ForecastSpec] = None
+    planning: PlanningSpec = Field(default_factory=PlanningSpec)
     #: the directory relative paths resolve against (set by load_scenario)
     base_dir: Optional[str] = Field(default=None, exclude=True)
     source: Optional[str] = Field(default=None, exclude=True)

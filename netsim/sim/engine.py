@@ -56,6 +56,8 @@ class RunResult:
     quality_hourly: pl.DataFrame | None = None  # per ISP and hour of day (filled by netsim.sim.run)
     procurement: pl.DataFrame | None = None  # joint vs separate procurement of an aggregated ISP (netsim.sim.run)
     capacity_plan: pl.DataFrame | None = None  # when links cross the forecast threshold (netsim.sim.run)
+    #: the link loads of the same design replayed without failures (netsim.sim.run, planning.basis normal)
+    normal_links: pl.DataFrame | None = field(default=None, repr=False)
     summary: dict = field(default_factory=dict)
     #: ``paths_for_bin(b)`` -> the ``paths(src, dst)`` of the routes in force in bin b (for the quality method)
     paths_for_bin: Callable | None = field(default=None, repr=False)

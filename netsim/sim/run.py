@@ -10,7 +10,7 @@ from typing import Callable
 
 import polars as pl
 
-from netsim.scenario import Scenario, load_scenario
+from netsim.scenario import FailureSpec, Scenario, load_scenario
 from netsim.sim.engine import RunResult, run_design
 from netsim.sim.sources import traffic_source
 
@@ -125,6 +125,19 @@ def _calm_bins(res: RunResult) -> pl.Series:
     return res.bins.filter(pl.col("failures_active") == 0)["bin"]
 
 
+def _plan_links(res: RunResult) -> pl.DataFrame:
+    """The per-bin link loads a design is planned on (cost, procurement, capacity plan): those of its
+    failure-free replay (``planning.basis: normal``) when the run had failures, else the run's own in
+    its bins without a failure, renumbered 0.. (a left-out bin must not count as a 0 bps sample)."""
+    if getattr(res, "normal_links", None) is not None:
+        return res.normal_links
+    calm = _calm_bins(res).sort()
+    if calm.len() == res.bins.height:
+        return res.links
+    renum = pl.DataFrame({"bin": calm, "_b": pl.int_range(calm.len(), eager=True)})
+    return res.links.join(renum, on="bin", how="inner").with_columns(pl.col("_b").alias("bin")).drop("_b")
+
+
 def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunResult | None,
              reference_g, growth: dict | None, start_hour: float = 0.0) -> None:
     """Monthly cost (netsim.analysis.cost), the broadband quality method (netsim.analysis.quality),
@@ -140,8 +153,9 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
     from netsim.sim.metrics import weighted_quantile
 
     aggregators = g.graph.get("aggregators")
-    cost = design_cost(g, res.links, prices=sc.prices, bin_s=sc.bin_s, design=res.design, aggregators=aggregators,
-                       split=sc.cost.split)
+    # NOTE: billed and sized on an ordinary day: a month of the day Tokyo went dark would be no bill
+    cost = design_cost(g, _plan_links(res), prices=sc.prices, bin_s=sc.bin_s, design=res.design,
+                       aggregators=aggregators, split=sc.cost.split)
     res.cost = cost.by_member.with_columns(pl.lit(res.design).alias("design")).select(["design", *cost.by_member.columns])
     s = res.summary
     s["cost_per_month"] = cost.total
@@ -208,11 +222,7 @@ def _procurement(res: RunResult, g, sc: Scenario, aggregators, reference: RunRes
         # others' fills, so their "separate" lines would be empty
         s["procurement_reference"] = None
     if aggregators and reference is not None:
-        calm = _calm_bins(reference).sort()
-        links = reference.links
-        if calm.len():  # the calm bins, numbered 0.. in order (a dropped bin must not count as a 0 bps sample)
-            renum = pl.DataFrame({"bin": calm, "_b": pl.int_range(calm.len(), eager=True)})
-            links = links.join(renum, on="bin", how="inner").with_columns(pl.col("_b").alias("bin")).drop("_b")
+        links = _plan_links(reference)
         s["procurement_reference"] = reference.design
         for agg_asn, members in sorted(aggregators.items()):
             series = member_upstream_series(reference_g, links, design=reference.design, bin_s=sc.bin_s,
@@ -273,19 +283,18 @@ def _growth_of(fc) -> dict | None:
 
 def _capacity_plan(res: RunResult, g, sc: Scenario, growth: dict | None) -> pl.DataFrame:
     """When each link of the design crosses the forecast threshold: its peak utilisation in normal
-    operation (bins without failures) grown at the forecast rate. A link takes the growth of
+    operation (:func:`_plan_links`) grown at the forecast rate. A link takes the growth of
     series ``AS<asn>`` when exactly one of its ends belongs to an AS with such a series and
     neither end is an IX or a cache (that AS's traffic is what it carries), else of ``total``
     (an IX port or a shared cache carries every member's traffic; or the only series). Sorted by
     months, soonest first."""
     from netsim.analysis.forecast import months_to_threshold
 
-    if not growth or not res.links.height:
+    links = _plan_links(res)
+    if not growth or not links.height:
         return pl.DataFrame(schema=_PLAN_SCHEMA)
     fallback = "total" if "total" in growth else (next(iter(growth)) if len(growth) == 1 else None)
-    calm = _calm_bins(res)
-    peaks = (res.links.filter(pl.col("bin").is_in(calm.implode()))
-             .group_by(["src", "dst"]).agg(pl.col("bps").max(), pl.col("utilisation").max())
+    peaks = (links.group_by(["src", "dst"]).agg(pl.col("bps").max(), pl.col("utilisation").max())
              .sort(["src", "dst"]))
     thr = sc.forecast.threshold
     rows = []
@@ -371,6 +380,15 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         traffic = traffic_source(sc, g)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
+        if sc.planning.basis == "normal" and (sc.failures.schedule or sc.failures.random) \
+                and not done[-1].summary.get("interrupted"):
+            # the same design on an ordinary day (no failure), for the cost, procurement and capacity plan
+            calm_sc = sc.model_copy(update={"failures": FailureSpec()})
+            cb2 = None if on_bin is None else (lambda b, n, _d=f"{design.name} (no failures, for planning)": on_bin(_d, b, n))
+            normal = run_design(calm_sc, design, g, traffic_source(calm_sc, g), on_bin=cb2)
+            if normal.summary.get("interrupted"):
+                done[-1].summary["interrupted"] = True
+            done[-1].normal_links = normal.links
         # the members' separate purchase: the first design run without an aggregated ISP (e.g. the baseline)
         ref = next((r for r in done if not graphs[r.design].graph.get("aggregators")), None)
         _analyse(done[-1], g, sc, servers=servers, reference=ref, reference_g=graphs[ref.design] if ref else None,

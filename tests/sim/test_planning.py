@@ -270,9 +270,11 @@ def test_quality_clock_starts_at_the_traces_start_hour(tmp_path):
 
 
 def test_procurement_is_of_the_separate_design_in_normal_operation():
-    """Sized on the baseline (members buying separately) without the failure bins, whatever the design order;
-    a run without a design of separate buyers has no procurement table."""
+    """Sized on the baseline (members buying separately) on an ordinary day, whatever the design order: by
+    default a failure-free replay; with planning.basis as_run, the run's bins without a failure. A run without
+    a design of separate buyers has no procurement table."""
     from netsim.analysis.cost import member_upstream_series
+    from netsim.scenario import FailureSpec
     from netsim.sim.metrics import percentile_95
 
     sc = load_scenario("tochigi")
@@ -284,17 +286,24 @@ def test_procurement_is_of_the_separate_design_in_normal_operation():
     alone = run(sc)
     assert alone.summary[0]["procurement_reference"] is None and alone.procurement.height == 0
     sc.designs = [agg, base_spec]   # the aggregated design first: its procurement is completed once baseline ran
-    res = run(sc)
-    s = {x["design"]: x for x in res.summary}
-    assert s["aggregated_isp"]["procurement_reference"] == "baseline"
-    base = res.links.filter((pl.col("design") == "baseline") & (pl.col("bin") < 12))   # the calm bins: 00:00-01:00
-    series = member_upstream_series(res.graphs["baseline"], base, design="baseline", bin_s=300,
-                                    members=[65001, 65002, 65003, 65004])
-    got = res.procurement.sort("member")
-    for r in got.iter_rows(named=True):
-        assert r["peak_bps"] == pytest.approx(float(series[r["member"]].max()))
-        # the 95th percentile too: counting the dark hours as 0 bps samples would lower it
-        assert r["p95_bps"] == pytest.approx(percentile_95(series[r["member"]]))
+    calm_day = run(sc.model_copy(update={"failures": FailureSpec(), "designs": [base_spec]}))
+    members = [65001, 65002, 65003, 65004]
+    for basis, links in (("normal", calm_day.links), ("as_run", None)):
+        res = run(sc.model_copy(update={"planning": sc.planning.model_copy(update={"basis": basis})}))
+        s = {x["design"]: x for x in res.summary}
+        assert s["aggregated_isp"]["procurement_reference"] == "baseline"
+        if links is None:   # the calm bins: 00:00-01:00
+            links = res.links.filter((pl.col("design") == "baseline") & (pl.col("bin") < 12))
+        series = member_upstream_series(res.graphs["baseline"], links, design="baseline", bin_s=300, members=members)
+        for r in res.procurement.sort("member").iter_rows(named=True):
+            assert r["peak_bps"] == pytest.approx(float(series[r["member"]].max()))
+            # the 95th percentile too: counting the dark hours as 0 bps samples would lower it
+            assert r["p95_bps"] == pytest.approx(percentile_95(series[r["member"]]))
+        if basis == "normal":   # the cost is billed on the ordinary day as well
+            from netsim.analysis.cost import design_cost
+
+            c = design_cost(res.graphs["baseline"], calm_day.links, bin_s=300, design="baseline")
+            assert s["baseline"]["cost_per_month"] == pytest.approx(c.total)
 
 
 def test_run_directory_files_are_current_valid_and_rerunnable(tmp_path):
