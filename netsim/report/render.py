@@ -145,6 +145,7 @@ def report_context(run: RunOutput) -> dict:
         "prefetch": S.prefetch_section(run, colors, spans),
         "quality": S.quality_section(run, spans),
         "cost": S.cost_section(run),
+        "planning_basis": next((r.get("planning_basis") for r in run.summary if r.get("planning_basis")), None),
         "procurement": S.procurement_section(run),
         "forecast": S.forecast_section(run),
     }

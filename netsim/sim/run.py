@@ -389,6 +389,9 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
             if normal.summary.get("interrupted"):
                 done[-1].summary["interrupted"] = True
             done[-1].normal_links = normal.links
+        done[-1].summary["planning_basis"] = (
+            "failure-free replay" if done[-1].normal_links is not None
+            else "run, failure bins left out" if (sc.failures.schedule or sc.failures.random) else "run")
         # the members' separate purchase: the first design run without an aggregated ISP (e.g. the baseline)
         ref = next((r for r in done if not graphs[r.design].graph.get("aggregators")), None)
         _analyse(done[-1], g, sc, servers=servers, reference=ref, reference_g=graphs[ref.design] if ref else None,

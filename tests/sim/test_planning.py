@@ -371,3 +371,16 @@ def test_regional_ix_ports_types(ports, where):
 def test_trace_history_cli_names_the_topology_flag(cli, tmp_path):
     r = cli("trace", "history", "-t", "nope", "-o", str(tmp_path / "h.csv"))
     assert r.returncode == 2 and "--topology" in r.stderr and "--weeks" not in r.stderr
+
+
+def test_planning_basis_is_in_the_summary_and_the_report(tmp_path):
+    from netsim.report import render
+
+    p = _short(tmp_path, "", hours=1)
+    text = open(p).read().replace('at: "20:00"', 'at: "00:10"').replace("duration: 2h, metro", "duration: 20m, metro")
+    open(p, "w").write(text)
+    res = run(p, tmp_path / "out")
+    assert {s["planning_basis"] for s in res.summary} == {"failure-free replay"}
+    assert "each design replayed without the failures" in render(tmp_path / "out").read_text()
+    open(p, "w").write(text + "planning: {basis: as_run}\n")
+    assert {s["planning_basis"] for s in run(p).summary} == {"run, failure bins left out"}
