@@ -369,6 +369,11 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         base_topology = load_topology(topo_path)
     g0 = base_topology
     fc = _load_forecast(sc)  # before simulating: a bad history file is reported at once
+    if sc.caches.warmup:  # likewise a warm-up trace that is not there (even if no design has a cache)
+        try:
+            resolve_path("traces", sc.caches.warmup, base=Path(sc.base_dir) if sc.base_dir else None)
+        except FileNotFoundError as e:
+            raise InputError(str(e), source=sc.source, where="caches.warmup") from None
     done: list[RunResult] = []
     graphs: dict = {}
     servers: tuple = (None, None)

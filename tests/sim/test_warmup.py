@@ -53,6 +53,9 @@ def test_warm_up_is_deterministic_and_idle_without_caches():
 def test_warm_up_trace_errors_are_located(tmp_path):
     with pytest.raises(InputError, match="caches.warmup.*no such file"):
         run(_scenario("nope-trace"))
+    with pytest.raises(InputError, match="caches.warmup.*no such file"):   # checked even with no cache to warm
+        run(_scenario("nope-trace", designs=(0,)), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
     with pytest.raises(InputError, match="caches.warmup.*sample"):
         run(_scenario("japan-1h"))
 
