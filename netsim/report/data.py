@@ -186,6 +186,15 @@ class RunOutput:
         return [s["design"] for s in self.summary]
 
     @property
+    def start_s(self) -> float:
+        """Clock time of the run's ``ts_s = 0`` in seconds after midnight (the trace's start hour; 0 if unknown)."""
+        for r in self.summary:
+            h = r.get("start_hour")
+            if isinstance(h, (int, float)) and h == h:
+                return float(h) % 24 * 3600.0
+        return 0.0
+
+    @property
     def reference(self) -> str:
         """The design the others are compared with (see :func:`reference_design`)."""
         return reference_design(self.designs)

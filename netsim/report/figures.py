@@ -157,23 +157,25 @@ def peak_bin(run: RunOutput) -> tuple[int, float, bool]:
     return int(row["bin"]), float(row["ts_s"]), bool(row["failures_active"] > 0)
 
 
-def _time_axis(ax, span_s: float) -> None:
-    """x in hours since the start, ticks at round clock times (hh:mm; ``dN`` marks later days)."""
+def _time_axis(ax, span_s: float, offset_s: float = 0.0) -> None:
+    """x in hours since the start, ticks at round clock times (hh:mm; ``dN`` marks later days);
+    ``offset_s``: the clock time of the start (a trace of 21:00-22:00 is labelled so)."""
     minutes = max(span_s / 60.0, 1.0)
     step = next((m for m in (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080) if minutes / m <= 12), 10080)
     ticks = np.arange(0.0, minutes + 1e-9, step) / 60.0
     ax.set_xticks(ticks)
+    off = int(round(offset_s / 60.0))
 
     def label(h, _pos):
-        total = int(round(h * 60))
+        total = int(round(h * 60)) + off
         day, rest = divmod(total, 1440)
         text = f"{rest // 60:02d}:{rest % 60:02d}"
-        if day == 0 or (day == 1 and rest == 0 and minutes <= 1440 + 1e-6):
+        if day == 0 or (day == 1 and rest == 0 and minutes + off <= 1440 + 1e-6):
             return text if day == 0 else "24:00"
         return f"d{day + 1} {text}"
 
     ax.xaxis.set_major_formatter(label)
-    ax.set_xlabel("time of day (hh:mm, from the start of the run)")
+    ax.set_xlabel("time of day (hh:mm, from the start of the run)" if not off else "time of day (hh:mm)")
     ax.set_xlim(0, minutes / 60.0)
 
 
@@ -214,7 +216,7 @@ def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, spans, pct=Fal
             if extra is not None:
                 extra(ax, b, x, colors[d], d)
         _shade(ax, spans)
-        _time_axis(ax, span_s or 3600.0)
+        _time_axis(ax, span_s or 3600.0, run.start_s)
         ax.set_ylabel(ylabel)
         if pct:
             ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0f}%")
@@ -631,7 +633,7 @@ def fig_prefetch(run: RunOutput, design: str, without: str | None, colors, spans
             ax.axvspan(a / 3600.0, e / 3600.0, color="#0b5cad", alpha=0.08, lw=0, zorder=0,
                        label="push window" if i == 0 else None)
         _shade(ax, spans)
-        _time_axis(ax, span_s or 3600.0)
+        _time_axis(ax, span_s or 3600.0, run.start_s)
         ax.set_ylabel("backbone load (Gbps)")
         ax.set_ylim(bottom=0)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)

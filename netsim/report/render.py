@@ -106,7 +106,8 @@ def report_context(run: RunOutput) -> dict:
         float(run.bins["ts_s"].sort().diff().drop_nulls().min() or 300.0) if run.bins.height > 1 else 300.0)
     spans = F.failure_spans(run.bins, bin_s)
     pb, pts, in_failure = F.peak_bin(run)
-    when = f"busiest bin {clock(pts)}–{clock(pts + bin_s)}"
+    t0 = run.start_s  # the clock time of ts 0 (a trace of the 21:00 peak hour starts there)
+    when = f"busiest bin {clock(t0 + pts)}–{clock(t0 + pts + bin_s)}"
     maps = []
     for i, d in enumerate(designs):
         svg = F.fig_map(run, d, pb, when=when, index=i)
@@ -131,7 +132,7 @@ def report_context(run: RunOutput) -> dict:
         "bin_s": bin_s,
         "n_bins": n_bins,
         "duration": clock(n_bins * bin_s) if n_bins * bin_s < 86400 else f"{n_bins * bin_s / 3600:.0f} h",
-        "failure_windows": [f"{clock(a)}–{clock(b)}" for a, b in spans],
+        "failure_windows": [f"{clock(t0 + a)}–{clock(t0 + b)}" for a, b in spans],
         "peak_when": when,
         "local_per": "hour" if F.local_window_s(run) else f"{bin_s:g} s bin",
         "peak_in_failure": in_failure,

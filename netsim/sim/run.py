@@ -394,6 +394,7 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
             if normal.summary.get("interrupted"):
                 done[-1].summary["interrupted"] = True
             done[-1].normal_links = normal.links
+        done[-1].summary["start_hour"] = traffic.start_hour
         done[-1].summary["planning_basis"] = (
             "failure-free replay" if done[-1].normal_links is not None
             else "run, failure bins left out" if (sc.failures.schedule or sc.failures.random) else "run")

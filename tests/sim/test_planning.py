@@ -384,3 +384,16 @@ def test_planning_basis_is_in_the_summary_and_the_report(tmp_path):
     assert "each design replayed without the failures" in render(tmp_path / "out").read_text()
     open(p, "w").write(text + "planning: {basis: as_run}\n")
     assert {s["planning_basis"] for s in run(p).summary} == {"run, failure bins left out"}
+
+
+def test_report_clock_starts_at_the_traces_start_hour(tmp_path):
+    from netsim.report import render
+
+    p = tmp_path / "s.yaml"
+    p.write_text("topology: tochigi\ntraffic: {generator: mixed, duration: 30m, options: {start_hour: 21, "
+                 "sample_rate: 0.0001}}\nbin_s: 300\nfailures: {schedule: [{at: 600, duration: 5m, metro: oyama}]}\n"
+                 "designs: [baseline]\n")
+    run(str(p), tmp_path / "out")
+    html = render(tmp_path / "out").read_text()
+    assert "failure window: 21:10–21:15" in html or "failure windows: 21:10–21:15" in html
+    assert "busiest bin 21:" in html and "00:10–00:15" not in html
