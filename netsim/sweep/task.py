@@ -33,7 +33,8 @@ _GBPS_TO_BYTES_PER_S = 1e9 / 8
 
 def task_scenario(sc: Scenario, *, design: DesignSpec, failure, growth: float, seed: int) -> Scenario:
     """The scenario one task runs: only ``design``, the failure set down from time 0 for the whole run (the
-    scenario's own schedule and random failures are replaced), traffic growth multiplied by ``growth``.
+    scenario's own schedule and random failures are replaced), traffic growth multiplied by ``growth``;
+    one replay (``planning.basis: as_run``) and no forecast, as a task reports neither.
 
     Examples
     --------
@@ -47,11 +48,15 @@ def task_scenario(sc: Scenario, *, design: DesignSpec, failure, growth: float, s
     for kind, value in failure:
         target = {kind: list(value) if kind == "link" else value}
         events.append(FailureEvent(at=0.0, duration=WHOLE_RUN_S, **target))
+    # NOTE: a task reports availability, loads and worst links (SUMMARY_FIELDS), not the planning outputs: it
+    # replays once (planning on the run as it is, no failure-free second replay) and fits no forecast
     return sc.model_copy(update={
         "designs": [design],
         "failures": FailureSpec(schedule=events),
         "seed": int(seed),
         "traffic": sc.traffic.model_copy(update={"growth": sc.traffic.growth * float(growth)}),
+        "planning": sc.planning.model_copy(update={"basis": "as_run"}),
+        "forecast": None,
     })
 
 
