@@ -55,6 +55,10 @@ __all__ = ["Scenario", "load_scenario", "FailureEvent", "FailureSpec", "TrafficS
            "ForecastSpec", "PlanningSpec"]
 
 
+def _optional_duration(v):
+    return None if v is None else parse_duration_s(v)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -78,7 +82,7 @@ class TrafficSpec(_Strict):
     @field_validator("duration")
     @classmethod
     def _dur(cls, v):
-        return None if v is None else parse_duration_s(v)
+        return _optional_duration(v)
 
 
 class FailureEvent(_Strict):
@@ -187,7 +191,7 @@ class ForecastSpec(_Strict):
     @field_validator("holdout", "horizon")
     @classmethod
     def _dur(cls, v):
-        return parse_duration_s(v)
+        return _optional_duration(v)
 
 
 class Scenario(_Strict):
@@ -215,7 +219,17 @@ class Scenario(_Strict):
     @field_validator("duration")
     @classmethod
     def _dur(cls, v):
-        return None if v is None else parse_duration_s(v)
+        return _optional_duration(v)
+
+    def resolve(self, kind: str, name: str, *, where: str | None = None) -> Path:
+        """A file the scenario names (``kind``: topologies, traces): relative to the scenario's directory,
+        else as given, else a shipped name; InputError naming the scenario file and ``where`` otherwise."""
+        from netsim.data import resolve_path
+
+        try:
+            return resolve_path(kind, name, base=Path(self.base_dir) if self.base_dir else None)
+        except FileNotFoundError as e:
+            raise InputError(str(e), source=self.source, where=where) from None
 
     @field_validator("designs")
     @classmethod

@@ -405,20 +405,15 @@ def _prior_requests(run: "_DesignRun", name: str, *, where: str) -> pl.DataFrame
     (a prefetch history, a cache warm-up), ``ts`` shifted to end at the run's start (by the trace's
     span rounded up to whole days, so times of day are kept). It must sample the same object space
     as the run's traffic (same sample rate). Errors are located at ``where`` of the scenario."""
-    from pathlib import Path
-
-    from netsim.data import resolve_path
     from netsim.errors import InputError
     from netsim.traffic import read_trace, trace_meta
 
     sc = run.scenario
+    path = sc.resolve("traces", name, where=where)
     try:
-        path = resolve_path("traces", name, base=Path(sc.base_dir) if sc.base_dir else None)
         meta = trace_meta(path)
         h = (read_trace(path).filter(pl.col("obj").is_not_null())
              .select("src", "provider", "obj", "ts", "bytes").collect())
-    except FileNotFoundError as e:
-        raise InputError(str(e), source=sc.source, where=where) from None
     except InputError as e:
         raise e.located(source=sc.source, where_prefix=where) from None
     rate = meta.get("sample_rate")

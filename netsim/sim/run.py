@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -12,6 +11,7 @@ import polars as pl
 
 from netsim.scenario import FailureSpec, Scenario, load_scenario
 from netsim.sim.engine import RunResult, run_design
+from netsim.sim.metrics import finite_or_none
 from netsim.sim.sources import traffic_source
 
 __all__ = ["Results", "run", "TABLES"]
@@ -80,20 +80,9 @@ class Results:
             dump_yaml(doc, tmp, header=f"The scenario as run (durations in seconds, designs expanded); from {scenario.source}")
             tmp.replace(out / "scenario.yaml")
         tmp = out / ".summary.json.tmp"
-        doc = {"scenario": self.scenario, "designs": _finite(self.summary)}
+        doc = {"scenario": self.scenario, "designs": finite_or_none(self.summary)}
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n")
         tmp.replace(out / "summary.json")
-
-
-def _finite(x):
-    """``x`` with every NaN or infinite float replaced by None (JSON has neither; a reader's parser may reject them)."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    return x
 
 
 def _servers(baseline_g, placement: str) -> tuple[dict | None, str | None]:
@@ -129,7 +118,7 @@ def _plan_links(res: RunResult) -> pl.DataFrame:
     """The per-bin link loads a design is planned on (cost, procurement, capacity plan): those of its
     failure-free replay (``planning.basis: normal``) when the run had failures, else the run's own in
     its bins without a failure, renumbered 0.. (a left-out bin must not count as a 0 bps sample)."""
-    if getattr(res, "normal_links", None) is not None:
+    if res.normal_links is not None:
         return res.normal_links
     calm = _calm_bins(res).sort()
     if calm.len() == res.bins.height:
@@ -154,14 +143,15 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
 
     aggregators = g.graph.get("aggregators")
     # NOTE: billed and sized on an ordinary day: a month of the day Tokyo went dark would be no bill
-    cost = design_cost(g, _plan_links(res), prices=sc.prices, bin_s=sc.bin_s, design=res.design,
+    plan_links = _plan_links(res)
+    cost = design_cost(g, plan_links, prices=sc.prices, bin_s=sc.bin_s, design=res.design,
                        aggregators=aggregators, split=sc.cost.split)
     res.cost = cost.by_member.with_columns(pl.lit(res.design).alias("design")).select(["design", *cost.by_member.columns])
     s = res.summary
     s["cost_per_month"] = cost.total
     s["cost_currency"] = cost.currency
     res.procurement = _procurement(res, g, sc, aggregators, reference, reference_g)
-    res.capacity_plan = _capacity_plan(res, g, sc, growth)
+    res.capacity_plan = _capacity_plan(res.design, plan_links, g, sc, growth)
     if len(res.capacity_plan):
         first = res.capacity_plan.row(0, named=True)
         s["capacity_first_link"] = f"{first['src']}->{first['dst']}"
@@ -248,20 +238,18 @@ def _load_forecast(sc: Scenario):
     """Fit the scenario's ``forecast.history`` (None without one): each series, plus ``total`` (their sum
     over the timestamps all of them have) when there are several. Errors name the file."""
     from netsim.analysis.forecast import forecast, read_series_csv
-    from netsim.data import resolve_path
     from netsim.errors import InputError
 
     spec = sc.forecast
     if spec is None:
         return None
-    base = Path(sc.base_dir) if sc.base_dir else None
     try:
-        path = resolve_path("traces", spec.history, base=base)
-    except FileNotFoundError as e:
+        path = sc.resolve("traces", spec.history, where="forecast.history")
+    except InputError as e:
         try:  # a shipped history by name, without its .csv
-            path = resolve_path("traces", f"{spec.history}.csv", base=base)
-        except FileNotFoundError:
-            raise InputError(str(e), source=sc.source, where="forecast.history") from None
+            path = sc.resolve("traces", f"{spec.history}.csv")
+        except InputError:
+            raise e from None
     if path.suffix.lower() != ".csv":
         raise InputError(f"{spec.history}: expected a CSV of measured traffic (timestamp, series, bps), found a "
                          f"{path.suffix or 'file without extension'} (a trace goes in traffic, caches.warmup or "
@@ -281,16 +269,15 @@ def _growth_of(fc) -> dict | None:
     return {r["series"]: r["growth_per_year"] for r in fc.evaluation.iter_rows(named=True)}
 
 
-def _capacity_plan(res: RunResult, g, sc: Scenario, growth: dict | None) -> pl.DataFrame:
+def _capacity_plan(design: str, links: pl.DataFrame, g, sc: Scenario, growth: dict | None) -> pl.DataFrame:
     """When each link of the design crosses the forecast threshold: its peak utilisation in normal
-    operation (:func:`_plan_links`) grown at the forecast rate. A link takes the growth of
+    operation (``links``: :func:`_plan_links`) grown at the forecast rate. A link takes the growth of
     series ``AS<asn>`` when exactly one of its ends belongs to an AS with such a series and
     neither end is an IX or a cache (that AS's traffic is what it carries), else of ``total``
     (an IX port or a shared cache carries every member's traffic; or the only series). Sorted by
     months, soonest first."""
     from netsim.analysis.forecast import months_to_threshold
 
-    links = _plan_links(res)
     if not growth or not links.height:
         return pl.DataFrame(schema=_PLAN_SCHEMA)
     fallback = "total" if "total" in growth else (next(iter(growth)) if len(growth) == 1 else None)
@@ -305,7 +292,7 @@ def _capacity_plan(res: RunResult, g, sc: Scenario, growth: dict | None) -> pl.D
         if series is None:
             continue
         gr = growth[series]
-        rows.append({"design": res.design, "src": src, "dst": dst, "capacity_gbps": float(g.edges[src, dst]["capacity_gbps"]),
+        rows.append({"design": design, "src": src, "dst": dst, "capacity_gbps": float(g.edges[src, dst]["capacity_gbps"]),
                      "peak_bps": float(bps), "peak_utilisation": float(util), "growth_series": series,
                      "growth_per_year": gr, "months_to_threshold": months_to_threshold(float(util), gr, thr),
                      "threshold": thr})
@@ -354,29 +341,20 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
     """
     from netsim.topology import load_topology
     from netsim.topology.designs import apply_design
-    from netsim.data import resolve_path
-    from netsim.errors import InputError
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is not None:
         sc = sc.model_copy(update={"seed": int(seed)})
     if base_topology is None:
-        base = Path(sc.base_dir) if sc.base_dir else None
-        try:
-            topo_path = resolve_path("topologies", sc.topology, base=base)
-        except FileNotFoundError as e:
-            raise InputError(str(e), source=sc.source, where="topology") from None
-        base_topology = load_topology(topo_path)
+        base_topology = load_topology(sc.resolve("topologies", sc.topology, where="topology"))
     g0 = base_topology
     fc = _load_forecast(sc)  # before simulating: a bad history file is reported at once
     if sc.caches.warmup:  # likewise a warm-up trace that is not there (even if no design has a cache)
-        try:
-            resolve_path("traces", sc.caches.warmup, base=Path(sc.base_dir) if sc.base_dir else None)
-        except FileNotFoundError as e:
-            raise InputError(str(e), source=sc.source, where="caches.warmup") from None
+        sc.resolve("traces", sc.caches.warmup, where="caches.warmup")
     done: list[RunResult] = []
     graphs: dict = {}
     servers: tuple = (None, None)
+    growth = _growth_of(fc)
     for i, design in enumerate(sc.designs):
         g = apply_design(g0, design.name, design.transforms, source=sc.source, where=f"designs[{i}]")
         graphs[design.name] = g
@@ -401,7 +379,7 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         # the members' separate purchase: the first design run without an aggregated ISP (e.g. the baseline)
         ref = next((r for r in done if not graphs[r.design].graph.get("aggregators")), None)
         _analyse(done[-1], g, sc, servers=servers, reference=ref, reference_g=graphs[ref.design] if ref else None,
-                 growth=_growth_of(fc), start_hour=traffic.start_hour)
+                 growth=growth, start_hour=traffic.start_hour)
         if ref is not None:  # aggregated designs that ran before any design of separate buyers
             for r in done[:-1]:
                 aggs = graphs[r.design].graph.get("aggregators")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import networkx as nx
@@ -60,17 +59,12 @@ class TrafficSource:
 
 def traffic_source(scenario: Scenario, g: nx.DiGraph) -> TrafficSource:
     """Resolve the scenario's traffic against its directory and the shipped traces; InputError if it is unusable."""
-    from netsim.data import resolve_path
     from netsim.traffic import read_trace, trace_meta
 
     spec = scenario.traffic
     where = "traffic.trace" if spec.trace is not None else "traffic.generator"
     if spec.trace is not None:
-        base = Path(scenario.base_dir) if scenario.base_dir else None
-        try:
-            path = resolve_path("traces", spec.trace, base=base)
-        except FileNotFoundError as e:
-            raise InputError(str(e), source=scenario.source, where=where) from None
+        path = scenario.resolve("traces", spec.trace, where=where)
         meta = trace_meta(path)
         scale = spec.scale if spec.scale is not None else float(meta.get("scale", 1.0))
         sample_rate = float(meta.get("sample_rate", 1.0))

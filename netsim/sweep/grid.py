@@ -259,17 +259,11 @@ def scenario_hash(sc: Scenario) -> str:
     >>> h == scenario_hash(sc.model_copy(update={"bin_s": 60.0}))
     False
     """
-    from netsim.data import resolve_path
 
-    base = Path(sc.base_dir) if sc.base_dir else None
     doc = sc.model_dump(mode="json", exclude={"name", "description", "designs", "failures", "seed"})
-    files = {}
-    try:
-        files["topology"] = _file_digest(resolve_path("topologies", sc.topology, base=base))
-        if sc.traffic.trace is not None:
-            files["trace"] = _file_digest(resolve_path("traces", sc.traffic.trace, base=base))
-    except FileNotFoundError as e:
-        raise InputError(str(e), source=sc.source) from None
+    files = {"topology": _file_digest(sc.resolve("topologies", sc.topology, where="topology"))}
+    if sc.traffic.trace is not None:
+        files["trace"] = _file_digest(sc.resolve("traces", sc.traffic.trace, where="traffic.trace"))
     text = json.dumps({"scenario": doc, "files": files}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -329,18 +323,13 @@ def expand_grid(sc: Scenario, *, failures: str = "none", growth: list[float] | N
     >>> [(t.design.name, t.label, t.growth) for t in tasks[:3]]
     [('baseline', 'none', 1.0), ('baseline', 'none', 1.5), ('baseline', 'metro ashikaga', 1.0)]
     """
-    from netsim.data import resolve_path
     from netsim.topology import load_topology
     from netsim.topology.designs import apply_design
 
     growth = [1.0] if not growth else list(growth)
     if seeds < 1:
         raise InputError(f"expected --seeds >= 1, found {seeds}", where="--seeds")
-    base = Path(sc.base_dir) if sc.base_dir else None
-    try:
-        g0 = load_topology(resolve_path("topologies", sc.topology, base=base))
-    except FileNotFoundError as e:
-        raise InputError(str(e), source=sc.source, where="topology") from None
+    g0 = load_topology(sc.resolve("topologies", sc.topology, where="topology"))
     is_file = failures not in FAILURE_MODES and not failures.startswith("n-2-metro:")
     if is_file and not Path(failures).is_file():
         raise InputError(f"unknown failure mode {failures!r}; expected one of {', '.join(FAILURE_MODES)}, "

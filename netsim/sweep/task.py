@@ -9,7 +9,6 @@ client writes each record as it arrives, so a lost worker loses nothing that was
 from __future__ import annotations
 
 import functools
-import math
 import os
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from netsim.scenario import DesignSpec, FailureEvent, FailureSpec, Scenario
+from netsim.sim.metrics import finite_or_none
 
 __all__ = ["run_task", "task_payload", "task_scenario", "WHOLE_RUN_S", "SUMMARY_FIELDS"]
 
@@ -130,21 +130,11 @@ def _base_topology(path: str, mtime_ns: int, size: int):
 
 def _simulate(sc: Scenario):
     """:func:`netsim.sim.run.run` of a one-design scenario, with the topology parsed once per process."""
-    from netsim.data import resolve_path
-    from netsim.errors import InputError
     from netsim.sim.run import run
 
-    base = Path(sc.base_dir) if sc.base_dir else None
-    try:
-        topo_path = resolve_path("topologies", sc.topology, base=base)
-    except FileNotFoundError as e:
-        raise InputError(str(e), source=sc.source, where="topology") from None
+    topo_path = sc.resolve("topologies", sc.topology, where="topology")
     st = os.stat(topo_path)
     return run(sc, base_topology=_base_topology(str(Path(topo_path).resolve()), st.st_mtime_ns, st.st_size))
-
-
-def _clean(x):
-    return None if isinstance(x, float) and (math.isnan(x) or math.isinf(x)) else x
 
 
 def run_task(payload: dict) -> dict:
@@ -175,8 +165,8 @@ def run_task(payload: dict) -> dict:
     g = res.graphs[s["design"]]
     return {
         "params": payload["params"],
-        "summary": {k: _clean(s.get(k)) for k in SUMMARY_FIELDS},
-        "links": [{k: _clean(v) for k, v in row.items()} for row in _link_peaks(res, g)],
-        "regions": [{k: _clean(v) for k, v in row.items()} for row in _regions(res)],
+        "summary": {k: finite_or_none(s.get(k)) for k in SUMMARY_FIELDS},
+        "links": [{k: finite_or_none(v) for k, v in row.items()} for row in _link_peaks(res, g)],
+        "regions": [{k: finite_or_none(v) for k, v in row.items()} for row in _regions(res)],
         "meta": {"pid": os.getpid(), "elapsed_s": time.perf_counter() - t0},
     }
