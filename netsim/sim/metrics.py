@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import numpy as np
 import polars as pl
 
-__all__ = ["BinCollector", "weighted_quantile", "percentile_95"]
+__all__ = ["BinCollector", "weighted_quantile", "percentile_95", "finite_or_none"]
+
+
+def finite_or_none(x):
+    """``x`` with every NaN or infinite float replaced by None, inside dicts and lists too (JSON has neither,
+    and a reader's parser may reject them).
+
+    Examples
+    --------
+    >>> finite_or_none({"a": float("nan"), "b": [1.5, float("inf")], "c": "x"})
+    {'a': None, 'b': [1.5, None], 'c': 'x'}
+    """
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [finite_or_none(v) for v in x]
+    return x
 
 
 def weighted_quantile(values, weights, q: float) -> float:

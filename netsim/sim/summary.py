@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import polars as pl
 
-from netsim.sim.metrics import group_sums, percentile_95, weighted_quantile
+from netsim.sim.metrics import finite_or_none, group_sums, percentile_95, weighted_quantile
 
 __all__ = ["summarize_run"]
-
-
-def _nan_to_none(x):
-    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
-        return None
-    return x
 
 
 def _share(num: float, den: float):
@@ -32,7 +25,6 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
     fail = bins.filter(pl.col("failures_active") > 0)
     svc_fail = services.filter(pl.col("failures_active") > 0)
     bb = bins["backbone_bps"].to_numpy()
-    pf = getattr(run, "prefetch", None)
     rtt = np.concatenate([r for r, _ in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
     w = np.concatenate([x for _, x in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
 
@@ -69,9 +61,8 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
         "rtt_p95_ms": weighted_quantile(rtt, w, 0.95) if len(rtt) else None,
         "peak_utilisation": float(bins["max_utilisation"].max()) if bins.height else 0.0,
         # off-peak pushes (the prefetch transform): not subscriber traffic, so not in offered/delivered
-        "prefetch_bytes": float(bins["prefetch_bytes"].sum()) if "prefetch_bytes" in bins.columns else 0.0,
-        "prefetch_delivered_bytes": float(bins["prefetch_delivered_bytes"].sum())
-        if "prefetch_delivered_bytes" in bins.columns else 0.0,
-        "prefetch_objects": int(pf.objects) if pf is not None else 0,
+        "prefetch_bytes": float(bins["prefetch_bytes"].sum()),
+        "prefetch_delivered_bytes": float(bins["prefetch_delivered_bytes"].sum()),
+        "prefetch_objects": int(run.prefetch.objects) if run.prefetch is not None else 0,
     }
-    return {k: _nan_to_none(v) for k, v in out.items()}
+    return finite_or_none(out)
