@@ -247,7 +247,6 @@ class CacheSystem:
                 raise InputError(f"request source {s!r} is not a node of the topology", where="src")
 
         up = [c for c in self.cache_ids if c not in down]
-        up_pos = {c: j for j, c in enumerate(up)}
         d_src_cache = self._pairs(dist, usrc.tolist(), up)
         src_asn = np.array([g.nodes[s].get("asn") for s in usrc.tolist()], dtype=object)
         serve = np.array([[src_asn[i] in self._spec[c].serves for c in up] for i in range(len(usrc))], dtype=bool)

@@ -73,7 +73,7 @@ def present_metrics(records: list[dict]) -> list[Metric]:
     (True, True, False)
     """
     return [m for m in METRICS if m.key in _ALWAYS or any(
-        _num(r.get(m.key)) is not None and not (m.hide_zero and _num(r.get(m.key)) == 0) for r in records)]
+        as_number(r.get(m.key)) is not None and not (m.hide_zero and as_number(r.get(m.key)) == 0) for r in records)]
 
 
 def metric_label(metric: Metric, records: list[dict]) -> str:
@@ -108,10 +108,6 @@ def as_number(v, *, finite: bool = True) -> float | None:
     return None if math.isnan(x) or (finite and math.isinf(x)) else x
 
 
-def _num(v) -> float | None:
-    return as_number(v)
-
-
 def format_value(metric: Metric, value) -> str:
     """``value`` (as stored in summary.json) in the metric's display unit; ``-`` when missing.
 
@@ -124,7 +120,7 @@ def format_value(metric: Metric, value) -> str:
     >>> format_value(METRICS[2], None)
     '-'
     """
-    x = _num(value)
+    x = as_number(value)
     if x is None:
         return "-"
     x *= metric.scale
@@ -143,7 +139,7 @@ def difference(metric: Metric, value, ref) -> dict | None:
     >>> d["delta"], d["relative"], d["tone"]
     (-90.0, -0.5, 'better')
     """
-    x, r = _num(value), _num(ref)
+    x, r = as_number(value), as_number(ref)
     if x is None or r is None:
         return None
     delta = (x - r) * metric.scale

@@ -30,10 +30,6 @@ def clock(ts_s: float) -> str:
     return text if day == 0 else f"day {day + 1} {text}"
 
 
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
-
-
 def _mark(removed: float, ref: float) -> str:
     """The sign shown before a removed share: − (less than the reference), + (more), ± (under half a percent)."""
     if not ref or abs(removed) < 0.005 * abs(ref):
@@ -60,9 +56,9 @@ def _headline(run: RunOutput) -> list[dict]:
             "peak_removed_gbps": f"{abs(pk0 - pk) / 1e9:,.1f} Gbps",
             "peak_removed_pct": f"{100 * abs(pk0 - pk) / pk0:.0f}%" if pk0 else "-",
             "peak_sign": (pk0 - pk) >= 0,
-            "avail_fail": _pct(s.get("availability_during_failures")),
+            "avail_fail": S.fmt_pct(s.get("availability_during_failures")),
             "avail_fail_value": s.get("availability_during_failures"),
-            "avail": _pct(s.get("availability")),
+            "avail": S.fmt_pct(s.get("availability")),
         })
     return out
 
@@ -85,7 +81,7 @@ def _summary_rows(run: RunOutput) -> list[dict]:
 def _by_key_table(run: RunOutput, key: str) -> dict:
     names = sorted({k for s in run.summary for k in (s.get(key) or {})})
     return {"keys": names,
-            "rows": [{"name": n, "cells": [_pct((s.get(key) or {}).get(n)) for s in run.summary]} for n in names]}
+            "rows": [{"name": n, "cells": [S.fmt_pct((s.get(key) or {}).get(n)) for s in run.summary]} for n in names]}
 
 
 def _busiest_links(run: RunOutput, design: str, b: int, n: int = 6) -> list[dict]:

@@ -17,7 +17,7 @@ from netsim.report.data import RunOutput
 from netsim.report.metrics import as_number
 
 __all__ = ["cost_section", "procurement_section", "quality_section", "forecast_section", "prefetch_section",
-           "fmt_num", "fmt_money", "fmt_signed_money"]
+           "fmt_num", "fmt_pct", "fmt_money", "fmt_signed_money"]
 
 
 def _num(v) -> float | None:
@@ -63,7 +63,7 @@ def fmt_signed_money(v) -> str:
     return f"+{x:,.0f}" if x > 0 else f"−{-x:,.0f}"
 
 
-def _pct(v, digits: int = 1) -> str:
+def fmt_pct(v, digits: int = 1) -> str:
     x = _num(v)
     return "-" if x is None else f"{100 * x:.{digits}f}%"
 
@@ -148,7 +148,7 @@ def procurement_section(run: RunOutput) -> dict | None:
                 "member": r["member"],
                 "peak": _gbps_num(r.get("peak_bps")), "p95": _gbps_num(r.get("p95_bps")),
                 "line_gbps": fmt_num(r.get("line_gbps"), 0),
-                "separate": fmt_money(r["separate_cost"]), "share": _pct(r["share"]),
+                "separate": fmt_money(r["separate_cost"]), "share": fmt_pct(r["share"]),
                 "joint": fmt_money(r["joint_cost"]), "saving": fmt_signed_money(saving),
                 "saving_tone": "" if saving is None or abs(saving) < 0.5 else ("better" if saving > 0 else "worse"),
             })
@@ -197,12 +197,12 @@ def quality_section(run: RunOutput, spans, *, max_isps: int = 8) -> dict | None:
                    "off_p10": fmt_num(r.get("offpeak_throughput_p10_mbps"), 0),
                    "peak_rtt": fmt_num(r.get("peak_rtt_p50_ms"), 2),
                    "off_rtt": fmt_num(r.get("offpeak_rtt_p50_ms"), 2),
-                   "ratio": _pct(r.get("peak_to_offpeak"), 0),
-                   "peak_unreachable": _pct(r.get("peak_unreachable_share"))}
+                   "ratio": fmt_pct(r.get("peak_to_offpeak"), 0),
+                   "peak_unreachable": fmt_pct(r.get("peak_unreachable_share"))}
             if has_failure:
                 row.update(fail_p50=fmt_num(r.get("failure_throughput_p50_mbps"), 0),
                            fail_p10=fmt_num(r.get("failure_throughput_p10_mbps"), 0),
-                           fail_unreachable=_pct(r.get("failure_unreachable_share")))
+                           fail_unreachable=fmt_pct(r.get("failure_unreachable_share")))
             rows.append(row)
         if len(rows) > first:
             rows[first]["span"] = len(rows) - first  # the ISP's name spans its designs' rows
@@ -238,18 +238,18 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
             pl.col("months_to_threshold").fill_null(float("inf")).alias("_m"),
             pl.col("peak_bps").fill_null(0.0).alias("_p"))
         ev = ev.sort(["_m", "_p", "series"], descending=[False, True, False])
-        out.update(threshold=_pct(fc.threshold, 0), horizon_days=fmt_num(fc.horizon_days, 0))
+        out.update(threshold=fmt_pct(fc.threshold, 0), horizon_days=fmt_num(fc.horizon_days, 0))
         for r in ev.head(max_rows).iter_rows(named=True):
             mm, nm = _num(r["model_mape"]), _num(r["naive_mape"])
             out["series"].append({
                 "series": r["series"], "model_mape": fmt_num(mm, 1, "%"), "naive_mape": fmt_num(nm, 1, "%"),  # in percent
                 "naive_lag": r["naive_lag"] or "",
                 "tone": "" if mm is None or nm is None or mm == nm else ("better" if mm < nm else "worse"),
-                "growth": _pct(r["growth_per_year"]),
-                "growth_ci": f"{_pct(r['growth_lo95'])} to {_pct(r['growth_hi95'])}"
+                "growth": fmt_pct(r["growth_per_year"]),
+                "growth_ci": f"{fmt_pct(r['growth_lo95'])} to {fmt_pct(r['growth_hi95'])}"
                 if _num(r["growth_lo95"]) is not None else "-",
                 "peak_gbps": _gbps_num(r["peak_bps"]),
-                "utilisation": _pct(r["peak_utilisation"], 0),
+                "utilisation": fmt_pct(r["peak_utilisation"], 0),
                 "months": _months(r["months_to_threshold"]) if _num(r["peak_utilisation"]) is not None else "-",
                 "within": bool(r["within_horizon"]),
             })
@@ -273,9 +273,9 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
             links = []
             for r in part.head(max_plan).iter_rows(named=True):
                 links.append({"src": r["src"], "dst": r["dst"], "capacity": fmt_num(r["capacity_gbps"], 0),
-                              "utilisation": _pct(r["peak_utilisation"], 0), "growth": _pct(r["growth_per_year"]),
+                              "utilisation": fmt_pct(r["peak_utilisation"], 0), "growth": fmt_pct(r["growth_per_year"]),
                               "growth_series": r.get("growth_series") or "",
-                              "threshold": _pct(r.get("threshold"), 0) if r.get("threshold") is not None else "-",
+                              "threshold": fmt_pct(r.get("threshold"), 0) if r.get("threshold") is not None else "-",
                               "months": _months(r["months_to_threshold"]),
                               "soon": (_num(r["months_to_threshold"]) if _num(r["months_to_threshold"]) is not None
                                        else math.inf) <= 12.0})
@@ -285,7 +285,7 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
             ths = sorted({float(t) for t in part["threshold"].drop_nulls().to_list()}) if "threshold" in part.columns else []
             out["plan"].append({"design": d, "links": links, "n_links": part.height, "crossing": crossing,
                                 "within": f"within {fmt_num(horizon_m, 0)} months" if math.isfinite(horizon_m) else "some day",
-                                "thresholds": ("(threshold " + ", ".join(_pct(t, 0) for t in ths) + ")") if ths else ""})
+                                "thresholds": ("(threshold " + ", ".join(fmt_pct(t, 0) for t in ths) + ")") if ths else ""})
     return out
 
 

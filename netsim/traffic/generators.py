@@ -53,19 +53,25 @@ _STEP_S = 60.0  # the rate curve is evaluated per minute; arrivals are uniform w
 
 
 @dataclass(frozen=True)
-class ObjectProfile:
-    """A service's catalogue: object sizes lognormal(median_bytes, sigma), ``catalogue`` objects,
-    ``byte_share`` of request bytes, ``new_per_day`` new releases a day (churn)."""
+class _LognormalSizes:
+    """Sizes lognormal(median_bytes, sigma)."""
 
     median_bytes: float
     sigma: float
-    catalogue: int
-    byte_share: float
-    new_per_day: float
 
     @property
     def mean_bytes(self) -> float:
         return self.median_bytes * math.exp(self.sigma ** 2 / 2)
+
+
+@dataclass(frozen=True)
+class ObjectProfile(_LognormalSizes):
+    """A service's catalogue: object sizes lognormal(median_bytes, sigma), ``catalogue`` objects,
+    ``byte_share`` of request bytes, ``new_per_day`` new releases a day (churn)."""
+
+    catalogue: int
+    byte_share: float
+    new_per_day: float
 
 
 #: Per-service catalogues of content requests (*approximate* defaults; video share: Sandvine 2023).
@@ -79,16 +85,10 @@ CONTENT_PROFILES: dict[str, ObjectProfile] = {
 
 
 @dataclass(frozen=True)
-class FlowProfile:
+class FlowProfile(_LognormalSizes):
     """Subscriber-to-subscriber flows of one service: sizes lognormal(median_bytes, sigma), ``byte_share`` of flow bytes."""
 
-    median_bytes: float
-    sigma: float
     byte_share: float
-
-    @property
-    def mean_bytes(self) -> float:
-        return self.median_bytes * math.exp(self.sigma ** 2 / 2)
 
 
 #: Flow services (*approximate* defaults).

@@ -149,7 +149,7 @@ def read_nfdump(path: Path, *, prefixes: Mapping[str, str] | str | Path, unmappe
         raise InputError(f"not a readable CSV file: {' '.join(str(e).split())[:200]}", source=str(path)) from None
     for col in ("ts", "sa", "da", "sp", "dp", "ibyt"):
         if col not in raw.columns:
-            raise InputError(f"missing column; an nfdump -o csv export has ts,te,td,sa,da,sp,dp,pr,...,ibyt",
+            raise InputError("missing column; an nfdump -o csv export has ts,te,td,sa,da,sp,dp,pr,...,ibyt",
                              source=str(path), where=f"column {col}")
     # the records end where nfdump's "Summary" block starts
     is_summary = (raw["ts"] == "Summary").fill_null(False)
