@@ -777,3 +777,119 @@ def reachable_pairs(const uint8_t[:, ::1] reach, const idx_t[::1] dem_row, const
             r = dem_row[d]
             s_ = dem_src[d]
             out[d] = (reach[r, s_ >> 3] >> (s_ & 7)) & 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-demand fractions over the ECMP DAGs (congestion incidence, local turnaround)
+# ---------------------------------------------------------------------------------------------
+def demand_link_fractions(
+        const idx_t[::1] hop_ptr, const idx_t[::1] hop_head, const idx_t[::1] hop_link1,
+        const idx_t[::1] hop_link2, const uint8_t[:, ::1] bits, const idx_t[:, ::1] order,
+        const idx_t[::1] nreach, const uint8_t[:, ::1] reach, const idx_t[::1] row_dest,
+        const idx_t[::1] dem_row, const idx_t[::1] dem_src, const idx_t[::1] link_col,
+        real_t[:, ::1] out):
+    """out[d, link_col[l]] = the fraction of demand d's traffic that crosses link l (link_col[l] >= 0).
+
+    The fraction is the one :func:`assign_demands` puts on the link (equal split at every node),
+    computed by pushing a unit of flow from the demand's source down its destination's DAG, so no
+    path is ever enumerated: O(nodes + hops of the DAG) per demand. ``out`` is zeroed here; an
+    unreachable demand, or one to itself, has an all-zero row.
+    """
+    cdef Py_ssize_t m = dem_row.shape[0], n = hop_ptr.shape[0] - 1, d, i
+    cdef real_t *inflow
+    cdef real_t f, share
+    cdef idx_t r, s_, u, h, nh, c
+    cdef const uint8_t *brow
+    out[:, :] = 0.0
+    if m == 0:
+        return
+    inflow = <real_t *> calloc(n + 1, sizeof(real_t))
+    if inflow == NULL:
+        raise MemoryError("fraction buffer")
+    with nogil:
+        for d in range(m):
+            r = dem_row[d]
+            s_ = dem_src[d]
+            if s_ == row_dest[r] or not ((reach[r, s_ >> 3] >> (s_ & 7)) & 1):
+                continue
+            brow = &bits[r, 0]
+            inflow[s_] = 1.0
+            for i in range(nreach[r] - 1, 0, -1):
+                u = order[r, i]
+                f = inflow[u]
+                if f == 0.0:
+                    continue
+                inflow[u] = 0.0
+                nh = 0
+                for h in range(hop_ptr[u], hop_ptr[u + 1]):
+                    if (brow[h >> 3] >> (h & 7)) & 1:
+                        nh = nh + 1
+                share = f / nh
+                for h in range(hop_ptr[u], hop_ptr[u + 1]):
+                    if (brow[h >> 3] >> (h & 7)) & 1:
+                        c = link_col[hop_link1[h]]
+                        if c >= 0:
+                            out[d, c] += share
+                        if hop_link2[h] >= 0:
+                            c = link_col[hop_link2[h]]
+                            if c >= 0:
+                                out[d, c] += share
+                        inflow[hop_head[h]] += share
+            inflow[order[r, 0]] = 0.0
+    free(inflow)
+
+
+def confined_fractions(
+        const idx_t[::1] hop_ptr, const idx_t[::1] hop_head, const idx_t[::1] hop_zone,
+        const uint8_t[:, ::1] bits, const idx_t[:, ::1] order, const idx_t[::1] nreach,
+        const uint8_t[:, ::1] reach, const idx_t[::1] row_dest, const idx_t[::1] dem_row,
+        const idx_t[::1] dem_src, const idx_t[::1] dem_zone, real_t[::1] out):
+    """out[d] = the fraction of demand d's traffic whose path stays inside zone dem_zone[d].
+
+    ``hop_zone[h]`` is the zone of hop h when every node it touches (tail, IX, head) is in one
+    zone, else -1. A unit of flow is pushed from the source down the destination's DAG and only
+    what crosses hops of the demand's zone is carried on, so the result is the sum of the
+    fractions of the ECMP paths that never leave the zone (without enumerating them). A demand to
+    itself counts 1 when its node reaches itself (is up), an unreachable one 0.
+    """
+    cdef Py_ssize_t m = dem_row.shape[0], n = hop_ptr.shape[0] - 1, d, i
+    cdef real_t *inflow
+    cdef real_t f, share
+    cdef idx_t r, s_, u, h, nh, t, z
+    cdef const uint8_t *brow
+    if m == 0:
+        return
+    inflow = <real_t *> calloc(n + 1, sizeof(real_t))
+    if inflow == NULL:
+        raise MemoryError("fraction buffer")
+    with nogil:
+        for d in range(m):
+            r = dem_row[d]
+            s_ = dem_src[d]
+            t = row_dest[r]
+            out[d] = 0.0
+            if not ((reach[r, s_ >> 3] >> (s_ & 7)) & 1):
+                continue
+            if s_ == t:
+                out[d] = 1.0
+                continue
+            z = dem_zone[d]
+            brow = &bits[r, 0]
+            inflow[s_] = 1.0
+            for i in range(nreach[r] - 1, 0, -1):
+                u = order[r, i]
+                f = inflow[u]
+                if f == 0.0:
+                    continue
+                inflow[u] = 0.0
+                nh = 0
+                for h in range(hop_ptr[u], hop_ptr[u + 1]):
+                    if (brow[h >> 3] >> (h & 7)) & 1:
+                        nh = nh + 1
+                share = f / nh
+                for h in range(hop_ptr[u], hop_ptr[u + 1]):
+                    if ((brow[h >> 3] >> (h & 7)) & 1) and hop_zone[h] == z:
+                        inflow[hop_head[h]] += share
+            out[d] = inflow[t]
+            inflow[t] = 0.0
+    free(inflow)

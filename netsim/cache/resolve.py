@@ -80,15 +80,170 @@ _STAT_COLS = ("bytes_served", "fill_bytes", "unfillable_misses")
 _TOUCH_COLS = ("requests", "hits", "bytes_requested", "bytes_hit")
 
 
-def _codes(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct strings of a column and each row's index among them."""
-    col = col.cast(pl.Utf8)
-    if col.null_count():
-        raise InputError(f"requests: column {col.name!r} has {col.null_count()} null values", where=col.name)
-    uniq = col.unique().sort()
-    codes = col.cast(pl.Enum(uniq.to_list())).to_physical().cast(pl.Int64).to_numpy() if len(col) else \
-        np.empty(0, np.int64)
-    return np.array(uniq.to_list(), dtype=object), codes
+@dataclass
+class Resolved:
+    """Requests resolved through the caches, as integer node codes (positions in ``CacheSystem.nodes``; -1: none).
+
+    ``chain[i]`` lists the nodes request i's bytes pass through before its client, from the node
+    that sent the copy (``served_by``) to the first cache consulted, left-aligned and padded with
+    -1 (all -1 when ``unreachable[i]``).
+    """
+
+    cache: np.ndarray
+    hit: np.ndarray
+    served_by: np.ndarray
+    fill_src: np.ndarray
+    chain: np.ndarray
+    unreachable: np.ndarray
+
+
+def _chain_matrix(n: int, reqs, steps, nodes, unreachable) -> np.ndarray:
+    """Per request the visited nodes, copy source first, as a left-aligned ``(n, depth)`` matrix (-1 pads)."""
+    r = np.concatenate(reqs) if reqs else np.empty(0, np.int64)
+    s = np.concatenate(steps) if steps else np.empty(0, np.int64)
+    v = np.concatenate(nodes) if nodes else np.empty(0, np.int64)
+    if r.size:
+        keep = ~unreachable[r]
+        r, s, v = r[keep], s[keep], v[keep]
+    if r.size == 0:
+        return np.full((n, 1), -1, dtype=np.int32)
+    depth = int(s.max()) + 1
+    by_step = np.full((n, depth), -1, dtype=np.int32)
+    by_step[r, s] = v
+    length = np.bincount(r, minlength=n)
+    col = length[:, None] - 1 - np.arange(depth)[None, :]
+    return np.where(col >= 0, np.take_along_axis(by_step, np.maximum(col, 0), axis=1), -1).astype(np.int32)
+
+
+class _Plan:
+    """What resolution needs of one failure state (nodes down, distances), computed once and reused:
+    the first cache of each (client, provider), the nearest origin where none serves it, and where
+    each cache fills from per provider. Filled lazily, for the pairs the requests bring."""
+
+    def __init__(self, system: "CacheSystem", down: frozenset, dist: Distance):
+        self.sys, self.down, self.dist = system, down, dist
+        self.up = [c for c in system.cache_ids if c not in down]
+        self.up_codes = np.array([system._code[c] for c in self.up], dtype=np.int64)
+        n = len(system.nodes)
+        self._first = np.full((n, 0), -3, dtype=np.int64)   # -3: not computed yet
+        self._origin = np.full((n, 0), -1, dtype=np.int64)
+        self._d_cache: dict[int, np.ndarray] = {}
+        self._d_orig: dict[int, dict[int, float]] = {}
+        self._upstream: dict[tuple[str, int], int] = {}
+        self._up_all: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._reach: dict[tuple[str, str], bool] = {}
+
+    def _dist(self, a: list[str], b: list[str]) -> np.ndarray:
+        return CacheSystem._pairs(self.dist, a, b)
+
+    def _grow(self) -> None:
+        P = len(self.sys.providers)
+        have = self._first.shape[1]
+        if have < P:
+            extra = max(P - have, 8)
+            self._first = np.pad(self._first, ((0, 0), (0, extra)), constant_values=-3)
+            self._origin = np.pad(self._origin, ((0, 0), (0, extra)), constant_values=-1)
+
+    def first(self, src: np.ndarray, prov: np.ndarray) -> np.ndarray:
+        """Node code of each request's first cache; -1 none serves it; -2 the client is down."""
+        self._grow()
+        f = self._first[src, prov]
+        need = f == -3
+        if need.any():
+            P = self._first.shape[1]
+            for k in np.unique(src[need] * P + prov[need]).tolist():
+                self._compute(k // P, k % P)
+            f = self._first[src, prov]
+        return f
+
+    def origin(self, src: np.ndarray, prov: np.ndarray) -> np.ndarray:
+        """Nearest reachable origin of requests that no cache serves (-1: none); after :meth:`first`."""
+        return self._origin[src, prov]
+
+    def _compute(self, sc: int, pc: int) -> None:
+        sys = self.sys
+        name = sys.nodes[sc]
+        if name in self.down:
+            self._first[sc, pc], self._origin[sc, pc] = -2, -1
+            return
+        if self.up:
+            d = self._d_cache.get(sc)
+            if d is None:
+                d = self._d_cache[sc] = self._dist([name], self.up)[0]
+            asn = sys.g.nodes[name].get("asn")
+            ok = np.array([asn in sys._spec[c].serves and sys._carry[pc][sys._cache_pos[c]] for c in self.up],
+                          dtype=bool)
+            dd = np.where(ok, d, np.inf)
+            j = int(np.argmin(dd))
+            if np.isfinite(dd[j]):
+                self._first[sc, pc], self._origin[sc, pc] = int(self.up_codes[j]), -1
+                return
+        self._first[sc, pc] = -1
+        self._origin[sc, pc] = self._nearest_origin(sc, pc)
+
+    def _nearest_origin(self, xc: int, pc: int) -> int:
+        sys = self.sys
+        origins = [o for o in sys._prov_origins[pc] if sys.nodes[o] not in self.down]
+        if not origins:
+            return -1
+        d = self._d_orig.setdefault(xc, {})
+        missing = [o for o in origins if o not in d]
+        if missing:
+            vals = self._dist([sys.nodes[xc]], [sys.nodes[o] for o in missing])[0]
+            d.update(zip(missing, vals.tolist()))
+        best, bd = -1, np.inf
+        for o in origins:   # sorted by id: ties go to the smallest
+            if d[o] < bd:
+                best, bd = o, d[o]
+        return best
+
+    def _reachable(self, a: str, b: str) -> bool:
+        v = self._reach.get((a, b))
+        if v is None:
+            v = self._reach[(a, b)] = bool(np.isfinite(self._dist([a], [b])[0, 0]))
+        return v
+
+    def upstream(self, c: str, pc: int) -> int:
+        """Where cache ``c`` fills from for provider ``pc``: an eligible parent cache, else the nearest origin."""
+        key = (c, pc)
+        v = self._upstream.get(key)
+        if v is not None:
+            return v
+        sys = self.sys
+        p = sys.providers[pc]
+        res = -1
+        q = sys._spec[c].parent
+        while q is not None:
+            dq = sys.g.nodes[q]
+            if dq.get("kind") == "origin":
+                if q not in self.down and sys._code[q] in sys._prov_origins[pc] and self._reachable(c, q):
+                    res = sys._code[q]
+                break
+            if (q not in self.down and (sys._spec[q].providers is None or p in sys._spec[q].providers)
+                    and self._reachable(c, q)):
+                res = sys._code[q]
+                break
+            q = sys._spec[q].parent
+        if res < 0:
+            res = self._nearest_origin(sys._code[c], pc)
+        self._upstream[key] = res
+        return res
+
+    def upstream_all(self, c: str, n_prov: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per provider code: where ``c`` fills from, and whether an origin is reachable up its chain."""
+        key = (c, n_prov)
+        v = self._up_all.get(key)
+        if v is None:
+            sys = self.sys
+            ups = np.array([self.upstream(c, p) for p in range(n_prov)], dtype=np.int64)
+            fill = np.zeros(n_prov, dtype=bool)
+            for p in range(n_prov):
+                x = int(ups[p])
+                while x >= 0 and sys._is_cache[x]:
+                    x = self.upstream(sys.nodes[x], p)
+                fill[p] = x >= 0
+            v = self._up_all[key] = (ups, fill)
+        return v
 
 
 class CacheSystem:
@@ -167,6 +322,19 @@ class CacheSystem:
         for n, d in sorted(g.nodes(data=True)):
             if d.get("kind") == "origin":
                 self._origins.setdefault(d.get("provider") or f"AS{d.get('asn')}", []).append(n)
+        # integer vocabularies: nodes (sorted ids, as the routing core numbers them) and providers
+        self.nodes: list[str] = sorted(str(n) for n in g.nodes)
+        self._code = {x: i for i, x in enumerate(self.nodes)}
+        self._node_enum = pl.Enum(self.nodes)
+        self._is_cache = np.zeros(len(self.nodes), dtype=bool)
+        self._is_cache[[self._code[c] for c in self.cache_ids]] = True
+        self._cache_pos = {c: j for j, c in enumerate(self.cache_ids)}
+        self.providers: list[str] = []
+        self._prov_code: dict[str, int] = {}
+        self._prov_hash = np.empty(0, dtype=np.uint64)
+        self._carry: list[np.ndarray] = []
+        self._prov_origins: list[list[int]] = []
+        self._plans: dict[tuple, _Plan] = {}
         self._acc = {cid: dict.fromkeys(_STAT_COLS, 0) for cid in self.cache_ids}
         # lookups a prefetch made to refresh resident objects: not subscriber requests, so stats() leaves them out
         self._touch = {cid: dict.fromkeys(_TOUCH_COLS, 0) for cid in self.cache_ids}
@@ -192,6 +360,47 @@ class CacheSystem:
         src = np.repeat(np.array(a, dtype=object), len(b))
         dst = np.tile(np.array(b, dtype=object), len(a))
         return np.asarray(dist(src, dst), dtype=float).reshape(len(a), len(b))
+
+    # ------------------------------------------------------------------ vocabularies
+    def node_codes(self, ids, *, where: str = "src") -> np.ndarray:
+        """Integer codes (positions in :attr:`nodes`, the sorted node ids) of node ids; InputError for an unknown one."""
+        col = pl.Series("ids", ids, dtype=pl.Utf8) if not isinstance(ids, pl.Series) else ids.cast(pl.Utf8)
+        if col.null_count():
+            raise InputError(f"requests: column {where!r} has {col.null_count()} null values", where=where)
+        if len(col) == 0:
+            return np.empty(0, np.int32)
+        codes = col.cast(self._node_enum, strict=False)
+        if codes.null_count():
+            bad = col.filter(codes.is_null())[0]
+            raise InputError(f"request source {bad!r} is not a node of the topology", where=where)
+        return codes.to_physical().cast(pl.Int32).to_numpy()
+
+    def provider_codes(self, names) -> np.ndarray:
+        """Integer codes of provider names in this system's provider vocabulary (new names are added)."""
+        col = pl.Series("p", names, dtype=pl.Utf8) if not isinstance(names, pl.Series) else names.cast(pl.Utf8)
+        if col.null_count():
+            raise InputError(f"requests: column 'provider' has {col.null_count()} null values", where="provider")
+        if len(col) == 0:
+            return np.empty(0, np.int32)
+        for p in col.unique().sort().to_list():
+            if p not in self._prov_code:
+                self._add_provider(p)
+        return col.replace_strict(self._prov_code, return_dtype=pl.Int32).to_numpy()
+
+    def _add_provider(self, p: str) -> int:
+        k = self._prov_code[p] = len(self.providers)
+        self.providers.append(p)
+        self._prov_hash = np.append(self._prov_hash, np.uint64(provider_hash(p)))
+        self._carry.append(np.array([self._spec[c].providers is None or p in self._spec[c].providers
+                                     for c in self.cache_ids], dtype=bool))
+        self._prov_origins.append([self._code[o] for o in self._origins.get(p, [])])
+        return k
+
+    def keys_of(self, prov: np.ndarray, objs: np.ndarray) -> np.ndarray:
+        """Cache keys (:func:`make_keys`) of (provider code, obj) pairs."""
+        if len(prov) == 0:
+            return np.empty(0, dtype=np.uint64)
+        return _mix64(self._prov_hash[prov] ^ _mix64(np.asarray(objs, dtype=np.uint64)))
 
     # ------------------------------------------------------------------ resolve
     def resolve(self, requests: pl.DataFrame, *, down: Iterable[str] = (),
@@ -224,149 +433,119 @@ class CacheSystem:
         A miss whose cache has no reachable origin upstream (all origins of the provider down
         or cut off) is not admitted anywhere along its parent chain, even if a parent cache
         happens to hold the object; such a request is still served by that parent.
+        :meth:`resolve_codes` is the same on integer codes (the replay engine's form).
         """
         need = {"src", "provider", "obj", "bytes"}
         missing = need - set(requests.columns)
         if missing:
             raise ValueError(f"resolve: requests lack columns {sorted(missing)}")
         n = requests.height
-        down = frozenset(down)
-        dist = self._dist_fn(down, distance)
-        g = self.g
-
-        usrc, src_inv = _codes(requests["src"])
-        uprov, prov_inv = _codes(requests["provider"])
-        sizes = requests["bytes"].cast(pl.Int64).to_numpy()
         if requests["obj"].null_count():
             raise InputError(f"requests: column 'obj' has {requests['obj'].null_count()} null values", where="obj")
-        objs = requests["obj"].cast(pl.UInt64).to_numpy()
-        hp = np.array([provider_hash(p) for p in uprov.tolist()], dtype=np.uint64)
-        keys = _mix64(hp[prov_inv] ^ _mix64(objs)) if n else np.empty(0, dtype=np.uint64)
-        for s in usrc.tolist():
-            if s not in g:
-                raise InputError(f"request source {s!r} is not a node of the topology", where="src")
+        src = self.node_codes(requests["src"])
+        prov = self.provider_codes(requests["provider"])
+        keys = self.keys_of(prov, requests["obj"].cast(pl.UInt64).to_numpy())
+        sizes = requests["bytes"].cast(pl.Int64).to_numpy()
+        r = self.resolve_codes(src, prov, keys, sizes, down=down, distance=distance)
+        name_s = pl.Series("name", self.nodes, dtype=pl.Utf8)
 
-        up = [c for c in self.cache_ids if c not in down]
-        d_src_cache = self._pairs(dist, usrc.tolist(), up)
-        src_asn = np.array([g.nodes[s].get("asn") for s in usrc.tolist()], dtype=object)
-        serve = np.array([[src_asn[i] in self._spec[c].serves for c in up] for i in range(len(usrc))], dtype=bool)
-        serve = serve.reshape(len(usrc), len(up))
-        carry = np.array([[self._spec[c].providers is None or p in self._spec[c].providers for c in up]
-                          for p in uprov.tolist()], dtype=bool).reshape(len(uprov), len(up))
-        src_down = np.array([s in down for s in usrc.tolist()], dtype=bool)
+        def col(label: str, codes: np.ndarray) -> pl.Series:
+            idx = pl.Series(label, np.where(codes < 0, 0, codes), dtype=pl.UInt32)
+            return name_s.gather(idx).alias(label).set(pl.Series(codes < 0), None) if n else \
+                pl.Series(label, [], dtype=pl.Utf8)
 
-        # origins per provider that are up; distances from every client and cache to them
-        origins = {p: [o for o in self._origins.get(p, []) if o not in down] for p in uprov.tolist()}
-        all_orig = sorted({o for os_ in origins.values() for o in os_})
-        o_pos = {o: j for j, o in enumerate(all_orig)}
-        d_from = self._pairs(dist, usrc.tolist() + up, all_orig)
-        row_of = {s: i for i, s in enumerate(usrc.tolist())}
-        row_of.update({c: len(usrc) + j for j, c in enumerate(up)})
+        # NOTE: one list array from (offsets, values) in O(n); a group_by + join per batch was slow
+        import pyarrow as pa
 
-        def nearest_origin(x: str, p: str) -> Optional[str]:
-            best, bd = None, np.inf
-            for o in origins[p]:
-                dd = d_from[row_of[x], o_pos[o]]
-                if dd < bd:
-                    best, bd = o, dd
-            return best
+        ch = r.chain
+        valid = ch >= 0
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(valid.sum(axis=1), out=offsets[1:])
+        flat = ch[valid]
+        values = (name_s.gather(pl.Series(flat, dtype=pl.UInt32)) if flat.size else pl.Series([], dtype=pl.Utf8))
+        arr = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()),
+                                            values.to_arrow().cast(pa.large_string()))
+        return requests.with_columns(
+            col("cache", r.cache),
+            pl.Series("hit", r.hit, dtype=pl.Boolean),
+            col("served_by", r.served_by),
+            col("fill_src", r.fill_src),
+            pl.Series("chain", pl.from_arrow(arr)).cast(pl.List(pl.Utf8)),
+            pl.Series("unreachable", r.unreachable, dtype=pl.Boolean),
+        )
 
-        upstream_memo: dict[tuple[str, str], Optional[str]] = {}
+    def _plan(self, down: frozenset, dist: Distance) -> "_Plan":
+        key = (down, dist)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= 64:  # bound the memo over many failure states
+                self._plans.pop(next(iter(self._plans)))
+            plan = self._plans[key] = _Plan(self, down, dist)
+        return plan
 
-        def upstream(c: str, p: str) -> Optional[str]:
-            key = (c, p)
-            if key in upstream_memo:
-                return upstream_memo[key]
-            res = None
-            q = self._spec[c].parent
-            while q is not None:
-                dq = g.nodes[q]
-                if dq.get("kind") == "origin":
-                    if q not in down and q in origins[p] and np.isfinite(d_from[row_of[c], o_pos[q]]):
-                        res = q
-                    break
-                if (q not in down and (self._spec[q].providers is None or p in self._spec[q].providers)
-                        and np.isfinite(self._pairs(dist, [c], [q])[0, 0])):
-                    res = q
-                    break
-                q = self._spec[q].parent
-            if res is None:
-                res = nearest_origin(c, p)
-            upstream_memo[key] = res
-            return res
+    def resolve_codes(self, src: np.ndarray, prov: np.ndarray, keys: np.ndarray, sizes: np.ndarray, *,
+                      down: Iterable[str] = (), distance: Optional[Distance] = None) -> "Resolved":
+        """:meth:`resolve` on integer codes: the workhorse, and the replay engine's entry point.
 
-        def chain_has_origin(c: str, p: str) -> bool:
-            x = upstream(c, p)
-            while x is not None and x in self._spec:
-                x = upstream(x, p)
-            return x is not None
-
-        # node codes for the output columns: caches, then origins
-        names = self.cache_ids + sorted(o for os_ in self._origins.values() for o in os_)
-        code = {x: i for i, x in enumerate(names)}
-        cnull = -1
-
-        def c_of(x: Optional[str]) -> int:
-            return cnull if x is None else code[x]
-
-        # the first cache of each (client, provider) pair, and the origin when there is none
-        npr = max(len(uprov), 1)
-        pair = src_inv.astype(np.int64) * npr + prov_inv
-        upairs, pair_first, pair_inv = np.unique(pair, return_index=True, return_inverse=True)
-        pair_cache = np.full(upairs.size, -1, dtype=np.int64)     # index into `up`; -2: client down
-        pair_origin = np.full(upairs.size, cnull, dtype=np.int64)
-        for k, i0 in enumerate(pair_first.tolist()):
-            si, pi = int(src_inv[i0]), int(prov_inv[i0])
-            if src_down[si]:
-                pair_cache[k] = -2
-                continue
-            d = np.where(serve[si] & carry[pi], d_src_cache[si], np.inf)
-            j = int(np.argmin(d)) if d.size else -1
-            if j >= 0 and np.isfinite(d[j]):
-                pair_cache[k] = j
-            else:
-                pair_origin[k] = c_of(nearest_origin(str(usrc[si]), str(uprov[pi])))
-        first = pair_cache[pair_inv.reshape(-1)] if n else np.empty(0, np.int64)
-
+        ``src``: node codes (:meth:`node_codes`); ``prov``: provider codes (:meth:`provider_codes`);
+        ``keys``: cache keys (:meth:`keys_of`); ``sizes``: bytes. Node codes in the result are
+        positions in :attr:`nodes` (-1: none). What depends only on the failure state (the first
+        cache of each client and provider, where each cache fills from) is computed once per state
+        and reused, so a call costs the cache lookups and a few array operations.
+        """
+        down = frozenset(down)
+        plan = self._plan(down, self._dist_fn(down, distance))
+        n = len(src)
+        src = np.asarray(src, dtype=np.int64)
+        prov = np.asarray(prov, dtype=np.int64)
+        sizes = np.asarray(sizes, dtype=np.int64)
+        first = plan.first(src, prov)          # node code of the first cache, -1 none, -2 client down
         hit_first = np.zeros(n, dtype=bool)
-        served_by = np.full(n, cnull, dtype=np.int64)
-        fill_src = np.full(n, cnull, dtype=np.int64)
-        chain_req: list[np.ndarray] = []     # (request, step, node code) per node visited
-        chain_step: list[np.ndarray] = []
-        chain_node: list[np.ndarray] = []
+        served_by = np.full(n, -1, dtype=np.int64)
+        fill_src = np.full(n, -1, dtype=np.int64)
+        trip_req: list[np.ndarray] = []        # (request, step, node code) per node visited
+        trip_step: list[np.ndarray] = []
+        trip_node: list[np.ndarray] = []
 
         direct = first == -1
-        served_by[direct] = pair_origin[pair_inv.reshape(-1)][direct] if n else cnull
-        idx_direct = np.nonzero(direct & (served_by != cnull))[0]
-        chain_req.append(idx_direct)
-        chain_step.append(np.zeros(idx_direct.size, np.int64))
-        chain_node.append(served_by[idx_direct])
-
-        incoming: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in up}
-        order_first = np.argsort(first, kind="stable")
-        bounds = np.searchsorted(first[order_first], np.arange(len(up) + 1))
-        for j, c in enumerate(up):
-            idx = order_first[bounds[j]:bounds[j + 1]]
-            if idx.size:
-                incoming[c].append((idx, np.zeros(idx.size, np.int64)))
+        if direct.any():
+            served_by[direct] = plan.origin(src[direct], prov[direct])
+            idx = np.flatnonzero(direct & (served_by >= 0))
+            trip_req.append(idx)
+            trip_step.append(np.zeros(idx.size, np.int64))
+            trip_node.append(served_by[idx])
+        incoming: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        has_cache = first >= 0
+        if has_cache.any():
+            idx = np.flatnonzero(has_cache)
+            order = np.argsort(first[idx], kind="stable")
+            idx = idx[order]
+            fc = first[idx]
+            cuts = np.flatnonzero(np.diff(fc)) + 1
+            for part in np.split(idx, cuts):
+                incoming[int(first[part[0]])] = [(part, np.zeros(part.size, np.int64))]
+        n_prov = len(self.providers)
         for c in self._topo:
-            if c in down or not incoming.get(c):
+            cc = self._code[c]
+            if c in down or cc not in incoming:
                 continue
-            idx = np.concatenate([a for a, _ in incoming[c]])
-            step = np.concatenate([st for _, st in incoming[c]])
-            order = np.argsort(idx, kind="stable")
-            idx, step = idx[order], step[order]
-            pcode = prov_inv[idx]
-            ups = [upstream(c, p) for p in uprov.tolist()]
-            up_code = np.array([c_of(u) for u in ups], dtype=np.int64)
-            fillable = np.array([chain_has_origin(c, p) for p in uprov.tolist()], dtype=bool)
+            parts = incoming.pop(cc)
+            if len(parts) == 1:
+                idx, step = parts[0]
+            else:
+                idx = np.concatenate([a for a, _ in parts])
+                step = np.concatenate([st for _, st in parts])
+                o = np.argsort(idx, kind="stable")
+                idx, step = idx[o], step[o]
+            pcode = prov[idx]
+            up_code, fillable = plan.upstream_all(c, n_prov)
             hits = self.caches[c].process(keys[idx], sizes[idx], admit=fillable[pcode])
-            chain_req.append(idx)
-            chain_step.append(step)
-            chain_node.append(np.full(idx.size, code[c], dtype=np.int64))
+            trip_req.append(idx)
+            trip_step.append(step)
+            trip_node.append(np.full(idx.size, cc, dtype=np.int64))
             at_first = step == 0
             hit_first[idx[at_first]] = hits[at_first]
-            served_by[idx[hits]] = code[c]
+            served_by[idx[hits]] = cc
             miss = ~hits
             fill_src[idx[miss & at_first]] = up_code[pcode[miss & at_first]]
             acc = self._acc[c]
@@ -375,63 +554,25 @@ class CacheSystem:
             acc["fill_bytes"] += int(sizes[idx[ok]].sum())
             acc["unfillable_misses"] += int((miss & ~fillable[pcode]).sum())
             # forward misses upstream: to a parent cache, or they end at an origin
-            for p_i, u in enumerate(ups):
-                if u is None:
-                    continue
-                sel = miss & (pcode == p_i)
-                if not sel.any():
-                    continue
-                if u in self._spec:
-                    incoming[u].append((idx[sel], step[sel] + 1))
-                else:
-                    served_by[idx[sel]] = code[u]
-                    chain_req.append(idx[sel])
-                    chain_step.append(step[sel] + 1)
-                    chain_node.append(np.full(int(sel.sum()), code[u], dtype=np.int64))
+            u = np.where(miss, up_code[pcode], -1)
+            fwd = u >= 0
+            if not fwd.any():
+                continue
+            to_cache = fwd & self._is_cache[np.maximum(u, 0)]
+            end = fwd & ~to_cache
+            if end.any():
+                served_by[idx[end]] = u[end]
+                trip_req.append(idx[end])
+                trip_step.append(step[end] + 1)
+                trip_node.append(u[end])
+            for q in np.unique(u[to_cache]).tolist():
+                sel = to_cache & (u == q)
+                incoming.setdefault(int(q), []).append((idx[sel], step[sel] + 1))
 
-        unreachable = served_by == cnull
-        has_cache = first >= 0
-        cache_code = np.full(n, cnull, dtype=np.int64)
-        if up:
-            up_codes = np.array([code[c] for c in up], dtype=np.int64)
-            cache_code[has_cache] = up_codes[first[has_cache]]
-        name_s = pl.Series("name", names, dtype=pl.Utf8)
-
-        def col(label: str, codes: np.ndarray) -> pl.Series:
-            idx = pl.Series(label, np.where(codes < 0, 0, codes), dtype=pl.UInt32)
-            return name_s.gather(idx).alias(label).set(pl.Series(codes < 0), None) if names else \
-                pl.Series(label, [None] * n, dtype=pl.Utf8)
-
-        return requests.with_columns(
-            col("cache", cache_code),
-            pl.Series("hit", hit_first & has_cache, dtype=pl.Boolean),
-            col("served_by", served_by),
-            col("fill_src", fill_src),
-            self._chains(n, chain_req, chain_step, chain_node, unreachable, name_s),
-            pl.Series("unreachable", unreachable, dtype=pl.Boolean),
-        )
-
-    @staticmethod
-    def _chains(n, reqs, steps, nodes, unreachable, name_s) -> pl.Series:
-        """Per request, the nodes the bytes pass through: the copy's source first."""
-        r = np.concatenate(reqs) if reqs else np.empty(0, np.int64)
-        s = np.concatenate(steps) if steps else np.empty(0, np.int64)
-        v = np.concatenate(nodes) if nodes else np.empty(0, np.int64)
-        keep = ~unreachable[r] if r.size else np.zeros(0, bool)
-        r, s, v = r[keep], s[keep], v[keep]
-        order = np.lexsort((-s, r))
-        r, v = r[order], v[order]
-        lengths = np.bincount(r, minlength=n) if n else np.zeros(0, np.int64)
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        flat = name_s.gather(pl.Series(v, dtype=pl.UInt32)) if v.size else pl.Series([], dtype=pl.Utf8)
-        # NOTE: one list array from (offsets, values) in O(n); a group_by + join per batch was the
-        # engine's largest per-bin cost.
-        import pyarrow as pa
-
-        values = flat.to_arrow().cast(pa.large_string())
-        arr = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
-        return pl.Series("chain", pl.from_arrow(arr)).cast(pl.List(pl.Utf8))
+        unreachable = served_by < 0
+        cache_code = np.where(has_cache, first, -1)
+        return Resolved(cache=cache_code, hit=hit_first & has_cache, served_by=served_by, fill_src=fill_src,
+                        chain=_chain_matrix(n, trip_req, trip_step, trip_node, unreachable), unreachable=unreachable)
 
     # ------------------------------------------------------------------ prefetch (off-peak pushes)
     def first_caches(self, src, provider, *, down: Iterable[str] = (),
@@ -629,6 +770,16 @@ class CacheSystem:
             "capacity_bytes", "used_bytes", "n_objects", "requests", "hits", "misses", "bytes_requested",
             "bytes_hit", "evictions", *_STAT_COLS)}}
         return pl.DataFrame(rows, schema=schema)
+
+    def counters(self) -> np.ndarray:
+        """Per cache (rows in ``cache_ids`` order): requests, hits, bytes_requested, bytes_served, fill_bytes
+        since creation or ``reset_stats``, as :meth:`stats` counts them (a cheap read for every bin)."""
+        out = np.zeros((len(self.cache_ids), 5))
+        for i, cid in enumerate(self.cache_ids):
+            st, t, a = self.caches[cid].stats, self._touch[cid], self._acc[cid]
+            out[i] = (st.requests - t["requests"], st.hits - t["hits"], st.bytes_requested - t["bytes_requested"],
+                      a["bytes_served"], a["fill_bytes"])
+        return out
 
     def fill_static(self, popularity: pl.DataFrame) -> dict[str, int]:
         """Pre-fill every ``static`` cache with the most popular objects of the providers it carries.

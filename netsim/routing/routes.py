@@ -221,6 +221,108 @@ class Routes:
         """Round-trip latency (ms) per demand: ``distance_ms(src, dst) + distance_ms(dst, src)``."""
         return self.distance_ms(src, dst) + self.distance_ms(dst, src)
 
+    # -- index-level calls: the replay engine's hot path -----------------------------------------
+    # Node indices (``net.index``) in, arrays out; the caller guarantees valid, non-IX endpoints,
+    # so nothing is converted or re-checked per call beyond the destination rows.
+    def rows_of(self, dst_idx: np.ndarray) -> np.ndarray:
+        """The route row of each destination index (InputError for one that was not routed)."""
+        return np.ascontiguousarray(self._rows(np.asarray(dst_idx)), dtype=np.int32)
+
+    def reachable_idx(self, src_idx: np.ndarray, dst_idx: np.ndarray) -> np.ndarray:
+        """Boolean mask of the demands ``src_idx[i] -> dst_idx[i]`` that have a route."""
+        s = np.ascontiguousarray(src_idx, dtype=np.int32)
+        return self._reachable(s, None, self.rows_of(dst_idx))
+
+    def distance_idx(self, src_idx: np.ndarray, dst_idx: np.ndarray) -> np.ndarray:
+        """:meth:`distance_ms` by node index."""
+        s = np.ascontiguousarray(src_idx, dtype=np.int32)
+        rows = self.rows_of(dst_idx)
+        out = self.latency_ms[rows, s].copy()
+        out[~self._reachable(s, None, rows)] = np.nan
+        return out
+
+    def assign_idx(self, src_idx: np.ndarray, dst_idx: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        """:meth:`assign` by node index (volumes finite and >= 0, one thread: a bin's demands are few)."""
+        from netsim._ext.routing import assign_demands
+
+        s = np.ascontiguousarray(src_idx, dtype=np.int32)
+        rows = self.rows_of(dst_idx)
+        vol = np.ascontiguousarray(volume, dtype=np.float64)
+        loads = np.zeros(self.net.n_links, dtype=np.float64)
+        unreach = np.zeros(len(s), dtype=np.uint8)
+        net = self.net
+        assign_demands(net.hop_ptr, net.hop_head, net.hop_link1, net.hop_link2, self.bits, self.order,
+                       self.nreach, self.reach, self.dests, rows, s, vol,
+                       _threads(None, len(s) + len(self.dests) * (net.n_nodes + len(net.hop_tail))), loads, unreach)
+        return loads
+
+    def link_fractions(self, src_idx: np.ndarray, dst_idx: np.ndarray, links: np.ndarray) -> np.ndarray:
+        """``out[i, j]``: the fraction of demand i's traffic on link ``links[j]`` (the split :meth:`assign` uses).
+
+        Computed on the DAG (a unit pushed from the source), never by enumerating paths.
+
+        Examples
+        --------
+        >>> import netsim.routing
+        >>> net = netsim.routing.compile(netsim.load_topology("examples/two_as"), igp_weight="hops")
+        >>> routes = net.route()
+        >>> l = net.links.index(("a2", "a1"))
+        >>> routes.link_fractions(net.index(["a2"]), net.index(["t2"]), np.array([l])).tolist()
+        [[0.5]]
+        """
+        from netsim._ext.routing import demand_link_fractions
+
+        s = np.ascontiguousarray(src_idx, dtype=np.int32)
+        rows = self.rows_of(dst_idx)
+        col = np.full(self.net.n_links, -1, dtype=np.int32)
+        links = np.asarray(links, dtype=np.int64)
+        col[links] = np.arange(len(links), dtype=np.int32)
+        out = np.zeros((len(s), len(links)), dtype=np.float64)
+        net = self.net
+        demand_link_fractions(net.hop_ptr, net.hop_head, net.hop_link1, net.hop_link2, self.bits, self.order,
+                              self.nreach, self.reach, self.dests, rows, s, col, out)
+        return out
+
+    def confined_fractions(self, src_idx: np.ndarray, dst_idx: np.ndarray, node_zone: np.ndarray) -> np.ndarray:
+        """Per demand, the fraction of its traffic whose path never leaves the zone of its destination.
+
+        ``node_zone[i]`` is an integer zone (e.g. a region code) per node index; an IX crossing
+        stays in a zone only if the IX node is in it too. Unreachable: 0; to itself: 1.
+
+        Examples
+        --------
+        >>> import netsim.routing
+        >>> net = netsim.routing.compile(netsim.load_topology("examples/two_as"), igp_weight="hops")
+        >>> routes = net.route()
+        >>> zone = np.zeros(net.n_nodes, dtype=np.int32); zone[net.index(["a3"])] = 1
+        >>> routes.confined_fractions(net.index(["a2"]), net.index(["t2"]), zone).tolist()  # half goes via a3
+        [0.5]
+        """
+        from netsim._ext.routing import confined_fractions
+
+        s = np.ascontiguousarray(src_idx, dtype=np.int32)
+        d = np.asarray(dst_idx)
+        rows = self.rows_of(d)
+        out = np.zeros(len(s), dtype=np.float64)
+        net = self.net
+        confined_fractions(net.hop_ptr, net.hop_head, self._hop_zone(node_zone), self.bits, self.order,
+                           self.nreach, self.reach, self.dests, rows, s,
+                           np.ascontiguousarray(np.asarray(node_zone)[d], dtype=np.int32), out)
+        return out
+
+    def _hop_zone(self, node_zone) -> np.ndarray:
+        net = self.net
+        z = np.asarray(node_zone, dtype=np.int32)
+        key = (id(node_zone), z.tobytes())
+        memo = getattr(net, "_hop_zone_memo", None)
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        zt, zh = z[net.hop_tail], z[net.hop_head]
+        zi = np.where(net.hop_ix >= 0, z[np.maximum(net.hop_ix, 0)], zt)
+        out = np.where((zt == zh) & (zi == zt), zt, -1).astype(np.int32)
+        net._hop_zone_memo = (key, out)
+        return out
+
     # -- assignment ----------------------------------------------------------------------------
     def assign(self, src, dst, volume, *, threads: int | None = None, return_unreachable: bool = False):
         """Per-link load (``net.links`` order) of demands ``src[i] -> dst[i]`` of ``volume[i]``.

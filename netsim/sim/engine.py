@@ -33,8 +33,12 @@ import simpy
 
 from netsim.scenario import DesignSpec, Scenario
 from netsim.sim.congestion import max_min_rates
+from netsim.sim.demands import EncodedBins, Items, bin_items, demand_of, segments
 from netsim.sim.failures import Change, FailureState, build_timeline
-from netsim.sim.metrics import BinCollector, group_sums, weighted_quantile
+from netsim.sim.metrics import weighted_quantile
+from netsim.sim.prefetch import SEEN_COLS, Prefetch, prior_requests
+from netsim.sim.record import SCHEMAS, Recorder
+from netsim.sim.vocab import NO_COPY, SERVED_FROM, Vocab
 
 __all__ = ["RunResult", "run_design", "backbone_links"]
 
@@ -76,45 +80,16 @@ def backbone_links(g: nx.DiGraph, *, tags, auto: bool = True) -> list[tuple]:
     return sorted(out, key=lambda e: (str(e[0]), str(e[1])))
 
 
-_SCHEMAS = {
-    "bins": {
-        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "offered_bytes": pl.Float64,
-        "delivered_bytes": pl.Float64, "dropped_bytes": pl.Float64, "unreachable_bytes": pl.Float64,
-        "offered_bps": pl.Float64, "delivered_bps": pl.Float64, "backbone_bps": pl.Float64,
-        "local_share": pl.Float64, "local_bytes": pl.Float64, "same_region_bytes": pl.Float64, "cache_requests": pl.Int64, "cache_hits": pl.Int64, "cache_bytes_requested": pl.Float64, "cache_bytes_hit": pl.Float64,
-        "cache_hit_ratio": pl.Float64, "cache_byte_hit_ratio": pl.Float64, "rtt_p50_ms": pl.Float64,
-        "rtt_p95_ms": pl.Float64, "failures_active": pl.Int64, "max_utilisation": pl.Float64,
-        "prefetch_bytes": pl.Float64, "prefetch_delivered_bytes": pl.Float64, "prefetch_dropped_bytes": pl.Float64,
-        "prefetch_unreachable_bytes": pl.Float64,
-    },
-    "links": {
-        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8,
-        "load_bytes": pl.Float64, "bps": pl.Float64, "utilisation": pl.Float64, "dropped_bytes": pl.Float64,
-        "backbone": pl.Boolean,
-    },
-    "caches": {
-        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "cache": pl.Utf8, "requests": pl.Int64,
-        "hits": pl.Int64, "bytes_requested": pl.Float64, "bytes_served": pl.Float64, "fill_bytes": pl.Float64,
-        "up": pl.Boolean, "prefetch_bytes": pl.Float64,
-    },
-    "services": {
-        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "service": pl.Utf8, "region": pl.Utf8,
-        "offered_bytes": pl.Float64, "delivered_bytes": pl.Float64, "unreachable_bytes": pl.Float64,
-        "failures_active": pl.Int64,
-    },
-    "pairs": {
-        "design": pl.Utf8, "bin": pl.Int64, "src_region": pl.Utf8, "dst_region": pl.Utf8, "served_from": pl.Utf8,
-        "offered_bytes": pl.Float64, "delivered_bytes": pl.Float64,
-    },
-}
+_SCHEMAS = SCHEMAS  # the tables of a run (netsim.sim.record)
 
 
 class _DesignRun:
-    """State of one design's simulation: routes per failure state, caches, collectors."""
+    """State of one design's simulation: routes per failure state, caches, the run's codes, the tables."""
 
     def __init__(self, scenario: Scenario, design: str, g: nx.DiGraph, *, duration_s: float, scale: float,
                  sample_rate: float):
         from netsim import routing
+        from netsim.cache import CacheSystem
 
         self.scenario, self.design, self.g = scenario, design, g
         self.bin_s = float(scenario.bin_s)
@@ -123,28 +98,52 @@ class _DesignRun:
         self.duration_s = duration_s
         self.net = routing.compile(g, igp_weight=scenario.routing.igp_weight)
         self.links = list(self.net.links)
+        self.link_src = np.array([self.net.index([u])[0] for u, _ in self.links], dtype=np.int32) if self.links \
+            else np.zeros(0, np.int32)
+        self.link_dst = np.array([self.net.index([v])[0] for _, v in self.links], dtype=np.int32) if self.links \
+            else np.zeros(0, np.int32)
         self.base_routes = self.net.route(multipath=scenario.routing.multipath)
         self._routes: dict[tuple, object] = {FailureState().key(): self.base_routes}
+        self._dist_fns: dict[int, tuple] = {}
         self.cap_bytes = np.array([g.edges[e]["capacity_gbps"] for e in self.links]) * GBPS_TO_BYTES_PER_S * self.bin_s
         bb = set(backbone_links(g, tags=scenario.backbone.tags, auto=scenario.backbone.auto))
         self.backbone = np.array([e in bb for e in self.links], dtype=bool)
-        self.region = {n: str(g.nodes[n]["region"]) for n in g.nodes}
-        self.metro_core = {m for m, d in g.graph.get("metros", {}).items() if d.get("core")}
-        self.asn = {n: g.nodes[n]["asn"] for n in g.nodes}
         self.state = FailureState()
         self.timeline = build_timeline(g, scenario.failures, duration_s=duration_s, seed=scenario.seed,
                                        source=scenario.source)
-        from netsim.cache import CacheSystem
-
-        self.caches = CacheSystem(g, distance=_distance_fn(self.base_routes), sample_rate=sample_rate)
+        self.vocab = Vocab.of(g, list(self.net.nodes))
+        self.node_code = {x: i for i, x in enumerate(self.vocab.nodes)}
+        self.caches = CacheSystem(g, distance=self.distance_fn(self.base_routes), sample_rate=sample_rate)
+        if self.caches.nodes != self.vocab.nodes:
+            raise AssertionError("the cache system and the routing core number nodes differently")
         self.caches_sample_rate = float(sample_rate)
+        self.cache_codes = np.array([self.node_code[c] for c in self.caches.cache_ids], dtype=np.int32)
         self._warm: dict = {}
-        self._local_cache: dict = {}
-        self._cache_totals = None
+        self._cache_totals = np.zeros((len(self.caches.cache_ids), 5))
         self.rtt_samples: list[tuple[np.ndarray, np.ndarray]] = []
         self.bin_routes: list = []
-        self.out = BinCollector(_SCHEMAS)
-        self.prefetch = _Prefetch(self, g.graph["prefetch"]) if g.graph.get("prefetch") else None
+        v = self.vocab
+        self.out = Recorder(design, {
+            "links": {"src": v.nodes, "dst": v.nodes}, "caches": {"cache": v.nodes},
+            "services": {"service": v.services, "region": v.regions},
+            "pairs": {"src_region": v.regions, "dst_region": v.regions, "served_from": list(SERVED_FROM)},
+        })
+        self.prefetch = Prefetch(self, g.graph["prefetch"]) if g.graph.get("prefetch") else None
+
+    def distance_fn(self, routes):
+        """The routing core's distances for the cache system, one function object per routes object
+        (the cache system keeps what it derives from a distance function while that function is in use)."""
+        got = self._dist_fns.get(id(routes))
+        if got is None or got[0] is not routes:
+            got = self._dist_fns[id(routes)] = (routes, _distance_fn(routes))
+        return got[1]
+
+    def encoded_bins(self, traffic) -> EncodedBins:
+        """The run's trace as integer-coded bins (read and validated batch by batch)."""
+        from netsim.traffic.binning import read_batches
+
+        return EncodedBins(read_batches(traffic.trace, topology=traffic.topology), self.bin_s,
+                           nodes=self.vocab.nodes, services=self.vocab.services, caches=self.caches)
 
     def warm_up(self, name: str) -> int:
         """Replay a trace of the days before the run (``caches.warmup``) through the caches, with every
@@ -158,10 +157,10 @@ class _DesignRun:
             return 0
         from netsim.errors import InputError
 
-        h = _prior_requests(self, name, where="caches.warmup")
+        h = prior_requests(self, name, where="caches.warmup")
         if h.height:
             try:
-                self.caches.resolve(h.sort("ts", maintain_order=True), distance=_distance_fn(self.base_routes))
+                self.caches.resolve(h.sort("ts", maintain_order=True), distance=self.distance_fn(self.base_routes))
             except (InputError, ValueError) as e:
                 msg = e.message if isinstance(e, InputError) else str(e)
                 raise InputError(f"{name}: {msg}", source=self.scenario.source, where="caches.warmup") from None
@@ -197,90 +196,71 @@ class _DesignRun:
         return r
 
     # -- one bin -------------------------------------------------------------------------------
-    def process_bin(self, b: int, frame: pl.DataFrame) -> None:
+    def process_bin(self, b: int, rows) -> None:
         t0 = b * self.bin_s
         down = self.state.nodes
+        node_down = np.zeros(len(self.vocab.nodes), dtype=bool)
+        if down:
+            node_down[[self.node_code[str(x)] for x in down]] = True
         routes = self.routes()
         self.bin_routes.append(routes)
         if self.prefetch is not None:
             self.prefetch.before_bin(b, routes)
         seen = [] if self.prefetch is not None else None
-        items = _items(frame, self.caches, down, scale=self.scale, distance=_distance_fn(routes), seen=seen)
+        items = bin_items(rows, self.caches, down=down, scale=self.scale, distance=self.distance_fn(routes),
+                          seen=seen)
         if self.prefetch is not None and seen:
-            self.prefetch.observe(seen[0])
-        # client-facing items -> segments (serve: served_by -> client; fill: fill_src -> cache)
-        seg_src, seg_dst, seg_item = [], [], []
-        for i, (chain, client, dead) in enumerate(zip(items["chain"], items["client"], items["unreachable"])):
-            if dead:
-                continue
-            hops = list(chain) + [client]
-            for u, v in zip(hops[:-1], hops[1:]):
-                if u != v:
-                    seg_src.append(u)
-                    seg_dst.append(v)
-                    seg_item.append(i)
-        seg_item = np.asarray(seg_item, dtype=np.int64)
-        seg_bytes = items["bytes"][seg_item] if len(seg_item) else np.zeros(0)
-        n_items = len(items["client"])
-        # aggregate segments into (src, dst) demands
-        pair_codes = {}
-        seg_dem = np.empty(len(seg_src), dtype=np.int64)
-        for i, (s, d) in enumerate(zip(seg_src, seg_dst)):
-            seg_dem[i] = pair_codes.setdefault((s, d), len(pair_codes))
+            self.prefetch.observe(self._seen_frame(seen[0]))
         # the off-peak pushes of this bin are demands too (not subscriber items: they are counted apart)
         push = self.prefetch.pending.pop(b, {}) if self.prefetch is not None else {}
         push_pairs = sorted(push)
-        push_dem = np.array([pair_codes.setdefault(p, len(pair_codes)) for p in push_pairs], dtype=np.int64)
+        push_src = np.array([self.node_code[str(p[0])] for p in push_pairs], dtype=np.int64)
+        push_dst = np.array([self.node_code[str(p[1])] for p in push_pairs], dtype=np.int64)
         push_bytes = np.array([push[p] for p in push_pairs], dtype=np.float64)
-        pairs = list(pair_codes)
-        dem_bytes = np.bincount(seg_dem, weights=seg_bytes, minlength=len(pairs)) if pairs else np.zeros(0)
-        if len(push_dem):
-            np.add.at(dem_bytes, push_dem, push_bytes)
-        d_src = np.array([p[0] for p in pairs], dtype=object)
-        d_dst = np.array([p[1] for p in pairs], dtype=object)
-        unreach = np.zeros(len(pairs), dtype=bool)
-        if pairs:
-            endpoint_down = np.array([s in down or d in down for s, d in pairs], dtype=bool)
-            unreach = endpoint_down.copy()
-            ok = ~endpoint_down
-            if ok.any():
-                unreach[ok] = routes.unreachable(d_src[ok].tolist(), d_dst[ok].tolist())
+        nn = len(self.vocab.nodes)
+        seg = segments(items, nn, extra_src=push_src, extra_dst=push_dst, extra_bytes=push_bytes)
+        push_dem = demand_of(seg, nn, push_src, push_dst) if len(push_pairs) else np.zeros(0, np.int64)
+        # unreachable demands: an endpoint down, or no route
+        unreach = node_down[seg.src] | node_down[seg.dst]
+        ok = ~unreach
+        if ok.any():
+            unreach[ok] = ~routes.reachable_idx(seg.src[ok], seg.dst[ok])
         reach = ~unreach
+        ratio = np.zeros(len(seg.src))
         loads = np.zeros(len(self.links))
-        ratio = np.zeros(len(pairs))
+        after = loads
         if reach.any():
-            rs, rd, rv = d_src[reach].tolist(), d_dst[reach].tolist(), dem_bytes[reach]
-            loads = routes.assign(rs, rd, rv)
+            rs, rd, rv = seg.src[reach], seg.dst[reach], seg.nbytes[reach]
+            loads = routes.assign_idx(rs, rd, rv)
             ratio[reach] = 1.0
             over = loads > self.cap_bytes * (1 + 1e-9)
+            after = loads
             if over.any():
-                rate = _congest(routes, rs, rd, rv, self.cap_bytes, over, self.links)
+                rate = _congest(routes, rs, rd, rv, self.cap_bytes, over)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     ratio[reach] = np.where(rv > 0, rate / rv, 1.0)
-                after = routes.assign(rs, rd, rate)
-            else:
-                after = loads
-        else:
-            after = loads
+                after = routes.assign_idx(rs, rd, rate)
         dropped_links = np.maximum(loads - after, 0.0)
-        # per item: delivered = bytes × Π ratio of its segments; unreachable if any segment is
+        # per item: delivered = bytes × Π ratio of its segments; unreachable if any segment is; the RTT is
+        # out and back along every segment (each at most once per chain position, so plain indexing adds)
+        n_items = items.n
         item_ratio = np.ones(n_items)
-        item_unreach = items["unreachable"].copy()
-        if len(seg_dem):
-            np.multiply.at(item_ratio, seg_item, ratio[seg_dem])
-            np.logical_or.at(item_unreach, seg_item, unreach[seg_dem])
-        offered = items["bytes"]
+        item_unreach = items.unreachable.copy()
+        dem_ms = np.full(len(seg.src), np.nan)
+        if reach.any():
+            dem_ms[reach] = routes.distance_idx(seg.src[reach], seg.dst[reach])
+        rtt_sum = np.zeros(n_items)
+        for j in np.unique(seg.col).tolist():
+            sel = seg.col == j
+            it, dm = seg.item[sel], seg.dem[sel]
+            item_ratio[it] *= ratio[dm]
+            item_unreach[it] |= unreach[dm]
+            rtt_sum[it] += np.where(reach[dm], dem_ms[dm], 0.0)
+        offered = items.nbytes
         unreachable_b = np.where(item_unreach, offered, 0.0)
         delivered_b = np.where(item_unreach, 0.0, offered * item_ratio)
         dropped_b = offered - delivered_b - unreachable_b
-        # RTT an item sees: out and back along every segment of its chain (fraction-weighted paths)
-        rtt = np.full(n_items, np.nan)
-        if reach.any():
-            dem_ms = np.full(len(pairs), np.nan)
-            dem_ms[reach] = np.asarray(routes.distance_ms(d_src[reach].tolist(), d_dst[reach].tolist()), dtype=float)
-            seg_ok = reach[seg_dem]
-            rtt_sum = np.bincount(seg_item[seg_ok], weights=dem_ms[seg_dem[seg_ok]], minlength=n_items)
-            rtt = np.where(item_unreach, np.nan, 2.0 * rtt_sum)
+        rtt = np.where(item_unreach, np.nan, 2.0 * rtt_sum)
         push_unreach = np.where(unreach[push_dem], push_bytes, 0.0) if len(push_dem) else np.zeros(0)
         push_deliv = np.where(unreach[push_dem], 0.0, push_bytes * ratio[push_dem]) if len(push_dem) else np.zeros(0)
         push_rec = {
@@ -288,378 +268,135 @@ class _DesignRun:
             "prefetch_unreachable_bytes": float(push_unreach.sum()),
             "prefetch_dropped_bytes": float((push_bytes - push_deliv - push_unreach).sum()),
         }
-        push_to = {}
-        for (_, dst), v in zip(push_pairs, push_bytes.tolist()):
-            push_to[dst] = push_to.get(dst, 0.0) + v
-        self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down,
-                     push_rec, push_to)
+        push_to = np.zeros(len(self.vocab.nodes))
+        if len(push_pairs):
+            np.add.at(push_to, push_dst, push_bytes)
+        self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after,
+                     dropped_links, down, push_rec, push_to)
         if self.prefetch is not None:
             if len(push_pairs):
                 self.prefetch.delivered(b, push_pairs, push_deliv)
             self.prefetch.land(b)
 
-    def _record(self, b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after, dropped_links, down,
-                push_rec, push_to):
-        bin_s, design = self.bin_s, self.design
-        serve_src, client = items["served_by"], items["client"]
+    def _seen_frame(self, seen) -> pl.DataFrame:
+        cache, prov, obj, ts, nbytes = seen
+        names = pl.Series("n", self.vocab.nodes, dtype=pl.Utf8)
+        provs = pl.Series("p", self.caches.providers, dtype=pl.Utf8)
+        return pl.DataFrame({
+            "cache": names.gather(pl.Series(cache.astype(np.int64), dtype=pl.UInt32)),
+            "provider": provs.gather(pl.Series(prov.astype(np.int64), dtype=pl.UInt32)),
+            "obj": obj, "ts": ts, "bytes": nbytes}, schema=SEEN_COLS)
+
+    def _record(self, b, t0, items: Items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after,
+                dropped_links, down, push_rec, push_to):
+        bin_s, v = self.bin_s, self.vocab
+        served_by, client = items.served_by, items.client
         ok = ~np.isnan(rtt) & (delivered_b > 0)
         self.rtt_samples.append((rtt[ok], delivered_b[ok]))
-        # local turnaround: items whose serving node and client share a region
-        same = np.array([self.region[s] == self.region[c] for s, c in zip(serve_src.tolist(), client.tolist())], dtype=bool)
+        # local turnaround: of the delivered bytes whose sender and client share a region, the share whose
+        # paths never leave it (on the DAGs, per distinct (sender, client))
+        same = (v.node_region[served_by] == v.node_region[client]) & (delivered_b > 0)
         local_num = local_den = 0.0
-        for i in np.flatnonzero(same & (delivered_b > 0)):
-            frac = self._local_fraction(routes, serve_src[i], client[i])
-            local_num += delivered_b[i] * frac
-            local_den += delivered_b[i]
+        if same.any():
+            idx = np.flatnonzero(same)
+            nn = len(v.nodes)
+            pair, inv = np.unique(served_by[idx].astype(np.int64) * nn + client[idx], return_inverse=True)
+            frac = routes.confined_fractions(pair // nn, pair % nn, v.node_region)[inv.reshape(-1)]
+            local_num = float((delivered_b[idx] * frac).sum())
+            local_den = float(delivered_b[idx].sum())
         util = after / self.cap_bytes
+        n_fail = len(self.state.nodes) + len(self.state.links)
+        via, hit = items.via_cache, items.hit
+        off_sum, dlv_sum = float(offered.sum()), float(delivered_b.sum())
         self.out.add(
-            "bins", design=design, bin=b, ts_s=t0, offered_bytes=float(offered.sum()),
-            delivered_bytes=float(delivered_b.sum()), dropped_bytes=float(dropped_b.sum()),
-            unreachable_bytes=float(unreachable_b.sum()), offered_bps=float(offered.sum()) * 8 / bin_s,
-            delivered_bps=float(delivered_b.sum()) * 8 / bin_s,
+            "bins", bin=b, ts_s=t0, offered_bytes=off_sum, delivered_bytes=dlv_sum,
+            dropped_bytes=float(dropped_b.sum()), unreachable_bytes=float(unreachable_b.sum()),
+            offered_bps=off_sum * 8 / bin_s, delivered_bps=dlv_sum * 8 / bin_s,
             backbone_bps=float(after[self.backbone].sum()) * 8 / bin_s,
             local_share=(local_num / local_den) if local_den > 0 else float("nan"),
             local_bytes=local_num, same_region_bytes=local_den,
-            cache_requests=int(items["requests"][items["via_cache"]].sum()),
-            cache_hits=int(items["requests"][items["hit"]].sum()),
-            cache_bytes_requested=float(offered[items["via_cache"]].sum()), cache_bytes_hit=float(offered[items["hit"]].sum()),
-            cache_hit_ratio=_ratio(items["requests"][items["hit"]].sum(), items["requests"][items["via_cache"]].sum()),
-            cache_byte_hit_ratio=_ratio(offered[items["hit"]].sum(), offered[items["via_cache"]].sum()),
+            cache_requests=int(items.requests[via].sum()), cache_hits=int(items.requests[hit].sum()),
+            cache_bytes_requested=float(offered[via].sum()), cache_bytes_hit=float(offered[hit].sum()),
+            cache_hit_ratio=_ratio(items.requests[hit].sum(), items.requests[via].sum()),
+            cache_byte_hit_ratio=_ratio(offered[hit].sum(), offered[via].sum()),
             rtt_p50_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.5) if ok.any() else float("nan"),
             rtt_p95_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.95) if ok.any() else float("nan"),
-            failures_active=len(self.state.nodes) + len(self.state.links),
-            max_utilisation=float(util.max()) if len(util) else 0.0, **push_rec,
+            failures_active=n_fail, max_utilisation=float(util.max()) if len(util) else 0.0, **push_rec,
         )
         used = np.flatnonzero((after > 0) | (dropped_links > 0))
-        self.out.extend(
-            "links", design=[design] * len(used), bin=[b] * len(used), ts_s=[t0] * len(used),
-            src=[str(self.links[i][0]) for i in used], dst=[str(self.links[i][1]) for i in used],
-            load_bytes=after[used], bps=after[used] * 8 / bin_s, utilisation=util[used],
-            dropped_bytes=dropped_links[used], backbone=self.backbone[used],
-        )
-        if self.caches is not None and self.caches.cache_ids:
-            st = self.caches.stats()
-            now = {c: st.row(i, named=True) for i, c in enumerate(st["cache"].to_list())}
-            prev = self._cache_totals or {}
-            for c in self.caches.cache_ids:
-                d = {k: now[c][k] - prev.get(c, {}).get(k, 0) for k in ("requests", "hits", "bytes_requested", "bytes_served", "fill_bytes")}
-                self.out.add("caches", design=design, bin=b, ts_s=t0, cache=c, requests=int(d["requests"]),
-                             hits=int(d["hits"]), bytes_requested=float(d["bytes_requested"]) * self.scale,
-                             bytes_served=float(d["bytes_served"]) * self.scale, fill_bytes=float(d["fill_bytes"]) * self.scale,
-                             up=c not in down, prefetch_bytes=float(push_to.get(c, 0.0)))
+        self.out.add("links", bin=np.full(len(used), b, dtype=np.int64), ts_s=t0, src=self.link_src[used],
+                     dst=self.link_dst[used], load_bytes=after[used], bps=after[used] * 8 / bin_s,
+                     utilisation=util[used], dropped_bytes=dropped_links[used], backbone=self.backbone[used])
+        if self.caches.cache_ids:
+            now = self.caches.counters()
+            d = now - self._cache_totals
             self._cache_totals = now
-        frame = pl.DataFrame({
-            "service": items["service"].astype(str), "region": [self.region[c] for c in client.tolist()],
-            "src_region": [self.region[s] for s in serve_src.tolist()],
-            "served_from": [self._served_from(s, c, h, ch) for s, c, h, ch in
-                            zip(serve_src.tolist(), client.tolist(), items["hit"].tolist(), items["chain"])],
-            "offered": offered, "delivered": delivered_b, "unreachable": unreachable_b,
-        }, schema={"service": pl.Utf8, "region": pl.Utf8, "src_region": pl.Utf8, "served_from": pl.Utf8,
-                   "offered": pl.Float64, "delivered": pl.Float64, "unreachable": pl.Float64})
-        svc = group_sums(frame, ["service", "region"], ["offered", "delivered", "unreachable"])
-        n = svc.height
-        self.out.extend("services", design=[design] * n, bin=[b] * n, ts_s=[t0] * n, service=svc["service"].to_list(),
-                        region=svc["region"].to_list(), offered_bytes=svc["offered"].to_list(),
-                        delivered_bytes=svc["delivered"].to_list(), unreachable_bytes=svc["unreachable"].to_list(),
-                        failures_active=[len(self.state.nodes) + len(self.state.links)] * n)
-        pr = group_sums(frame, ["src_region", "region", "served_from"], ["offered", "delivered"])
-        n = pr.height
-        self.out.extend("pairs", design=[design] * n, bin=[b] * n, src_region=pr["src_region"].to_list(),
-                        dst_region=pr["region"].to_list(), served_from=pr["served_from"].to_list(),
-                        offered_bytes=pr["offered"].to_list(), delivered_bytes=pr["delivered"].to_list())
-
-    def _served_from(self, src, client, hit, chain=None) -> str:
-        """Where the bytes a client received came from: own ISP, a regional peer/IX, a cache, a core metro,
-        overseas; ``no copy reachable`` for a request that nothing could serve."""
-        if chain is not None and len(chain) == 0:
-            return "no copy reachable"
-        d = self.g.nodes[src]
-        if d["kind"] == "cache":
-            return "shared cache" if self.asn[src] != self.asn[client] else "own cache"
-        if self.asn[src] == self.asn[client]:
-            return "own ISP"
-        metros = self.g.graph.get("metros", {})
-        m = metros.get(d["metro"], {})
-        if d.get("lon") is not None and (d["lon"] < 120 or d["lon"] > 155):
-            return "overseas"
-        if d["metro"] in self.metro_core or m.get("core"):
-            return "core metro"
-        return "regional peer" if self.region[src] == self.region[client] else "other region"
-
-    def _local_fraction(self, routes, s, c) -> float:
-        key = (id(routes), s, c)
-        v = self._local_cache.get(key)
-        if v is None:
-            r = self.region[c]
-            v = sum(f for path, f in routes.paths(s, c) if all(self.region[n] == r for n in path))
-            self._local_cache[key] = v
-        return v
+            nc = len(self.cache_codes)
+            up = np.array([c not in down for c in self.caches.cache_ids], dtype=bool)
+            self.out.add("caches", bin=np.full(nc, b, dtype=np.int64), ts_s=t0, cache=self.cache_codes,
+                         requests=d[:, 0].astype(np.int64), hits=d[:, 1].astype(np.int64),
+                         bytes_requested=d[:, 2] * self.scale, bytes_served=d[:, 3] * self.scale,
+                         fill_bytes=d[:, 4] * self.scale, up=up, prefetch_bytes=push_to[self.cache_codes])
+        region = v.node_region[client].astype(np.int64)
+        svc = _group(items.svc.astype(np.int64), region, offered, delivered_b, unreachable_b,
+                     radix=(len(v.services), len(v.regions)))
+        n = len(svc[0][0])
+        self.out.add("services", bin=np.full(n, b, dtype=np.int64), ts_s=t0, service=svc[0][0], region=svc[0][1],
+                     offered_bytes=svc[1][0], delivered_bytes=svc[1][1], unreachable_bytes=svc[1][2],
+                     failures_active=np.full(n, n_fail, dtype=np.int64))
+        no_copy = items.req & (items.chain[:, 0] < 0)
+        src_region = v.node_region[served_by].astype(np.int64)
+        frm = v.served_from(served_by, client, no_copy).astype(np.int64)
+        pr = _group(src_region, region, frm, offered, delivered_b,
+                    radix=(len(v.regions), len(v.regions), len(SERVED_FROM)))
+        n = len(pr[0][0])
+        self.out.add("pairs", bin=np.full(n, b, dtype=np.int64), src_region=pr[0][0], dst_region=pr[0][1],
+                     served_from=pr[0][2], offered_bytes=pr[1][0], delivered_bytes=pr[1][1])
 
 
-#: the columns of the requests a prefetch ranks (the first cache consulted, and the object)
-_SEEN_COLS = {"cache": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64, "ts": pl.Float64, "bytes": pl.Int64}
-
-
-def _prior_requests(run: "_DesignRun", name: str, *, where: str) -> pl.DataFrame:
-    """The content requests (``src, provider, obj, ts, bytes``) of a trace of the days before the run
-    (a prefetch history, a cache warm-up), ``ts`` shifted to end at the run's start (by the trace's
-    span rounded up to whole days, so times of day are kept). It must sample the same object space
-    as the run's traffic (same sample rate). Errors are located at ``where`` of the scenario."""
-    from netsim.errors import InputError
-    from netsim.traffic import read_trace, trace_meta
-
-    sc = run.scenario
-    path = sc.resolve("traces", name, where=where)
-    try:
-        meta = trace_meta(path)
-        h = (read_trace(path).filter(pl.col("obj").is_not_null())
-             .select("src", "provider", "obj", "ts", "bytes").collect())
-    except InputError as e:
-        raise e.located(source=sc.source, where_prefix=where) from None
-    rate = meta.get("sample_rate")
-    own = run.caches_sample_rate
-    if rate is not None and abs(float(rate) - own) > 1e-12 * max(own, 1.0):
-        raise InputError(f"{name}: sampled at {float(rate):g}, the run's traffic at {own:g}; a history must "
-                         "sample the same object space (same sample rate)", source=sc.source, where=where)
-    if h.height == 0:
-        return h.with_columns(pl.col("ts").cast(pl.Float64))
-    span = meta.get("duration_s")
-    span = float(span) if span else float(h["ts"].max())
-    span = max(1, math.ceil(span / 86400.0 - 1e-9)) * 86400.0
-    return h.with_columns(pl.col("ts").cast(pl.Float64) - span)
-
-
-def _compact_requests(f: pl.DataFrame) -> pl.DataFrame:
-    """One row per (cache, provider, obj, hour): the hour's mid-time, the last size, the number of requests."""
-    return (f.sort("ts", maintain_order=True)
-            .group_by(["cache", "provider", "obj", (pl.col("ts") // 3600.0).alias("_h")], maintain_order=True)
-            .agg(pl.col("bytes").last(), pl.col("requests").sum())
-            .select("cache", "provider", "obj", ((pl.col("_h") + 0.5) * 3600.0).alias("ts"), "bytes", "requests")
-            .sort(["ts", "cache", "provider", "obj"]))
-
-
-class _Prefetch:
-    """The daily off-peak pushes of a design with the ``prefetch`` transform (netsim.topology.designs).
-
-    Each day at ``at`` (the first push is the first ``at`` >= the run's start), in the bin that
-    contains ``at`` (before the bin's requests are resolved, so the push happens at that bin's
-    start when ``at`` is not on a bin boundary), every selected cache that is up is given the
-    candidates :func:`netsim.analysis.forecast.prefetch_candidates` ranks from the requests it
-    was consulted for: the ``history`` trace's requests, sent to the cache that would have been
-    consulted first with every node up, and the run's requests so far (a parent cache also sees
-    its descendants' requests). Candidates are kept greedily up to ``share`` × the cache's
-    capacity (the scaled capacity the cache runs at), what is resident counts. Each object to push
-    sends its bytes (× the scenario's scale) from its fill source (``CacheSystem.fill_source``: the
-    parent cache holding it, or the provider's nearest reachable origin at push time; none: it is
-    not pushed) to the cache, spread evenly over the bins that overlap ``[at, at + window)``;
-    window bins past the run's end are not simulated. Those demands load links (backbone
-    included) and can be cut by congestion or a failure, but they are not subscriber traffic:
-    they are counted in the ``prefetch_*`` columns, not in offered/delivered, and for them
-    ``prefetch_bytes = delivered + dropped + unreachable``. The objects **land at the end of the
-    window** (``CacheSystem.prefetch``; the end of the run if that comes first): per fill source,
-    the most popular first as far as the bytes delivered cover them, so a push cut short lands
-    only in part; a cache down at the window's end takes nothing; resident candidates still there
-    are refreshed then.
-    """
-
-    def __init__(self, run: _DesignRun, spec: dict):
-        self.run = run
-        self.at_s, self.window_s = float(spec["at_s"]), float(spec["window_s"])
-        self.share, self.half_life_s = float(spec["share"]), float(spec["half_life_s"])
-        self.cache_ids = [c for c in spec.get("caches") or run.caches.cache_ids if c in run.caches.caches]
-        end_s = run.n_bins * run.bin_s
-        self.push_at: dict[int, float] = {}
-        t, k = self.at_s, 0
-        while t < end_s:
-            self.push_at[int(t // run.bin_s)] = t
-            k += 1
-            t = self.at_s + k * 86400.0
-        self.pending: dict[int, dict[tuple, float]] = {}
-        #: last window bin -> pushes in flight: (per cache (keys, sizes, fill pair or None), scheduled, delivered)
-        self.landing: dict[int, list] = {}
-        self.objects = 0
-        self.objects_by_cache = dict.fromkeys(self.cache_ids, 0)
-        # which first caches feed each cache: itself and the caches below it in the parent tree
-        feeds = {c: {c} for c in run.caches.cache_ids}
-        for c in run.caches.cache_ids:
-            q, seen = run.g.nodes[c].get("parent"), {c}
-            while q is not None and q in feeds and q not in seen:
-                feeds[q].add(c)
-                seen.add(q)
-                q = run.g.nodes[q].get("parent")
-        self.feeds = {c: sorted(v) for c, v in feeds.items()}
-        self.seen: list[pl.DataFrame] = [self._history(spec.get("history"))]
-
-    def _history(self, name) -> pl.DataFrame:
-        """The history trace's requests, each with the cache it would have gone to first, ts shifted to end at 0."""
-        run = self.run
-        empty = pl.DataFrame(schema={**_SEEN_COLS, "requests": pl.Int64})
-        if name is None:
-            return empty
-        from netsim.errors import InputError
-
-        where = f"design {run.design!r}: prefetch.history"
-        h = _prior_requests(run, name, where=where)
-        if h.height == 0:
-            return empty
-        pairs = h.select("src", "provider").unique().sort("src", "provider")
-        try:
-            first = run.caches.first_caches(pairs["src"].to_list(), pairs["provider"].to_list(),
-                                            distance=_distance_fn(run.base_routes))
-        except InputError as e:
-            raise InputError(f"{name}: {e.message}", source=run.scenario.source, where=where) from None
-        pairs = pairs.with_columns(pl.Series("cache", first, dtype=pl.Utf8))
-        return _compact_requests(h.join(pairs, on=["src", "provider"], how="inner")
-                                 .filter(pl.col("cache").is_not_null())
-                                 .select(pl.col("cache"), pl.col("provider"), pl.col("obj").cast(pl.UInt64),
-                                         pl.col("ts"), pl.col("bytes").cast(pl.Int64),
-                                         pl.lit(1, dtype=pl.Int64).alias("requests")))
-
-    def observe(self, requests: pl.DataFrame) -> None:
-        """Remember a bin's requests that consulted a cache (``cache, provider, obj, ts, bytes``).
-
-        Memory stays bounded by objects × hours, not by requests: every 24 bins the remembered requests
-        are compacted to one row per (cache, object, hour) with a ``requests`` count, at the hour's
-        mid-time (a shift of at most half an hour in the decay, against a half-life of hours to days).
-        """
-        if requests.height:
-            self.seen.append(requests.select([pl.col(c).cast(t) for c, t in _SEEN_COLS.items()])
-                             .with_columns(pl.lit(1, dtype=pl.Int64).alias("requests")))
-        if len(self.seen) > 24:
-            self.seen = [_compact_requests(pl.concat(self.seen, how="vertical"))]
-
-    def before_bin(self, b: int, routes) -> None:
-        t = self.push_at.get(b)
-        if t is not None:
-            self._push(b, t, routes)
-
-    def _push(self, b: int, t: float, routes) -> None:
-        from netsim.analysis.forecast import prefetch_candidates
-        from netsim.cache import make_keys
-
-        run = self.run
-        down = run.state.nodes
-        dist = _distance_fn(routes)
-        if len(self.seen) > 1:
-            self.seen = [pl.concat(self.seen, how="vertical")]
-        reqs = self.seen[0]
-        flows: dict[tuple, float] = {}
-        batch: list = []
-        for c in self.cache_ids:
-            if c in down:
-                continue  # a cache that is down at push time gets nothing
-            cache = run.caches.caches[c]
-            h = reqs.filter(pl.col("cache").is_in(self.feeds[c])).select("provider", "obj", "ts", "bytes", "requests")
-            if h.height == 0:
-                continue
-            cands = prefetch_candidates(h, capacity_bytes=self.share * cache.capacity_bytes,
-                                        half_life=self.half_life_s, now_s=t)
-            if cands.height == 0:
-                continue
-            provs = cands["provider"].to_list()
-            keys = make_keys(cands["provider"].to_numpy(), cands["obj"].to_numpy())
-            sizes = cands["bytes"].to_numpy().astype(np.int64)
-            src_of = {p: run.caches.fill_source(c, p, down=down, distance=dist) for p in sorted(set(provs))}
-            resident = np.array([cache.contains(int(k)) for k in keys.tolist()], dtype=bool)
-            order, pair_of = [], []
-            for i in range(len(keys)):
-                if resident[i]:
-                    order.append(i)
-                    pair_of.append(None)   # already there: refreshed when the push lands, no bytes
-                    continue
-                src = src_of[provs[i]]
-                if src in run.caches.caches:  # a parent cache: the copy comes from where it is held
-                    src = run.caches.fill_source(c, provs[i], int(keys[i]), down=down, distance=dist)
-                if src is None or sizes[i] > cache.capacity_bytes:
-                    continue   # no copy reachable now, or it could never fit
-                order.append(i)
-                pair_of.append((src, c))
-                flows[(src, c)] = flows.get((src, c), 0.0) + float(sizes[i]) * run.scale
-            if order:
-                batch.append((c, keys[order], sizes[order], pair_of))
-        first = int(t // run.bin_s)
-        last = max(first, math.ceil((t + self.window_s) / run.bin_s - 1e-9) - 1)
-        n_win = last - first + 1
-        for wb in range(first, min(last, run.n_bins - 1) + 1):
-            slot = self.pending.setdefault(wb, {})
-            for pair in sorted(flows):
-                slot[pair] = slot.get(pair, 0.0) + flows[pair] / n_win
-        if batch:
-            # the objects land when the window ends (or when the run does), as far as their bytes arrived
-            self.landing.setdefault(min(last, run.n_bins - 1), []).append((batch, dict(flows), {p: 0.0 for p in flows}))
-
-    def delivered(self, b: int, pairs, delivered_bytes) -> None:
-        """Count a bin's delivered push bytes towards the pushes still in flight."""
-        for batches in self.landing.values():
-            for _, _, got in batches:
-                for pair, v in zip(pairs, delivered_bytes):
-                    if pair in got:
-                        got[pair] += float(v)
-
-    def land(self, b: int) -> None:
-        """At the end of a push window: each cache takes the pushed objects whose bytes arrived (per fill
-        source, the most popular first while the delivered bytes cover them; a push cut by congestion or
-        a failure lands only in part), and the resident candidates still there are refreshed."""
-        run = self.run
-        for batch, scheduled, got in self.landing.pop(b, []):
-            for c, keys, sizes, pair_of in batch:
-                if c in run.state.nodes:
-                    continue  # the cache went down during the window: it holds nothing
-                cache = run.caches.caches[c]
-                budget = {p: got[p] * (1 + 1e-9) + 1e-6 for p in got}
-                take = []
-                for i, pair in enumerate(pair_of):
-                    if pair is None:
-                        if cache.contains(int(keys[i])):
-                            take.append(i)
-                        continue
-                    need = float(sizes[i]) * run.scale
-                    if budget[pair] >= need:
-                        budget[pair] -= need
-                        take.append(i)
-                if not take:
-                    continue
-                pushed = run.caches.prefetch(c, keys[take], sizes[take])
-                n = int(pushed.sum())
-                self.objects += n
-                self.objects_by_cache[c] += n
+def _group(*cols, radix):
+    """Sums of the float columns after the integer key columns (``len(radix)`` of them), per distinct key,
+    sorted by key; each group's values are added in row order (np.bincount), so the sums are reproducible."""
+    keys, vals = cols[:len(radix)], cols[len(radix):]
+    n = len(keys[0])
+    if n == 0:
+        return [np.zeros(0, np.int64) for _ in keys], [np.zeros(0) for _ in vals]
+    code = np.zeros(n, dtype=np.int64)
+    for k, r in zip(keys, radix):
+        code = code * int(r) + k
+    uniq, inv = np.unique(code, return_inverse=True)
+    inv = inv.reshape(-1)
+    out_keys = []
+    rest = uniq
+    for r in reversed(radix):
+        out_keys.append(rest % int(r))
+        rest = rest // int(r)
+    out_keys.reverse()
+    return out_keys, [np.bincount(inv, weights=x, minlength=len(uniq)) for x in vals]
 
 
 def _ratio(num, den) -> float:
     return float(num) / float(den) if den else float("nan")
 
 
-def _congest(routes, src, dst, vol, cap, over, links) -> np.ndarray:
-    """Delivered volume per demand after max-min fair cutting on the overloaded links."""
+def _congest(routes, src, dst, vol, cap, over) -> np.ndarray:
+    """Delivered volume per demand after max-min fair cutting on the overloaded links.
+
+    Which demands cross an overloaded link, and with what fraction, comes from the ECMP DAGs
+    (:meth:`Routes.link_fractions`), never from enumerating paths.
+    """
     over_ids = np.flatnonzero(over)
-    local = {int(l): i for i, l in enumerate(over_ids)}
-    link_of = {e: i for i, e in enumerate(links)}
-    dem, lnk, frac = [], [], []
-    touched = []
-    for k, (s, d) in enumerate(zip(src, dst)):
-        use: dict[int, float] = {}
-        for path, f in routes.paths(s, d):
-            for u, v in zip(path[:-1], path[1:]):
-                li = local.get(link_of[(u, v)])
-                if li is not None:
-                    use[li] = use.get(li, 0.0) + f
-        if use:
-            touched.append(k)
-            for li in sorted(use):
-                dem.append(len(touched) - 1)
-                lnk.append(li)
-                frac.append(use[li])
+    frac = routes.link_fractions(src, dst, over_ids)
+    dem, lnk = np.nonzero(frac > 0)
     rate = np.asarray(vol, dtype=np.float64).copy()
-    if not touched:
+    if len(dem) == 0:
         return rate
+    touched, local = np.unique(dem, return_inverse=True)
     # every demand crossing an overloaded link is in `touched`, so each such link's whole capacity
     # is shared among them (links that are not overloaded cannot saturate and are left out)
-    r, _ = max_min_rates(rate[touched], cap[over_ids], dem, lnk, frac)
+    r, _ = max_min_rates(rate[touched], cap[over_ids], local.reshape(-1), lnk, frac[dem, lnk])
     rate[touched] = r
     return rate
-
-
-_SEP = "\x1f"
 
 
 def _distance_fn(routes):
@@ -677,56 +414,6 @@ def _distance_fn(routes):
         return out
 
     return distance
-
-
-def _items(frame: pl.DataFrame, caches, down, *, scale: float, distance=None, seen: list | None = None) -> dict:
-    """Client-facing items of one bin: aggregated flows and resolved content requests.
-
-    Each item has a ``chain``: the nodes its bytes pass through before the client, from the node
-    that sent them (``served_by``: a flow's source, the cache that hit, or the origin a miss
-    was fetched from) to the node next to the client (the first cache consulted). With ``seen``
-    (a list), the requests that consulted a cache (``cache, provider, obj, ts, bytes``) are appended to it.
-    """
-    flows = frame.filter(pl.col("obj").is_null())
-    reqs = frame.filter(pl.col("obj").is_not_null())
-    parts = []
-    if flows.height:
-        f = flows.group_by(["src", "dst", "service"]).agg(pl.col("bytes").sum().cast(pl.Float64), pl.len().alias("requests"))
-        parts.append(pl.DataFrame({
-            "client": f["dst"], "chain": f["src"], "cache": pl.Series([None] * f.height, dtype=pl.Utf8),
-            "hit": [False] * f.height, "is_request": [False] * f.height, "unreachable": [False] * f.height,
-            "service": f["service"], "bytes": f["bytes"], "requests": f["requests"].cast(pl.Int64),
-        }))
-    if reqs.height:
-        r = caches.resolve(reqs, down=down, distance=distance)
-        if seen is not None:
-            seen.append(r.filter(pl.col("cache").is_not_null()).select("cache", "provider", "obj", "ts", "bytes"))
-        # within one bin (one failure state) a chain is fixed by (served_by, cache, fill_src): group on
-        # those and take the chain of the group's first row
-        agg = r.group_by(["src", "served_by", "cache", "fill_src", "hit", "unreachable", "service"]).agg(
-            pl.col("bytes").sum().cast(pl.Float64), pl.len().alias("requests"), pl.col("chain").first())
-        agg = agg.with_columns(pl.col("chain").list.join(_SEP))
-        parts.append(pl.DataFrame({
-            "client": agg["src"], "chain": agg["chain"], "cache": agg["cache"], "hit": agg["hit"],
-            "is_request": [True] * agg.height, "unreachable": agg["unreachable"], "service": agg["service"],
-            "bytes": agg["bytes"], "requests": agg["requests"].cast(pl.Int64),
-        }))
-    schema = {"client": pl.Utf8, "chain": pl.Utf8, "cache": pl.Utf8, "hit": pl.Boolean, "is_request": pl.Boolean,
-              "unreachable": pl.Boolean, "service": pl.Utf8, "bytes": pl.Float64, "requests": pl.Int64}
-    if parts:
-        items = pl.concat([p.cast(schema) for p in parts], how="vertical").sort(
-            ["client", "chain", "service", "cache", "hit", "unreachable"], nulls_last=True)
-    else:
-        items = pl.DataFrame(schema=schema)
-    out = {c: items[c].to_numpy() for c in ("hit", "is_request", "unreachable", "requests")}
-    out["bytes"] = items["bytes"].to_numpy().astype(np.float64) * scale
-    for c in ("client", "cache", "service"):
-        out[c] = np.array(items[c].to_list(), dtype=object)
-    out["via_cache"] = np.array([c is not None for c in out["cache"]], dtype=bool)
-    out["chain"] = [tuple(c.split(_SEP)) if c else () for c in items["chain"].to_list()]
-    out["unreachable"] = out["unreachable"].astype(bool) | np.array([len(c) == 0 for c in out["chain"]], dtype=bool)
-    out["served_by"] = np.array([c[0] if c else cl for c, cl in zip(out["chain"], out["client"])], dtype=object)
-    return out
 
 
 def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *,
@@ -750,7 +437,7 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
             run.apply(change)
 
     def replay(env):
-        frames = traffic.bins(run.bin_s)
+        frames = run.encoded_bins(traffic)
         for b in range(run.n_bins):
             t0 = b * run.bin_s
             if t0 > env.now:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import numpy as np
 import polars as pl
 
-__all__ = ["BinCollector", "weighted_quantile", "percentile_95", "finite_or_none"]
+__all__ = ["weighted_quantile", "percentile_95", "finite_or_none"]
 
 
 def finite_or_none(x):
@@ -64,50 +63,6 @@ def percentile_95(samples) -> float:
         return float("nan")
     keep = int(np.ceil(len(s) * 0.95))
     return float(s[max(keep - 1, 0)])
-
-
-class BinCollector:
-    """Rows per table, appended bin by bin, turned into polars frames (with a fixed schema) at the end."""
-
-    def __init__(self, schemas: dict[str, dict[str, pl.DataType]]):
-        self.schemas = schemas
-        self.columns: dict[str, dict[str, list]] = {t: defaultdict(list) for t in schemas}
-        self._mark: dict[str, int] | None = None
-
-    def begin(self) -> None:
-        """Start a unit (a bin) whose rows are kept whole or not at all (see :meth:`rollback`)."""
-        self._mark = {t: len(next(iter(cols.values()), [])) for t, cols in self.columns.items()}
-
-    def commit(self) -> None:
-        self._mark = None
-
-    def rollback(self) -> None:
-        """Drop the rows of an unfinished unit (e.g. a bin cut short by Ctrl-C)."""
-        if self._mark is None:
-            return
-        for t, n in self._mark.items():
-            for col in self.columns[t].values():
-                del col[n:]
-        self._mark = None
-
-    def add(self, table: str, **row) -> None:
-        cols = self.columns[table]
-        for k in self.schemas[table]:
-            cols[k].append(row[k])
-
-    def extend(self, table: str, **cols) -> None:
-        lengths = {len(v) for v in cols.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"columns of unequal length for {table}")
-        out = self.columns[table]
-        for k in self.schemas[table]:
-            v = cols[k]
-            out[k].extend(v.tolist() if isinstance(v, np.ndarray) else list(v))
-
-    def frame(self, table: str) -> pl.DataFrame:
-        schema = self.schemas[table]
-        cols = self.columns[table]
-        return pl.DataFrame({k: cols.get(k, []) for k in schema}, schema=schema)
 
 
 def group_sums(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:

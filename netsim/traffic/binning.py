@@ -12,7 +12,7 @@ from netsim.errors import InputError
 from netsim.traffic.io import BATCH_ROWS, iter_batches, open_validated
 from netsim.traffic.schema import conform, empty_trace
 
-__all__ = ["bins"]
+__all__ = ["bins", "read_batches"]
 
 
 def bins(frame: str | Path | pl.LazyFrame | pl.DataFrame, bin_s: float = 300, *, topology=None, validate: bool = True,
@@ -40,13 +40,18 @@ def bins(frame: str | Path | pl.LazyFrame | pl.DataFrame, bin_s: float = 300, *,
     """
     if not bin_s > 0:
         raise InputError(f"bin_s must be > 0, found {bin_s!r}", where="bin_s")
+    return _bins(read_batches(frame, topology=topology, validate=validate, batch_rows=batch_rows), float(bin_s))
+
+
+def read_batches(frame: str | Path | pl.LazyFrame | pl.DataFrame, *, topology=None, validate: bool = True,
+                 batch_rows: int = BATCH_ROWS) -> Iterable[pl.DataFrame]:
+    """The rows of a trace (path or shipped name, LazyFrame or DataFrame) as typed batches, in file order
+    (what :func:`bins` cuts; the replay engine reads these and cuts them itself)."""
     if isinstance(frame, pl.DataFrame):
-        batches: Iterable[pl.DataFrame] = [conform(frame.lazy()).collect()]
-    elif isinstance(frame, pl.LazyFrame):
-        batches = iter_batches(conform(frame), batch_rows=batch_rows)
-    else:
-        batches = open_validated(frame, topology, batch_rows=batch_rows, validate=validate)
-    return _bins(batches, float(bin_s))
+        return [conform(frame.lazy()).collect()]
+    if isinstance(frame, pl.LazyFrame):
+        return iter_batches(conform(frame), batch_rows=batch_rows)
+    return open_validated(frame, topology, batch_rows=batch_rows, validate=validate)
 
 
 def _bins(batches: Iterable[pl.DataFrame], bin_s: float) -> Iterator[tuple[float, pl.DataFrame]]:

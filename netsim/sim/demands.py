@@ -1,0 +1,284 @@
+"""A bin's trace rows → cache resolution → items → segments → (src, dst) demands, all as integer arrays.
+
+The replay engine's per-bin data path (no Python loop over rows, items, segments or demands):
+
+* :class:`EncodedBins` reads the trace in batches, turns every string into an integer code once per
+  batch (nodes: the routing core's indices; providers: the cache system's vocabulary; services),
+  and cuts the batches into bins (:class:`BinRows`);
+* :func:`bin_items` resolves the bin's content requests through the caches and groups rows that
+  travel alike into *items*: one per (client, chain, first cache, hit, unreachable, service,
+  request or flow). An item's *chain* is the nodes its bytes pass through before the client, from
+  the node that sent them (a flow's source, the cache that hit, or the origin a miss was fetched
+  from) to the first cache consulted;
+* :func:`segments` turns items into hops ``chain[0] → … → chain[-1] → client`` and aggregates
+  them into (src, dst) demands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import numpy as np
+import polars as pl
+
+from netsim.errors import InputError
+
+__all__ = ["BinRows", "EncodedBins", "Items", "bin_items", "segments", "Segments"]
+
+
+@dataclass
+class BinRows:
+    """One bin's trace rows as codes: ``src``/``dst`` node codes (``dst`` -1 for a request), ``prov``
+    provider code (-1 for a flow), ``obj``, ``nbytes``, ``svc`` service code, ``req`` (a content request)."""
+
+    ts: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    prov: np.ndarray
+    obj: np.ndarray
+    nbytes: np.ndarray
+    svc: np.ndarray
+    req: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.ts)
+
+    def take(self, sel) -> "BinRows":
+        return BinRows(**{k: getattr(self, k)[sel] for k in _FIELDS})
+
+    @staticmethod
+    def concat(parts: list["BinRows"]) -> "BinRows":
+        if len(parts) == 1:
+            return parts[0]
+        return BinRows(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in _FIELDS})
+
+    @staticmethod
+    def empty() -> "BinRows":
+        return BinRows(ts=np.zeros(0), src=np.zeros(0, np.int32), dst=np.zeros(0, np.int32),
+                       prov=np.zeros(0, np.int32), obj=np.zeros(0, np.uint64), nbytes=np.zeros(0, np.int64),
+                       svc=np.zeros(0, np.int32), req=np.zeros(0, bool))
+
+
+_FIELDS = ("ts", "src", "dst", "prov", "obj", "nbytes", "svc", "req")
+
+
+class EncodedBins:
+    """The bins of a trace as :class:`BinRows`, read batch by batch (memory: one batch and one bin).
+
+    ``frame(b)`` returns bin b (empty when the trace has no row in it); bins are asked for in
+    increasing order. Rows before bin 0 (negative ``ts``) are skipped, as a replay starting at 0 would.
+    """
+
+    def __init__(self, batches: Iterable[pl.DataFrame], bin_s: float, *, nodes: list[str], services: list[str],
+                 caches):
+        self._it = self._cut(batches, float(bin_s))
+        self._node_enum = pl.Enum(nodes)
+        self._svc_enum = pl.Enum(services)
+        self._caches = caches
+        self._pending: tuple[int, BinRows] | None = None
+        self._empty = BinRows.empty()
+
+    def frame(self, b: int) -> BinRows:
+        while True:
+            if self._pending is None:
+                self._pending = next(self._it, None)
+                if self._pending is None:
+                    return self._empty
+            k, rows = self._pending
+            if k < b:
+                self._pending = None
+                continue
+            if k == b:
+                self._pending = None
+                return rows
+            return self._empty
+
+    def _encode(self, df: pl.DataFrame) -> BinRows:
+        e = df.select(
+            pl.col("ts").cast(pl.Float64),
+            pl.col("src").cast(self._node_enum, strict=False).to_physical().cast(pl.Int32).alias("src_c"),
+            pl.col("dst").cast(self._node_enum, strict=False).to_physical().cast(pl.Int32).alias("dst_c"),
+            pl.col("obj").is_not_null().alias("req"),
+            pl.col("obj").cast(pl.UInt64).fill_null(0),
+            pl.col("bytes").cast(pl.Int64),
+            pl.col("service").cast(self._svc_enum, strict=False).to_physical().cast(pl.Int32).alias("svc_c"),
+        )
+        for col, codes in (("src", "src_c"), ("dst", "dst_c"), ("service", "svc_c")):
+            bad = df[col].is_not_null() & e[codes].is_null()
+            if bad.any():
+                v = df[col].filter(bad)[0]
+                what = "a node of the topology" if col != "service" else f"one of {', '.join(sorted(self._svc_enum.categories))}"
+                raise InputError(f"trace: {col} {v!r} is not {what}", where=f"column {col}")
+        req = e["req"].to_numpy()
+        prov = np.full(df.height, -1, dtype=np.int32)
+        if req.any():
+            prov[req] = self._caches.provider_codes(df["provider"].filter(e["req"]))
+        return BinRows(ts=e["ts"].to_numpy(), src=e["src_c"].fill_null(-1).to_numpy(),
+                       dst=e["dst_c"].fill_null(-1).to_numpy(), prov=prov, obj=e["obj"].to_numpy(),
+                       nbytes=e["bytes"].to_numpy(), svc=e["svc_c"].fill_null(-1).to_numpy(), req=req)
+
+    def _cut(self, batches: Iterable[pl.DataFrame], bin_s: float) -> Iterator[tuple[int, BinRows]]:
+        current: int | None = None
+        pieces: list[BinRows] = []
+        for df in batches:
+            if df.height == 0:
+                continue
+            rows = self._encode(df)
+            k = np.floor(rows.ts / bin_s).astype(np.int64)
+            if np.any(k[1:] < k[:-1]) or (current is not None and k[0] < current):
+                raise InputError("ts goes backwards; sort the trace first (read_trace(..., sort=True))",
+                                 where="column ts")
+            cuts = np.flatnonzero(k[1:] != k[:-1]) + 1
+            starts = np.concatenate(([0], cuts)).tolist()
+            ends = np.concatenate((cuts, [len(k)])).tolist()
+            for s, e in zip(starts, ends):
+                kb = int(k[s])
+                if current is not None and kb != current:
+                    yield current, BinRows.concat(pieces)
+                    pieces = []
+                current = kb
+                pieces.append(rows.take(slice(s, e)))
+        if current is not None and pieces:
+            yield current, BinRows.concat(pieces)
+
+
+@dataclass
+class Items:
+    """A bin's client-facing items (see the module docstring); bytes at full scale."""
+
+    client: np.ndarray      # node code of the receiving client
+    chain: np.ndarray       # (n, depth) node codes, left-aligned, -1 pads; all -1: no copy reachable
+    cache: np.ndarray       # first cache consulted (-1: none)
+    hit: np.ndarray
+    unreachable: np.ndarray
+    svc: np.ndarray
+    req: np.ndarray         # a content request (not a flow)
+    nbytes: np.ndarray      # float64, × scale
+    requests: np.ndarray    # rows of the trace in the item
+
+    @property
+    def n(self) -> int:
+        return len(self.client)
+
+    @property
+    def served_by(self) -> np.ndarray:
+        """The node that sent the bytes (the client itself when nothing could)."""
+        first = self.chain[:, 0]
+        return np.where(first >= 0, first, self.client)
+
+    @property
+    def via_cache(self) -> np.ndarray:
+        return self.cache >= 0
+
+
+def bin_items(rows: BinRows, caches, *, down, scale: float, distance, seen: list | None = None) -> Items:
+    """Resolve a bin's requests through the caches and group its rows into items (sorted by their codes).
+
+    With ``seen`` (a list), the requests that consulted a cache are appended to it as
+    ``(cache code, provider code, obj, ts, bytes)`` arrays (what a prefetch ranks).
+    """
+    n = rows.n
+    depth = 1
+    chain = rows.src.astype(np.int32).reshape(-1, 1).copy()   # a flow: its source sends the bytes
+    client = rows.dst.astype(np.int32).copy()
+    cache = np.full(n, -1, dtype=np.int32)
+    hit = np.zeros(n, dtype=bool)
+    unreach = np.zeros(n, dtype=bool)
+    req = rows.req
+    if req.any():
+        ri = np.flatnonzero(req)
+        prov = rows.prov[ri]
+        keys = caches.keys_of(prov, rows.obj[ri])
+        r = caches.resolve_codes(rows.src[ri], prov, keys, rows.nbytes[ri], down=down, distance=distance)
+        if seen is not None:
+            on = r.cache >= 0
+            seen.append((r.cache[on], prov[on], rows.obj[ri][on], rows.ts[ri][on], rows.nbytes[ri][on]))
+        depth = max(1, r.chain.shape[1])
+        if depth > 1:
+            chain = np.concatenate([chain, np.full((n, depth - 1), -1, dtype=np.int32)], axis=1)
+        chain[ri] = -1
+        chain[ri, :r.chain.shape[1]] = r.chain
+        client[ri] = rows.src[ri]
+        cache[ri] = r.cache
+        hit[ri] = r.hit
+        unreach[ri] = r.unreachable | (r.chain[:, 0] < 0)
+    # group rows that travel alike: one integer key per row (mixed radix), else a row-wise unique
+    nn = int(max(len(caches.nodes), 1)) + 1
+    cols = [client.astype(np.int64)] + [chain[:, j].astype(np.int64) + 1 for j in range(depth)] + [
+        cache.astype(np.int64) + 1, hit.astype(np.int64), unreach.astype(np.int64), rows.svc.astype(np.int64),
+        req.astype(np.int64)]
+    radix = [nn] * (depth + 2) + [2, 2, 64, 2]
+    if n == 0:
+        inv = np.zeros(0, dtype=np.int64)
+        first = np.zeros(0, dtype=np.int64)
+        n_items = 0
+    else:
+        if float(np.prod(np.array(radix, dtype=np.float64))) < 2.0 ** 62:
+            key = np.zeros(n, dtype=np.int64)
+            for c, rdx in zip(cols, radix):
+                key = key * rdx + c
+            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        else:
+            _, first, inv = np.unique(np.stack(cols, axis=1), axis=0, return_index=True, return_inverse=True)
+        inv = inv.reshape(-1)
+        n_items = len(first)
+    nbytes = np.bincount(inv, weights=rows.nbytes.astype(np.float64), minlength=n_items) * scale \
+        if n else np.zeros(0)
+    return Items(client=client[first], chain=chain[first], cache=cache[first], hit=hit[first],
+                 unreachable=unreach[first], svc=rows.svc[first], req=req[first], nbytes=nbytes,
+                 requests=np.bincount(inv, minlength=n_items).astype(np.int64) if n else np.zeros(0, np.int64))
+
+
+@dataclass
+class Segments:
+    """The hops of a bin's items and the (src, dst) demands they add up to."""
+
+    item: np.ndarray     # item of each segment
+    col: np.ndarray      # position of the segment along its item's chain (0 = from the copy's source)
+    dem: np.ndarray      # demand of each segment
+    src: np.ndarray      # per demand: node codes
+    dst: np.ndarray
+    nbytes: np.ndarray   # per demand: bytes (items' and extra)
+
+
+def segments(items: Items, n_nodes: int, *, extra_src=(), extra_dst=(), extra_bytes=()) -> Segments:
+    """Hops ``chain[0] → … → chain[-1] → client`` of the reachable items (a hop from a node to itself is
+    no hop), aggregated into (src, dst) demands sorted by (src, dst); ``extra_*`` adds demands that are
+    not items (the off-peak pushes): their demands are the last ``len(extra_src)`` distinct pairs
+    looked up with :func:`demand_of`."""
+    n, depth = items.chain.shape if items.n else (0, 1)
+    hops = np.full((n, depth + 1), -1, dtype=np.int64)
+    hops[:, :depth] = items.chain
+    length = (items.chain >= 0).sum(axis=1) if n else np.zeros(0, np.int64)
+    hops[np.arange(n), length] = items.client
+    live = ~items.unreachable
+    seg_item, seg_col, seg_u, seg_v = [], [], [], []
+    for j in range(depth):
+        u, v = hops[:, j], hops[:, j + 1]
+        ok = live & (u >= 0) & (v >= 0) & (u != v)
+        idx = np.flatnonzero(ok)
+        seg_item.append(idx)
+        seg_col.append(np.full(idx.size, j, dtype=np.int64))
+        seg_u.append(u[idx])
+        seg_v.append(v[idx])
+    seg_item = np.concatenate(seg_item) if seg_item else np.zeros(0, np.int64)
+    seg_col = np.concatenate(seg_col) if seg_col else np.zeros(0, np.int64)
+    pair = np.concatenate(seg_u) * n_nodes + np.concatenate(seg_v) if seg_u else np.zeros(0, np.int64)
+    ex = np.asarray(extra_src, dtype=np.int64) * n_nodes + np.asarray(extra_dst, dtype=np.int64)
+    uniq, inv = np.unique(np.concatenate([pair, ex]), return_inverse=True)
+    inv = inv.reshape(-1)
+    seg_dem = inv[:len(pair)]
+    nbytes = np.bincount(seg_dem, weights=items.nbytes[seg_item], minlength=len(uniq)) if len(pair) \
+        else np.zeros(len(uniq))
+    if len(ex):
+        np.add.at(nbytes, inv[len(pair):], np.asarray(extra_bytes, dtype=np.float64))
+    return Segments(item=seg_item, col=seg_col, dem=seg_dem, src=(uniq // n_nodes).astype(np.int32),
+                    dst=(uniq % n_nodes).astype(np.int32), nbytes=nbytes)
+
+
+def demand_of(seg: Segments, n_nodes: int, src, dst) -> np.ndarray:
+    """Index of each (src, dst) pair among the demands (the pair must be one of them)."""
+    key = seg.src.astype(np.int64) * n_nodes + seg.dst
+    return np.searchsorted(key, np.asarray(src, dtype=np.int64) * n_nodes + np.asarray(dst, dtype=np.int64))
