@@ -15,8 +15,9 @@ __all__ = ["load_yaml_model", "validation_error", "dump_yaml"]
 M = TypeVar("M", bound=BaseModel)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps integer keys (ASNs) as ints and never builds Python objects."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """SafeLoader (libyaml's when PyYAML was built with it: ~10x faster on large topologies) that keeps
+    integer keys (ASNs) as ints and never builds Python objects."""
 
 
 def _line_of(root, loc) -> int | None:
@@ -81,8 +82,13 @@ def load_yaml_model(path: str | Path, model: type[M]) -> tuple[M, Any]:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read: {e}", source=str(path)) from None
     try:
-        root = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        # one parse: the composed node tree (kept for error lines) is then constructed into data
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

@@ -97,22 +97,18 @@ class Resolved:
     unreachable: np.ndarray
 
 
-def _chain_matrix(n: int, reqs, steps, nodes, unreachable) -> np.ndarray:
-    """Per request the visited nodes, copy source first, as a left-aligned ``(n, depth)`` matrix (-1 pads)."""
-    r = np.concatenate(reqs) if reqs else np.empty(0, np.int64)
-    s = np.concatenate(steps) if steps else np.empty(0, np.int64)
-    v = np.concatenate(nodes) if nodes else np.empty(0, np.int64)
-    if r.size:
-        keep = ~unreachable[r]
-        r, s, v = r[keep], s[keep], v[keep]
-    if r.size == 0:
-        return np.full((n, 1), -1, dtype=np.int32)
-    depth = int(s.max()) + 1
-    by_step = np.full((n, depth), -1, dtype=np.int32)
-    by_step[r, s] = v
-    length = np.bincount(r, minlength=n)
-    col = length[:, None] - 1 - np.arange(depth)[None, :]
-    return np.where(col >= 0, np.take_along_axis(by_step, np.maximum(col, 0), axis=1), -1).astype(np.int32)
+def _chain_matrix(by_step: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The visited nodes of each request (``by_step[i, :length[i]]``, client side first) reversed into a
+    left-aligned matrix, copy source first, -1 pads; as narrow as the longest chain."""
+    n = len(length)
+    depth = max(1, int(length.max())) if n else 1
+    out = np.full((n, depth), -1, dtype=np.int32)
+    rows = np.arange(n)
+    for j in range(depth):
+        col = length - 1 - j
+        ok = col >= 0
+        out[ok, j] = by_step[rows[ok], col[ok]]
+    return out
 
 
 class _Plan:
@@ -331,6 +327,7 @@ class CacheSystem:
         self._cache_pos = {c: j for j, c in enumerate(self.cache_ids)}
         self.providers: list[str] = []
         self._prov_code: dict[str, int] = {}
+        self._prov_enum = pl.Enum([])
         self._prov_hash = np.empty(0, dtype=np.uint64)
         self._carry: list[np.ndarray] = []
         self._prov_origins: list[list[int]] = []
@@ -382,18 +379,25 @@ class CacheSystem:
             raise InputError(f"requests: column 'provider' has {col.null_count()} null values", where="provider")
         if len(col) == 0:
             return np.empty(0, np.int32)
-        for p in col.unique().sort().to_list():
-            if p not in self._prov_code:
+        codes = col.cast(self._prov_enum, strict=False) if self.providers else None
+        if codes is None or codes.null_count():
+            new = col if codes is None else col.filter(codes.is_null())
+            for p in new.unique().sort().to_list():
                 self._add_provider(p)
-        return col.replace_strict(self._prov_code, return_dtype=pl.Int32).to_numpy()
+            self._prov_enum = pl.Enum(self.providers)
+            codes = col.cast(self._prov_enum)
+        return codes.to_physical().cast(pl.Int32).to_numpy()
 
     def _add_provider(self, p: str) -> int:
-        k = self._prov_code[p] = len(self.providers)
-        self.providers.append(p)
+        # NOTE: the replay engine encodes trace batches on a reader thread; what a code indexes is in
+        # place before the name is listed in ``providers`` (whose length says which codes exist)
+        k = len(self.providers)
         self._prov_hash = np.append(self._prov_hash, np.uint64(provider_hash(p)))
         self._carry.append(np.array([self._spec[c].providers is None or p in self._spec[c].providers
                                      for c in self.cache_ids], dtype=bool))
         self._prov_origins.append([self._code[o] for o in self._origins.get(p, [])])
+        self._prov_code[p] = k
+        self.providers.append(p)
         return k
 
     def keys_of(self, prov: np.ndarray, objs: np.ndarray) -> np.ndarray:
@@ -503,27 +507,25 @@ class CacheSystem:
         hit_first = np.zeros(n, dtype=bool)
         served_by = np.full(n, -1, dtype=np.int64)
         fill_src = np.full(n, -1, dtype=np.int64)
-        trip_req: list[np.ndarray] = []        # (request, step, node code) per node visited
-        trip_step: list[np.ndarray] = []
-        trip_node: list[np.ndarray] = []
+        # the nodes each request visits, by step from its client (0: the first cache, or the origin of a
+        # request no cache serves); at most every cache and one origin
+        by_step = np.full((n, len(self._topo) + 1), -1, dtype=np.int32)
+        length = np.zeros(n, dtype=np.int64)
 
         direct = first == -1
         if direct.any():
             served_by[direct] = plan.origin(src[direct], prov[direct])
             idx = np.flatnonzero(direct & (served_by >= 0))
-            trip_req.append(idx)
-            trip_step.append(np.zeros(idx.size, np.int64))
-            trip_node.append(served_by[idx])
+            by_step[idx, 0] = served_by[idx]
+            length[idx] = 1
         incoming: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         has_cache = first >= 0
         if has_cache.any():
-            idx = np.flatnonzero(has_cache)
-            order = np.argsort(first[idx], kind="stable")
-            idx = idx[order]
-            fc = first[idx]
-            cuts = np.flatnonzero(np.diff(fc)) + 1
-            for part in np.split(idx, cuts):
-                incoming[int(first[part[0]])] = [(part, np.zeros(part.size, np.int64))]
+            # NOTE: one comparison per cache that is up (few) is cheaper than a stable sort of the requests
+            for cc in plan.up_codes.tolist():
+                part = np.flatnonzero(first == cc)
+                if part.size:
+                    incoming[cc] = [(part, np.zeros(part.size, np.int64))]
         n_prov = len(self.providers)
         for c in self._topo:
             cc = self._code[c]
@@ -539,20 +541,21 @@ class CacheSystem:
                 idx, step = idx[o], step[o]
             pcode = prov[idx]
             up_code, fillable = plan.upstream_all(c, n_prov)
-            hits = self.caches[c].process(keys[idx], sizes[idx], admit=fillable[pcode])
-            trip_req.append(idx)
-            trip_step.append(step)
-            trip_node.append(np.full(idx.size, cc, dtype=np.int64))
+            adm = fillable[pcode]
+            hits = self.caches[c].process(keys[idx], sizes[idx], admit=adm)
+            by_step[idx, step] = cc
+            length[idx] = step + 1
             at_first = step == 0
             hit_first[idx[at_first]] = hits[at_first]
             served_by[idx[hits]] = cc
             miss = ~hits
             fill_src[idx[miss & at_first]] = up_code[pcode[miss & at_first]]
             acc = self._acc[c]
-            ok = miss & fillable[pcode]
-            acc["bytes_served"] += int(sizes[idx[hits]].sum() + sizes[idx[ok]].sum())
-            acc["fill_bytes"] += int(sizes[idx[ok]].sum())
-            acc["unfillable_misses"] += int((miss & ~fillable[pcode]).sum())
+            sz = sizes[idx]
+            ok = miss & adm
+            acc["bytes_served"] += int(sz[hits].sum() + sz[ok].sum())
+            acc["fill_bytes"] += int(sz[ok].sum())
+            acc["unfillable_misses"] += int((miss & ~adm).sum())
             # forward misses upstream: to a parent cache, or they end at an origin
             u = np.where(miss, up_code[pcode], -1)
             fwd = u >= 0
@@ -561,18 +564,19 @@ class CacheSystem:
             to_cache = fwd & self._is_cache[np.maximum(u, 0)]
             end = fwd & ~to_cache
             if end.any():
-                served_by[idx[end]] = u[end]
-                trip_req.append(idx[end])
-                trip_step.append(step[end] + 1)
-                trip_node.append(u[end])
+                ie = idx[end]
+                served_by[ie] = u[end]
+                by_step[ie, step[end] + 1] = u[end]
+                length[ie] = step[end] + 2
             for q in np.unique(u[to_cache]).tolist():
                 sel = to_cache & (u == q)
                 incoming.setdefault(int(q), []).append((idx[sel], step[sel] + 1))
 
         unreachable = served_by < 0
         cache_code = np.where(has_cache, first, -1)
+        length[unreachable] = 0
         return Resolved(cache=cache_code, hit=hit_first & has_cache, served_by=served_by, fill_src=fill_src,
-                        chain=_chain_matrix(n, trip_req, trip_step, trip_node, unreachable), unreachable=unreachable)
+                        chain=_chain_matrix(by_step, length), unreachable=unreachable)
 
     # ------------------------------------------------------------------ prefetch (off-peak pushes)
     def first_caches(self, src, provider, *, down: Iterable[str] = (),

@@ -72,8 +72,13 @@ class EncodedBins:
     """
 
     def __init__(self, batches: Iterable[pl.DataFrame], bin_s: float, *, nodes: list[str], services: list[str],
-                 caches):
-        self._it = self._cut(batches, float(bin_s))
+                 caches, source: str | None = None, read_ahead: int = 2):
+        self._source = source
+        self._row0 = 0
+        self._reader = _ReadAhead((self._encode(df) for df in batches if df.height), read_ahead) if read_ahead \
+            else None
+        encoded = self._reader if self._reader is not None else (self._encode(df) for df in batches if df.height)
+        self._it = self._cut(encoded, float(bin_s))
         self._node_enum = pl.Enum(nodes)
         self._svc_enum = pl.Enum(services)
         self._caches = caches
@@ -105,12 +110,15 @@ class EncodedBins:
             pl.col("bytes").cast(pl.Int64),
             pl.col("service").cast(self._svc_enum, strict=False).to_physical().cast(pl.Int32).alias("svc_c"),
         )
+        # the reader validated the rows but node ids (checked here, by the same cast that codes them)
         for col, codes in (("src", "src_c"), ("dst", "dst_c"), ("service", "svc_c")):
-            bad = df[col].is_not_null() & e[codes].is_null()
-            if bad.any():
-                v = df[col].filter(bad)[0]
-                what = "a node of the topology" if col != "service" else f"one of {', '.join(sorted(self._svc_enum.categories))}"
-                raise InputError(f"trace: {col} {v!r} is not {what}", where=f"column {col}")
+            if e[codes].null_count() != df[col].null_count():
+                i = int((df[col].is_not_null() & e[codes].is_null()).arg_true()[0])
+                what = "a node of the topology" if col != "service" else \
+                    f"one of {', '.join(self._svc_enum.categories.to_list())}"
+                raise InputError(f"{col} {df[col][i]!r} is not {what}", source=self._source,
+                                 where=f"row {self._row0 + i}, column {col}")
+        self._row0 += df.height
         req = e["req"].to_numpy()
         prov = np.full(df.height, -1, dtype=np.int32)
         if req.any():
@@ -119,13 +127,15 @@ class EncodedBins:
                        dst=e["dst_c"].fill_null(-1).to_numpy(), prov=prov, obj=e["obj"].to_numpy(),
                        nbytes=e["bytes"].to_numpy(), svc=e["svc_c"].fill_null(-1).to_numpy(), req=req)
 
-    def _cut(self, batches: Iterable[pl.DataFrame], bin_s: float) -> Iterator[tuple[int, BinRows]]:
+    def close(self) -> None:
+        """Stop the reader thread (a replay cut short); idempotent."""
+        if self._reader is not None:
+            self._reader.close()
+
+    def _cut(self, encoded: Iterable[BinRows], bin_s: float) -> Iterator[tuple[int, BinRows]]:
         current: int | None = None
         pieces: list[BinRows] = []
-        for df in batches:
-            if df.height == 0:
-                continue
-            rows = self._encode(df)
+        for rows in encoded:
             k = np.floor(rows.ts / bin_s).astype(np.int64)
             if np.any(k[1:] < k[:-1]) or (current is not None and k[0] < current):
                 raise InputError("ts goes backwards; sort the trace first (read_trace(..., sort=True))",
@@ -142,6 +152,59 @@ class EncodedBins:
                 pieces.append(rows.take(slice(s, e)))
         if current is not None and pieces:
             yield current, BinRows.concat(pieces)
+
+
+class _ReadAhead:
+    """Iterate ``it`` on a thread, ``depth`` items ahead (reading and decoding Parquet, and polars'
+    encoding casts, run without the GIL, so they overlap the replay of the bins already read).
+    Items arrive in order; an exception of the thread is raised where its item would have come."""
+
+    _END = object()
+
+    def __init__(self, it, depth: int):
+        import queue
+        import threading
+
+        self._q: "queue.Queue" = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(it,), name="netsim-trace-reader", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, it) -> None:
+        try:
+            for x in it:
+                if not self._put((x, None)):
+                    return
+            self._put((self._END, None))
+        except BaseException as e:  # handed to the consumer
+            self._put((self._END, e))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        x, err = self._q.get()
+        if err is not None:
+            self.close()
+            raise err
+        if x is self._END:
+            self.close()
+            raise StopIteration
+        return x
+
+    def close(self) -> None:
+        self._stop.set()
 
 
 @dataclass
@@ -179,56 +242,65 @@ def bin_items(rows: BinRows, caches, *, down, scale: float, distance, seen: list
     With ``seen`` (a list), the requests that consulted a cache are appended to it as
     ``(cache code, provider code, obj, ts, bytes)`` arrays (what a prefetch ranks).
     """
-    n = rows.n
-    depth = 1
-    chain = rows.src.astype(np.int32).reshape(-1, 1).copy()   # a flow: its source sends the bytes
-    client = rows.dst.astype(np.int32).copy()
-    cache = np.full(n, -1, dtype=np.int32)
-    hit = np.zeros(n, dtype=bool)
-    unreach = np.zeros(n, dtype=bool)
     req = rows.req
-    if req.any():
-        ri = np.flatnonzero(req)
+    fl = np.flatnonzero(~req) if not req.all() else np.zeros(0, np.int64)
+    ri = np.flatnonzero(req)
+    depth = 1
+    r = None
+    if len(ri):
         prov = rows.prov[ri]
         keys = caches.keys_of(prov, rows.obj[ri])
         r = caches.resolve_codes(rows.src[ri], prov, keys, rows.nbytes[ri], down=down, distance=distance)
         if seen is not None:
             on = r.cache >= 0
             seen.append((r.cache[on], prov[on], rows.obj[ri][on], rows.ts[ri][on], rows.nbytes[ri][on]))
-        depth = max(1, r.chain.shape[1])
-        if depth > 1:
-            chain = np.concatenate([chain, np.full((n, depth - 1), -1, dtype=np.int32)], axis=1)
-        chain[ri] = -1
-        chain[ri, :r.chain.shape[1]] = r.chain
-        client[ri] = rows.src[ri]
-        cache[ri] = r.cache
-        hit[ri] = r.hit
-        unreach[ri] = r.unreachable | (r.chain[:, 0] < 0)
-    # group rows that travel alike: one integer key per row (mixed radix), else a row-wise unique
-    nn = int(max(len(caches.nodes), 1)) + 1
-    cols = [client.astype(np.int64)] + [chain[:, j].astype(np.int64) + 1 for j in range(depth)] + [
-        cache.astype(np.int64) + 1, hit.astype(np.int64), unreach.astype(np.int64), rows.svc.astype(np.int64),
-        req.astype(np.int64)]
+        depth = r.chain.shape[1]
+    # one row per item field, for the flows and then the requests: client, chain..., first cache, hit,
+    # unreachable, service, request (chain and cache shifted by one so that -1 codes 0)
+    nn = len(caches.nodes) + 1
     radix = [nn] * (depth + 2) + [2, 2, 64, 2]
-    if n == 0:
-        inv = np.zeros(0, dtype=np.int64)
-        first = np.zeros(0, dtype=np.int64)
-        n_items = 0
+    f_cols = [rows.dst[fl], rows.src[fl] + 1] + [0] * (depth - 1) + [0, 0, 0, rows.svc[fl], 0]
+    if r is not None:
+        r_cols = [rows.src[ri]] + [r.chain[:, j] + 1 for j in range(depth)] + [
+            r.cache + 1, r.hit, r.unreachable | (r.chain[:, 0] < 0), rows.svc[ri], 1]
     else:
-        if float(np.prod(np.array(radix, dtype=np.float64))) < 2.0 ** 62:
-            key = np.zeros(n, dtype=np.int64)
-            for c, rdx in zip(cols, radix):
-                key = key * rdx + c
-            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        else:
-            _, first, inv = np.unique(np.stack(cols, axis=1), axis=0, return_index=True, return_inverse=True)
-        inv = inv.reshape(-1)
-        n_items = len(first)
-    nbytes = np.bincount(inv, weights=rows.nbytes.astype(np.float64), minlength=n_items) * scale \
-        if n else np.zeros(0)
-    return Items(client=client[first], chain=chain[first], cache=cache[first], hit=hit[first],
-                 unreachable=unreach[first], svc=rows.svc[first], req=req[first], nbytes=nbytes,
-                 requests=np.bincount(inv, minlength=n_items).astype(np.int64) if n else np.zeros(0, np.int64))
+        r_cols = [np.zeros(0, np.int64)] * len(radix)
+    nbytes = np.concatenate([rows.nbytes[fl], rows.nbytes[ri]]).astype(np.float64)
+    if len(nbytes) == 0:
+        fields = [np.zeros(0, np.int64) for _ in radix]
+        inv, n_items = np.zeros(0, np.int64), 0
+    elif float(np.prod(np.array(radix, dtype=np.float64))) < 2.0 ** 62:
+        key = np.concatenate([_mixed_radix(f_cols, radix, len(fl)), _mixed_radix(r_cols, radix, len(ri))])
+        uniq, inv = np.unique(key, return_inverse=True)
+        fields = []
+        for rdx in reversed(radix):
+            fields.append(uniq % rdx)
+            uniq = uniq // rdx
+        fields.reverse()
+        n_items = len(fields[0])
+    else:   # a key too wide for 64 bits: group the rows of a column matrix
+        mat = np.stack([np.concatenate([np.broadcast_to(np.asarray(a, dtype=np.int64), (len(fl),)),
+                                        np.broadcast_to(np.asarray(b, dtype=np.int64), (len(ri),))])
+                        for a, b in zip(f_cols, r_cols)], axis=1)
+        uniq, inv = np.unique(mat, axis=0, return_inverse=True)
+        fields = [uniq[:, k] for k in range(uniq.shape[1])]
+        n_items = len(uniq)
+    inv = inv.reshape(-1)
+    chain = np.stack(fields[1:depth + 1], axis=1).astype(np.int32) - 1 if n_items else \
+        np.full((0, depth), -1, dtype=np.int32)
+    return Items(client=fields[0].astype(np.int32), chain=chain, cache=fields[depth + 1].astype(np.int32) - 1,
+                 hit=fields[depth + 2].astype(bool), unreachable=fields[depth + 3].astype(bool),
+                 svc=fields[depth + 4].astype(np.int32), req=fields[depth + 5].astype(bool),
+                 nbytes=np.bincount(inv, weights=nbytes, minlength=n_items) * scale,
+                 requests=np.bincount(inv, minlength=n_items).astype(np.int64))
+
+
+def _mixed_radix(cols, radix, n: int) -> np.ndarray:
+    key = np.zeros(n, dtype=np.int64)
+    for c, rdx in zip(cols, radix):
+        key *= rdx
+        key += np.asarray(c, dtype=np.int64) if isinstance(c, np.ndarray) else int(c)
+    return key
 
 
 @dataclass

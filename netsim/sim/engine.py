@@ -38,7 +38,7 @@ from netsim.sim.failures import Change, FailureState, build_timeline
 from netsim.sim.metrics import weighted_quantile
 from netsim.sim.prefetch import SEEN_COLS, Prefetch, prior_requests
 from netsim.sim.record import SCHEMAS, Recorder
-from netsim.sim.vocab import NO_COPY, SERVED_FROM, Vocab
+from netsim.sim.vocab import SERVED_FROM, Vocab
 
 __all__ = ["RunResult", "run_design", "backbone_links"]
 
@@ -142,8 +142,10 @@ class _DesignRun:
         """The run's trace as integer-coded bins (read and validated batch by batch)."""
         from netsim.traffic.binning import read_batches
 
-        return EncodedBins(read_batches(traffic.trace, topology=traffic.topology), self.bin_s,
-                           nodes=self.vocab.nodes, services=self.vocab.services, caches=self.caches)
+        # NOTE: node ids are checked by the encoding's cast, not twice (the reader checks the rest)
+        source = None if isinstance(traffic.trace, pl.DataFrame) else str(traffic.trace)
+        return EncodedBins(read_batches(traffic.trace), self.bin_s, nodes=self.vocab.nodes,
+                           services=self.vocab.services, caches=self.caches, source=source)
 
     def warm_up(self, name: str) -> int:
         """Replay a trace of the days before the run (``caches.warmup``) through the caches, with every
@@ -324,33 +326,30 @@ class _DesignRun:
             failures_active=n_fail, max_utilisation=float(util.max()) if len(util) else 0.0, **push_rec,
         )
         used = np.flatnonzero((after > 0) | (dropped_links > 0))
-        self.out.add("links", bin=np.full(len(used), b, dtype=np.int64), ts_s=t0, src=self.link_src[used],
+        self.out.add("links", bin=b, ts_s=t0, src=self.link_src[used],
                      dst=self.link_dst[used], load_bytes=after[used], bps=after[used] * 8 / bin_s,
                      utilisation=util[used], dropped_bytes=dropped_links[used], backbone=self.backbone[used])
         if self.caches.cache_ids:
             now = self.caches.counters()
             d = now - self._cache_totals
             self._cache_totals = now
-            nc = len(self.cache_codes)
             up = np.array([c not in down for c in self.caches.cache_ids], dtype=bool)
-            self.out.add("caches", bin=np.full(nc, b, dtype=np.int64), ts_s=t0, cache=self.cache_codes,
+            self.out.add("caches", bin=b, ts_s=t0, cache=self.cache_codes,
                          requests=d[:, 0].astype(np.int64), hits=d[:, 1].astype(np.int64),
                          bytes_requested=d[:, 2] * self.scale, bytes_served=d[:, 3] * self.scale,
                          fill_bytes=d[:, 4] * self.scale, up=up, prefetch_bytes=push_to[self.cache_codes])
         region = v.node_region[client].astype(np.int64)
         svc = _group(items.svc.astype(np.int64), region, offered, delivered_b, unreachable_b,
                      radix=(len(v.services), len(v.regions)))
-        n = len(svc[0][0])
-        self.out.add("services", bin=np.full(n, b, dtype=np.int64), ts_s=t0, service=svc[0][0], region=svc[0][1],
+        self.out.add("services", bin=b, ts_s=t0, service=svc[0][0], region=svc[0][1],
                      offered_bytes=svc[1][0], delivered_bytes=svc[1][1], unreachable_bytes=svc[1][2],
-                     failures_active=np.full(n, n_fail, dtype=np.int64))
+                     failures_active=n_fail)
         no_copy = items.req & (items.chain[:, 0] < 0)
         src_region = v.node_region[served_by].astype(np.int64)
         frm = v.served_from(served_by, client, no_copy).astype(np.int64)
         pr = _group(src_region, region, frm, offered, delivered_b,
                     radix=(len(v.regions), len(v.regions), len(SERVED_FROM)))
-        n = len(pr[0][0])
-        self.out.add("pairs", bin=np.full(n, b, dtype=np.int64), src_region=pr[0][0], dst_region=pr[0][1],
+        self.out.add("pairs", bin=b, src_region=pr[0][0], dst_region=pr[0][1],
                      served_from=pr[0][2], offered_bytes=pr[1][0], delivered_bytes=pr[1][1])
 
 
@@ -438,21 +437,24 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
 
     def replay(env):
         frames = run.encoded_bins(traffic)
-        for b in range(run.n_bins):
-            t0 = b * run.bin_s
-            if t0 > env.now:
-                yield env.timeout(t0 - env.now)
-            run.out.begin()
-            n_rtt = len(run.rtt_samples)
-            try:
-                run.process_bin(b, frames.frame(b))
-            except KeyboardInterrupt:
-                run.out.rollback()
-                del run.rtt_samples[n_rtt:]
-                raise
-            run.out.commit()
-            if on_bin is not None:
-                on_bin(b, run.n_bins)
+        try:
+            for b in range(run.n_bins):
+                t0 = b * run.bin_s
+                if t0 > env.now:
+                    yield env.timeout(t0 - env.now)
+                run.out.begin()
+                n_rtt = len(run.rtt_samples)
+                try:
+                    run.process_bin(b, frames.frame(b))
+                except KeyboardInterrupt:
+                    run.out.rollback()
+                    del run.rtt_samples[n_rtt:]
+                    raise
+                run.out.commit()
+                if on_bin is not None:
+                    on_bin(b, run.n_bins)
+        finally:
+            frames.close()
 
     # NOTE: the failure process is started first, so an event at a bin boundary (scheduled
     # earlier, with a smaller simpy event id) is applied before the bin that starts there.

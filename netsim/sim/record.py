@@ -73,31 +73,39 @@ class Recorder:
         self._mark = None
 
     def add(self, table: str, **cols) -> None:
-        """One chunk: every column of the table but ``design``; scalars are repeated to the chunk's length."""
+        """One chunk: every column of the table but ``design``; a scalar stands for the chunk's length of it."""
         n = max((len(v) for v in cols.values() if isinstance(v, np.ndarray)), default=1)
-        chunk = {}
+        if n == 0:
+            return
+        chunk = {"": n}
         for k in self.schemas[table]:
             if k == "design":
                 continue
             v = cols[k]
-            chunk[k] = v if isinstance(v, np.ndarray) else np.full(n, v)
-            if len(chunk[k]) != n:
-                raise ValueError(f"{table}.{k}: {len(chunk[k])} values for {n} rows")
-        if n:
-            self.chunks[table].append(chunk)
+            if isinstance(v, np.ndarray) and len(v) != n:
+                raise ValueError(f"{table}.{k}: {len(v)} values for {n} rows")
+            chunk[k] = v
+        self.chunks[table].append(chunk)
 
     def frame(self, table: str) -> pl.DataFrame:
         schema = self.schemas[table]
         chunks = self.chunks[table]
         labels = self.labels.get(table, {})
-        n = sum(len(next(iter(c.values()))) for c in chunks)
+        lengths = np.array([c[""] for c in chunks], dtype=np.int64)
+        n = int(lengths.sum())
         out = {}
         for k, dtype in schema.items():
             if k == "design":
                 out[k] = pl.Series(k, [self.design], dtype=pl.Utf8).extend_constant(self.design, n - 1) if n \
                     else pl.Series(k, [], dtype=pl.Utf8)
                 continue
-            v = np.concatenate([c[k] for c in chunks]) if chunks else np.zeros(0)
+            vals = [c[k] for c in chunks]
+            if not vals:
+                v = np.zeros(0)
+            elif not any(isinstance(x, np.ndarray) for x in vals):
+                v = np.repeat(np.array(vals), lengths)   # scalars: one per chunk
+            else:
+                v = np.concatenate([x if isinstance(x, np.ndarray) else np.full(m, x) for x, m in zip(vals, lengths)])
             if k in labels:
                 names = pl.Series(k, labels[k], dtype=pl.Utf8)
                 out[k] = names.gather(pl.Series(v.astype(np.int64), dtype=pl.UInt32)) if n \
