@@ -2,8 +2,9 @@
 
 The scenario is the shipped ``japan`` topology (50 metros with nodes) with the shipped ``japan-1h``
 trace (the national evening peak, 1.9M rows) in 5-minute bins: 51 tasks (every metro + the no-failure
-reference), about 7 s each. Quick mode fails the first 9 metros only (10 tasks) over the first 20
-minutes in 10-minute bins.
+reference), about 2 s each. Quick mode fails the first 9 metros only (10 tasks). (With the per-item
+engine, quick mode covered only the first 20 minutes; the columnar engine made the tasks so short
+that Dask's own overheads dominated that, so quick mode now replays the whole hour too.)
 
 Figures (all in the same run). Both clusters are started and their workers warmed up before
 timing, so the figures are the sweep itself, not process start-up; 1-worker and 2-worker sweeps
@@ -14,14 +15,16 @@ CPU-bound loop in 1 and 2 processes: on a shared machine it is the ceiling for t
 =====================================================  ======  ============  =============
 figure                                                  target  bound (full)  bound (quick)
 =====================================================  ======  ============  =============
-speed-up, 2 workers vs 1 worker (wall time)             >= 1.7  >= 1.2        >= 1.05
-speed-up / the machine's 2-vs-1 speed-up (efficiency)   --      >= 0.8        >= 0.7
-Dask overhead, 1 worker vs in-process loop of tasks     --      <= 1.3        <= 1.5
+speed-up, 2 workers vs 1 worker (wall time)             >= 1.7  >= 1.2        >= 1.2
+speed-up / the machine's 2-vs-1 speed-up (efficiency)   --      >= 0.8        >= 0.6
+Dask overhead, 1 worker vs in-process loop of tasks     --      <= 1.3        <= 1.6
 =====================================================  ======  ============  =============
 
 The bounds are below the target because the machine is shared (2 cores, other jobs running):
 the guard catches a sweep that stops parallelising; the printed figures are what to compare
-with the target.
+with the target. Measured in quick mode when the columnar engine landed: speed-up 1.39-1.47x,
+efficiency 0.75-0.76, overhead 1.30-1.39 (a task is now ~0.65 s in process, so the per-task cost
+of a Dask worker weighs more than it did with the per-item engine's ~7 s tasks).
 
 Run: ``PYTHONPATH=$PWD python -m pytest benchmarks/test_sweep.py -m benchmark --benchmark-enable -p no:cacheprovider -s``
 """
@@ -47,8 +50,8 @@ def japan(tmp_path_factory, quick):
     from netsim.topology import load_topology
 
     d = tmp_path_factory.mktemp("japan")
-    bin_s = 600 if quick else 300
-    duration = "20m" if quick else "1h"   # the trace has 1.9M rows an hour (sample rate 1e-4)
+    bin_s = 300
+    duration = "1h"   # the trace has 1.9M rows an hour (sample rate 1e-4)
     (d / "japan.yaml").write_text(textwrap.dedent(f"""\
         name: japan-n1
         topology: japan
@@ -148,7 +151,7 @@ def test_n1_metro_sweep_speedup(benchmark, japan, quick, ratio_guard):
           f"(all: {', '.join(f'{x:.1f}' for x in two)}); speed-up 2 vs 1 workers {speedup:.2f}x (target >= 1.7); "
           f"machine 2-vs-1 speed-up on a CPU-bound loop {m:.2f}x (all: {', '.join(f'{x:.2f}' for x in machine)}); "
           f"efficiency {speedup / m:.2f}; Dask overhead 1 worker / loop {overhead:.2f}")
-    ratio_guard("sweep N-1 metro: speed-up 2 workers vs 1 (x)", speedup, 1.05 if quick else 1.2, higher_is_better=True)
-    ratio_guard("sweep N-1 metro: speed-up / machine 2-vs-1 speed-up", speedup / m, 0.7 if quick else 0.8,
+    ratio_guard("sweep N-1 metro: speed-up 2 workers vs 1 (x)", speedup, 1.2, higher_is_better=True)
+    ratio_guard("sweep N-1 metro: speed-up / machine 2-vs-1 speed-up", speedup / m, 0.6 if quick else 0.8,
                 higher_is_better=True)
-    ratio_guard("sweep N-1 metro: 1 Dask worker / in-process loop", overhead, 1.5 if quick else 1.3)
+    ratio_guard("sweep N-1 metro: 1 Dask worker / in-process loop", overhead, 1.6 if quick else 1.3)

@@ -24,7 +24,7 @@ import polars as pl
 
 from netsim.errors import InputError
 
-__all__ = ["BinRows", "EncodedBins", "Items", "bin_items", "segments", "Segments"]
+__all__ = ["BinRows", "Encoder", "EncodedBins", "Items", "bin_items", "segments", "Segments"]
 
 
 @dataclass
@@ -64,43 +64,20 @@ class BinRows:
 _FIELDS = ("ts", "src", "dst", "prov", "obj", "nbytes", "svc", "req")
 
 
-class EncodedBins:
-    """The bins of a trace as :class:`BinRows`, read batch by batch (memory: one batch and one bin).
+class Encoder:
+    """Trace batches → :class:`BinRows`: node ids become the routing core's indices, services their codes,
+    providers the cache system's codes (new providers are added to its vocabulary). Rows are counted
+    across batches, so an error names the row of the file."""
 
-    ``frame(b)`` returns bin b (empty when the trace has no row in it); bins are asked for in
-    increasing order. Rows before bin 0 (negative ``ts``) are skipped, as a replay starting at 0 would.
-    """
-
-    def __init__(self, batches: Iterable[pl.DataFrame], bin_s: float, *, nodes: list[str], services: list[str],
-                 caches, source: str | None = None, read_ahead: int = 2):
-        self._source = source
-        self._row0 = 0
-        self._reader = _ReadAhead((self._encode(df) for df in batches if df.height), read_ahead) if read_ahead \
-            else None
-        encoded = self._reader if self._reader is not None else (self._encode(df) for df in batches if df.height)
-        self._it = self._cut(encoded, float(bin_s))
+    def __init__(self, *, nodes: list[str], services: list[str], caches, source: str | None = None):
         self._node_enum = pl.Enum(nodes)
         self._svc_enum = pl.Enum(services)
         self._caches = caches
-        self._pending: tuple[int, BinRows] | None = None
-        self._empty = BinRows.empty()
+        self._source = source
+        self._row0 = 0
 
-    def frame(self, b: int) -> BinRows:
-        while True:
-            if self._pending is None:
-                self._pending = next(self._it, None)
-                if self._pending is None:
-                    return self._empty
-            k, rows = self._pending
-            if k < b:
-                self._pending = None
-                continue
-            if k == b:
-                self._pending = None
-                return rows
-            return self._empty
-
-    def _encode(self, df: pl.DataFrame) -> BinRows:
+    def encode(self, df: pl.DataFrame) -> BinRows:
+        """The batch's rows as codes; a node id or service the run does not know is a located InputError."""
         e = df.select(
             pl.col("ts").cast(pl.Float64),
             pl.col("src").cast(self._node_enum, strict=False).to_physical().cast(pl.Int32).alias("src_c"),
@@ -126,6 +103,39 @@ class EncodedBins:
         return BinRows(ts=e["ts"].to_numpy(), src=e["src_c"].fill_null(-1).to_numpy(),
                        dst=e["dst_c"].fill_null(-1).to_numpy(), prov=prov, obj=e["obj"].to_numpy(),
                        nbytes=e["bytes"].to_numpy(), svc=e["svc_c"].fill_null(-1).to_numpy(), req=req)
+
+
+class EncodedBins:
+    """The bins of a trace as :class:`BinRows`, read batch by batch (memory: one batch and one bin).
+
+    ``frame(b)`` returns bin b (empty when the trace has no row in it); bins are asked for in
+    increasing order. Rows before bin 0 (negative ``ts``) are skipped, as a replay starting at 0 would.
+    """
+
+    def __init__(self, batches: Iterable[pl.DataFrame], bin_s: float, *, nodes: list[str], services: list[str],
+                 caches, source: str | None = None, read_ahead: int = 2):
+        enc = Encoder(nodes=nodes, services=services, caches=caches, source=source)
+        self._reader = _ReadAhead((enc.encode(df) for df in batches if df.height), read_ahead) if read_ahead \
+            else None
+        encoded = self._reader if self._reader is not None else (enc.encode(df) for df in batches if df.height)
+        self._it = self._cut(encoded, float(bin_s))
+        self._pending: tuple[int, BinRows] | None = None
+        self._empty = BinRows.empty()
+
+    def frame(self, b: int) -> BinRows:
+        while True:
+            if self._pending is None:
+                self._pending = next(self._it, None)
+                if self._pending is None:
+                    return self._empty
+            k, rows = self._pending
+            if k < b:
+                self._pending = None
+                continue
+            if k == b:
+                self._pending = None
+                return rows
+            return self._empty
 
     def close(self) -> None:
         """Stop the reader thread (a replay cut short); idempotent."""

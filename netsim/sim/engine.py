@@ -36,7 +36,7 @@ from netsim.sim.congestion import max_min_rates
 from netsim.sim.demands import EncodedBins, Items, bin_items, demand_of, segments
 from netsim.sim.failures import Change, FailureState, build_timeline
 from netsim.sim.metrics import weighted_quantile
-from netsim.sim.prefetch import SEEN_COLS, Prefetch, prior_requests
+from netsim.sim.prefetch import SEEN_COLS, Prefetch
 from netsim.sim.record import SCHEMAS, Recorder
 from netsim.sim.vocab import SERVED_FROM, Vocab
 
@@ -153,23 +153,53 @@ class _DesignRun:
         at the run's first bins fills every cache from the origins at once, which is not what a
         network in service sees); nothing is measured, and the caches' counters start at zero.
         ``static`` caches (which admit nothing on a miss) are filled with that day's most requested
-        objects, as the previous day's off-peak fill would have left them. Returns the number of
-        requests replayed."""
+        objects, as the previous day's off-peak fill would have left them. The trace is streamed batch
+        by batch (memory: one batch, and the day's object counts only when a cache is static).
+        Returns the number of requests replayed."""
         if not self.caches.cache_ids:
             return 0
+        from netsim.cache.policies import StaticCache
         from netsim.errors import InputError
+        from netsim.sim.demands import Encoder
+        from netsim.sim.prefetch import check_sample_rate
+        from netsim.traffic import trace_meta
+        from netsim.traffic.binning import read_batches
 
-        h = prior_requests(self, name, where="caches.warmup")
-        if h.height:
-            try:
-                self.caches.resolve(h.sort("ts", maintain_order=True), distance=self.distance_fn(self.base_routes))
-            except (InputError, ValueError) as e:
-                msg = e.message if isinstance(e, InputError) else str(e)
-                raise InputError(f"{name}: {msg}", source=self.scenario.source, where="caches.warmup") from None
+        sc, where = self.scenario, "caches.warmup"
+        path = sc.resolve("traces", name, where=where)
+        static = any(isinstance(c, StaticCache) for c in self.caches.caches.values())
+        enc = Encoder(nodes=self.vocab.nodes, services=self.vocab.services, caches=self.caches, source=str(path))
+        dist = self.distance_fn(self.base_routes)
+        n, counts = 0, []
+        try:
+            check_sample_rate(self, name, trace_meta(path), where=where)
+            for df in read_batches(path):
+                rows = enc.encode(df)
+                ri = np.flatnonzero(rows.req)
+                if len(ri) == 0:
+                    continue
+                prov = rows.prov[ri]
+                self.caches.resolve_codes(rows.src[ri], prov, self.caches.keys_of(prov, rows.obj[ri]),
+                                          rows.nbytes[ri], distance=dist)
+                n += len(ri)
+                if static:
+                    counts.append(df.filter(pl.col("obj").is_not_null())
+                                  .group_by(["provider", "obj"], maintain_order=True)
+                                  .agg(pl.len().cast(pl.Int64).alias("requests"), pl.col("bytes").last()))
+        except InputError as e:
+            if e.source is None:
+                raise InputError(f"{name}: {e.message}", source=sc.source, where=where) from None
+            if e.source == sc.source:
+                raise
+            raise e.located(source=sc.source, where_prefix=where) from None
+        except ValueError as e:
+            raise InputError(f"{name}: {e}", source=sc.source, where=where) from None
+        if counts:
             # a static cache admits nothing on a miss: it starts with the day's most requested objects
-            self.caches.fill_static(h.select("provider", "obj", "bytes"))
+            self.caches.fill_static(pl.concat(counts).group_by(["provider", "obj"], maintain_order=True)
+                                    .agg(pl.col("requests").sum(), pl.col("bytes").last()))
         self.caches.reset_stats()
-        return h.height
+        return n
 
     # -- failures ------------------------------------------------------------------------------
     def apply(self, change: Change) -> None:

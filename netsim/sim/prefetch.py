@@ -11,10 +11,21 @@ import math
 import numpy as np
 import polars as pl
 
-__all__ = ["Prefetch", "prior_requests", "SEEN_COLS"]
+__all__ = ["Prefetch", "prior_requests", "check_sample_rate", "SEEN_COLS"]
 
 #: the columns of the requests a prefetch ranks (the first cache consulted, and the object)
 SEEN_COLS = {"cache": pl.Utf8, "provider": pl.Utf8, "obj": pl.UInt64, "ts": pl.Float64, "bytes": pl.Int64}
+
+
+def check_sample_rate(run, name: str, meta: dict, *, where: str) -> None:
+    """A trace of the days before the run must sample the same object space as its traffic."""
+    from netsim.errors import InputError
+
+    rate = meta.get("sample_rate")
+    own = run.caches_sample_rate
+    if rate is not None and abs(float(rate) - own) > 1e-12 * max(own, 1.0):
+        raise InputError(f"{name}: sampled at {float(rate):g}, the run's traffic at {own:g}; a history must "
+                         "sample the same object space (same sample rate)", source=run.scenario.source, where=where)
 
 
 def prior_requests(run, name: str, *, where: str) -> pl.DataFrame:
@@ -33,11 +44,7 @@ def prior_requests(run, name: str, *, where: str) -> pl.DataFrame:
              .select("src", "provider", "obj", "ts", "bytes").collect())
     except InputError as e:
         raise e.located(source=sc.source, where_prefix=where) from None
-    rate = meta.get("sample_rate")
-    own = run.caches_sample_rate
-    if rate is not None and abs(float(rate) - own) > 1e-12 * max(own, 1.0):
-        raise InputError(f"{name}: sampled at {float(rate):g}, the run's traffic at {own:g}; a history must "
-                         "sample the same object space (same sample rate)", source=sc.source, where=where)
+    check_sample_rate(run, name, meta, where=where)
     if h.height == 0:
         return h.with_columns(pl.col("ts").cast(pl.Float64))
     span = meta.get("duration_s")
