@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import networkx as nx
 import polars as pl
@@ -14,33 +13,11 @@ from netsim.scenario import Scenario
 __all__ = ["TrafficSource", "traffic_source"]
 
 
-class _BinCursor:
-    """Frames of consecutive bins from a (start, frame) iterator; bins the iterator skips are empty."""
-
-    def __init__(self, it: Iterator[tuple[float, pl.DataFrame]], bin_s: float, empty: pl.DataFrame):
-        self._it, self._bin_s, self._empty = it, bin_s, empty
-        self._pending: tuple[int, pl.DataFrame] | None = None
-
-    def frame(self, b: int) -> pl.DataFrame:
-        while True:
-            if self._pending is None:
-                nxt = next(self._it, None)
-                if nxt is None:
-                    return self._empty
-                self._pending = (int(round(nxt[0] / self._bin_s)), nxt[1])
-            k, df = self._pending
-            if k < b:
-                self._pending = None
-                continue
-            if k == b:
-                self._pending = None
-                return df
-            return self._empty
-
-
 @dataclass
 class TrafficSource:
-    """A run's traffic: the trace (path or frame), its scale and sample rate, and the duration simulated."""
+    """A run's traffic: the trace (path or frame), its scale and sample rate, and the duration simulated.
+
+    The replay engine reads ``trace`` itself, batch by batch (netsim.sim.demands.EncodedBins)."""
 
     trace: object  # a path or a polars DataFrame
     duration_s: float
@@ -48,13 +25,6 @@ class TrafficSource:
     sample_rate: float
     topology: nx.DiGraph | None = None
     start_hour: float = 0.0  # clock hour of ts 0 (a trace's metadata says, e.g. japan-1h starts at 21:00)
-
-    def bins(self, bin_s: float) -> _BinCursor:
-        from netsim.traffic import bins
-        from netsim.traffic.schema import empty_trace
-
-        return _BinCursor(bins(self.trace, bin_s, topology=self.topology) if isinstance(self.trace, pl.DataFrame)
-                          else bins(self.trace, bin_s, topology=self.topology), bin_s, empty_trace())
 
 
 def traffic_source(scenario: Scenario, g: nx.DiGraph) -> TrafficSource:
