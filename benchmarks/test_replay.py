@@ -101,7 +101,8 @@ def test_replay_peak_rss_50m_rows(tmp_path, ratio_guard):
         p = tmp_path / f"day-{rate}.parquet"
         mixed(load_topology("tochigi"), duration_s=86400, seed=7, sample_rate=rate).write(p)
         code = textwrap.dedent(f"""
-                        from netsim.scenario import Scenario
+            import resource
+            from netsim.scenario import Scenario
             from netsim.sim.run import run
             run(Scenario.model_validate({{"name": "b", "topology": "tochigi", "traffic": {{"trace": {str(p)!r}}},
                                           "designs": {DESIGN!r}}}))

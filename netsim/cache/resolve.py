@@ -379,14 +379,18 @@ class CacheSystem:
             raise InputError(f"requests: column 'provider' has {col.null_count()} null values", where="provider")
         if len(col) == 0:
             return np.empty(0, np.int32)
+        return self.provider_code_series(col).to_numpy()
+
+    def provider_code_series(self, col: pl.Series) -> pl.Series:
+        """:meth:`provider_codes` as an Int32 Series, null where ``col`` is null (a flow's provider)."""
         codes = col.cast(self._prov_enum, strict=False) if self.providers else None
-        if codes is None or codes.null_count():
-            new = col if codes is None else col.filter(codes.is_null())
+        if codes is None or codes.null_count() != col.null_count():
+            new = col.drop_nulls() if codes is None else col.filter(codes.is_null() & col.is_not_null())
             for p in new.unique().sort().to_list():
                 self._add_provider(p)
             self._prov_enum = pl.Enum(self.providers)
             codes = col.cast(self._prov_enum)
-        return codes.to_physical().cast(pl.Int32).to_numpy()
+        return codes.to_physical().cast(pl.Int32)
 
     def _add_provider(self, p: str) -> int:
         # NOTE: the replay engine encodes trace batches on a reader thread; what a code indexes is in
