@@ -15,16 +15,19 @@ CPU-bound loop in 1 and 2 processes: on a shared machine it is the ceiling for t
 =====================================================  ======  ============  =============
 figure                                                  target  bound (full)  bound (quick)
 =====================================================  ======  ============  =============
-speed-up, 2 workers vs 1 worker (wall time)             >= 1.7  >= 1.2        >= 1.2
-speed-up / the machine's 2-vs-1 speed-up (efficiency)   --      >= 0.8        >= 0.6
-Dask overhead, 1 worker vs in-process loop of tasks     --      <= 1.3        <= 1.6
+speed-up, 2 workers vs 1 worker (wall time)             >= 1.7  >= 1.2        >= 1.15
+speed-up / the machine's 2-vs-1 speed-up (efficiency)   --      >= 0.8        >= 0.55
+Dask overhead, 1 worker vs in-process loop of tasks     --      <= 1.3        <= 1.4
 =====================================================  ======  ============  =============
 
 The bounds are below the target because the machine is shared (2 cores, other jobs running):
 the guard catches a sweep that stops parallelising; the printed figures are what to compare
-with the target. Measured in quick mode when the columnar engine landed: speed-up 1.39-1.47x,
-efficiency 0.75-0.76, overhead 1.30-1.39 (a task is now ~0.65 s in process, so the per-task cost
-of a Dask worker weighs more than it did with the per-item engine's ~7 s tasks).
+with the target. Measured in quick mode with the columnar engine: speed-up 1.36x, efficiency 0.70,
+overhead 1.11. A task is now ~0.5 s and uses more than one core by itself (the trace is read and
+decoded on a second thread, polars decodes on its pool), so two workers on two cores cannot double
+the speed of one any more. Before netsim's LocalCluster kept the allocator settings of
+netsim._alloc, Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` made every task ~30 % slower on a worker than
+in process (overhead 1.30-1.66); the overhead bound catches that.
 
 Run: ``PYTHONPATH=$PWD python -m pytest benchmarks/test_sweep.py -m benchmark --benchmark-enable -p no:cacheprovider -s``
 """
@@ -70,10 +73,11 @@ def japan(tmp_path_factory, quick):
 
 
 def _cluster(n):
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           scheduler_port=0, silence_logs=40)
+    from netsim.sweep.run import local_cluster
+
+    cluster = local_cluster(n)   # the cluster netsim sweep starts
     client = Client(cluster)
     client.wait_for_workers(n, timeout=120)
     client.run(lambda: __import__("netsim.sweep.task") and __import__("netsim.sim.run"))  # warm imports
@@ -151,7 +155,7 @@ def test_n1_metro_sweep_speedup(benchmark, japan, quick, ratio_guard):
           f"(all: {', '.join(f'{x:.1f}' for x in two)}); speed-up 2 vs 1 workers {speedup:.2f}x (target >= 1.7); "
           f"machine 2-vs-1 speed-up on a CPU-bound loop {m:.2f}x (all: {', '.join(f'{x:.2f}' for x in machine)}); "
           f"efficiency {speedup / m:.2f}; Dask overhead 1 worker / loop {overhead:.2f}")
-    ratio_guard("sweep N-1 metro: speed-up 2 workers vs 1 (x)", speedup, 1.2, higher_is_better=True)
-    ratio_guard("sweep N-1 metro: speed-up / machine 2-vs-1 speed-up", speedup / m, 0.6 if quick else 0.8,
+    ratio_guard("sweep N-1 metro: speed-up 2 workers vs 1 (x)", speedup, 1.15 if quick else 1.2, higher_is_better=True)
+    ratio_guard("sweep N-1 metro: speed-up / machine 2-vs-1 speed-up", speedup / m, 0.55 if quick else 0.8,
                 higher_is_better=True)
-    ratio_guard("sweep N-1 metro: 1 Dask worker / in-process loop", overhead, 1.6 if quick else 1.3)
+    ratio_guard("sweep N-1 metro: 1 Dask worker / in-process loop", overhead, 1.4 if quick else 1.3)

@@ -451,6 +451,9 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
 
     ``traffic`` is a :class:`netsim.sim.sources.TrafficSource` (bins of the trace, scale, duration).
     """
+    from netsim._alloc import tune_allocator
+
+    tune_allocator()
     run = _DesignRun(scenario, design.name, g, duration_s=traffic.duration_s, scale=traffic.scale,
                      sample_rate=traffic.sample_rate)
     warmed = run.warm_up(scenario.caches.warmup) if scenario.caches.warmup else 0
