@@ -20,6 +20,7 @@ app = typer.Typer(
 
 def _register_groups() -> None:
     from netsim.analysis.cli import forecast_command
+    from netsim.cache.cli import cache_app
     from netsim.report.cli import compare_command, report_command
     from netsim.routing.cli import bench
     from netsim.sim.cli import run_command
@@ -29,6 +30,7 @@ def _register_groups() -> None:
 
     app.add_typer(topo_app, name="topo")
     app.add_typer(trace_app, name="trace")
+    app.add_typer(cache_app, name="cache")
     app.command("run")(run_command)
     app.command("bench")(bench)
     app.command("report")(report_command)

@@ -12,7 +12,9 @@ A scenario is YAML::
     seed: 1
     routing: {igp_weight: latency_ms, multipath: false}
     caches: {restart: warm}          # after a cache comes back up: cold (empty) or warm (as it was);
-                                     # warmup: TRACE replays the day before first (caches start warm)
+                                     # warmup: TRACE replays the day before first (caches start warm);
+                                     # cacheable: {video: 0.9, ...} share of a service's objects a cache
+                                     # may store; cacheable_providers: {name: share} per provider
     backbone: {tags: [backbone]}     # which links count as backbone (default: tagged backbone, or
                                      # inter-metro links reaching a core metro)
     failures:
@@ -41,7 +43,7 @@ Traffic from a generator instead of a trace: ``traffic: {generator: content, opt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -137,11 +139,28 @@ class RoutingSpec(_Strict):
     multipath: bool = False
 
 
+def _default_cacheable() -> dict:
+    from netsim.cache.cacheability import CACHEABLE
+
+    return dict(CACHEABLE)
+
+
 class CacheSpec(_Strict):
     restart: Literal["cold", "warm"] = "warm"
     #: a trace of the days before the run replayed through the caches first (nothing measured), so
     #: they start with yesterday's contents; None: they start empty (cold)
     warmup: Optional[str] = None
+    #: share of each service's objects a cache may store (netsim.cache.cacheability: the defaults are
+    #: assumptions); services not listed keep their default
+    cacheable: dict[Literal["video", "web", "game", "update", "p2p", "voice", "other"],
+                    Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=_default_cacheable)
+    #: per provider (a provider of the topology's origins), overriding its service's share
+    cacheable_providers: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=dict)
+
+    @field_validator("cacheable")
+    @classmethod
+    def _fill_cacheable(cls, v: dict) -> dict:
+        return {**_default_cacheable(), **v}
 
 
 class BackboneSpec(_Strict):

@@ -153,7 +153,7 @@ class _Plan:
         return f
 
     def origin(self, src: np.ndarray, prov: np.ndarray) -> np.ndarray:
-        """Nearest reachable origin of requests that no cache serves (-1: none); after :meth:`first`."""
+        """Nearest reachable origin of each request's client and provider (-1: none); after :meth:`first`."""
         return self._origin[src, prov]
 
     def _compute(self, sc: int, pc: int) -> None:
@@ -162,6 +162,8 @@ class _Plan:
         if name in self.down:
             self._first[sc, pc], self._origin[sc, pc] = -2, -1
             return
+        # the nearest origin too: a request for an object no cache may store goes there
+        self._origin[sc, pc] = self._nearest_origin(sc, pc)
         if self.up:
             d = self._d_cache.get(sc)
             if d is None:
@@ -172,10 +174,9 @@ class _Plan:
             dd = np.where(ok, d, np.inf)
             j = int(np.argmin(dd))
             if np.isfinite(dd[j]):
-                self._first[sc, pc], self._origin[sc, pc] = int(self.up_codes[j]), -1
+                self._first[sc, pc] = int(self.up_codes[j])
                 return
         self._first[sc, pc] = -1
-        self._origin[sc, pc] = self._nearest_origin(sc, pc)
 
     def _nearest_origin(self, xc: int, pc: int) -> int:
         sys = self.sys
@@ -492,14 +493,17 @@ class CacheSystem:
         return plan
 
     def resolve_codes(self, src: np.ndarray, prov: np.ndarray, keys: np.ndarray, sizes: np.ndarray, *,
-                      down: Iterable[str] = (), distance: Optional[Distance] = None) -> "Resolved":
+                      down: Iterable[str] = (), distance: Optional[Distance] = None,
+                      cacheable: Optional[np.ndarray] = None) -> "Resolved":
         """:meth:`resolve` on integer codes: the workhorse, and the replay engine's entry point.
 
         ``src``: node codes (:meth:`node_codes`); ``prov``: provider codes (:meth:`provider_codes`);
         ``keys``: cache keys (:meth:`keys_of`); ``sizes``: bytes. Node codes in the result are
         positions in :attr:`nodes` (-1: none). What depends only on the failure state (the first
         cache of each client and provider, where each cache fills from) is computed once per state
-        and reused, so a call costs the cache lookups and a few array operations.
+        and reused, so a call costs the cache lookups and a few array operations. ``cacheable``
+        (bool per request; default all): a request for an object no cache may store consults no
+        cache and is served by the nearest origin (netsim.cache.cacheability).
         """
         down = frozenset(down)
         plan = self._plan(down, self._dist_fn(down, distance))
@@ -508,6 +512,8 @@ class CacheSystem:
         prov = np.asarray(prov, dtype=np.int64)
         sizes = np.asarray(sizes, dtype=np.int64)
         first = plan.first(src, prov)          # node code of the first cache, -1 none, -2 client down
+        if cacheable is not None:
+            first = np.where((first >= 0) & ~np.asarray(cacheable, dtype=bool), -1, first)
         hit_first = np.zeros(n, dtype=bool)
         served_by = np.full(n, -1, dtype=np.int64)
         fill_src = np.full(n, -1, dtype=np.int64)

@@ -256,8 +256,12 @@ class Items:
         return self.cache >= 0
 
 
-def bin_items(rows: BinRows, caches, *, down, scale: float, distance, seen: list | None = None) -> Items:
+def bin_items(rows: BinRows, caches, *, down, scale: float, distance, seen: list | None = None,
+              cacheability=None) -> Items:
     """Resolve a bin's requests through the caches and group its rows into items (sorted by their codes).
+
+    ``cacheability`` (netsim.cache.cacheability.Cacheability): requests for objects no cache may store
+    go to the origin without consulting a cache.
 
     With ``seen`` (a list), the requests that consulted a cache are appended to it as
     ``(cache code, provider code, obj, ts, bytes)`` arrays (what a prefetch ranks).
@@ -270,7 +274,9 @@ def bin_items(rows: BinRows, caches, *, down, scale: float, distance, seen: list
     if len(ri):
         prov = rows.prov[ri]
         keys = caches.keys_of(prov, rows.obj[ri])
-        r = caches.resolve_codes(rows.src[ri], prov, keys, rows.nbytes[ri], down=down, distance=distance)
+        ok = cacheability.mask(prov, rows.obj[ri], rows.svc[ri]) if cacheability is not None else None
+        r = caches.resolve_codes(rows.src[ri], prov, keys, rows.nbytes[ri], down=down, distance=distance,
+                                 cacheable=ok)
         if seen is not None:
             on = r.cache >= 0
             seen.append((r.cache[on], prov[on], rows.obj[ri][on], rows.ts[ri][on], rows.nbytes[ri][on]))

@@ -118,6 +118,17 @@ class _DesignRun:
             raise AssertionError("the cache system and the routing core number nodes differently")
         self.caches_sample_rate = float(sample_rate)
         self.cache_codes = np.array([self.node_code[c] for c in self.caches.cache_ids], dtype=np.int32)
+        from netsim.cache.cacheability import Cacheability
+
+        known = set(self.caches._origins)
+        for p in sorted(scenario.caches.cacheable_providers):
+            if p not in known:
+                from netsim.errors import InputError
+
+                raise InputError(f"provider {p!r} has no origin in the topology; providers: {', '.join(sorted(known))}",
+                                 source=scenario.source, where=f"caches.cacheable_providers.{p}")
+        self.cacheability = Cacheability(scenario.caches.cacheable, scenario.caches.cacheable_providers,
+                                         services=self.vocab.services, caches=self.caches)
         self._warm: dict = {}
         self._cache_totals = np.zeros((len(self.caches.cache_ids), 5))
         self.rtt_samples: list[tuple[np.ndarray, np.ndarray]] = []
@@ -179,11 +190,15 @@ class _DesignRun:
                 if len(ri) == 0:
                     continue
                 prov = rows.prov[ri]
-                self.caches.resolve_codes(rows.src[ri], prov, self.caches.keys_of(prov, rows.obj[ri]),
-                                          rows.nbytes[ri], distance=dist)
+                keys = self.caches.keys_of(prov, rows.obj[ri])
+                ok = self.cacheability.mask(prov, rows.obj[ri], rows.svc[ri])
+                self.caches.resolve_codes(rows.src[ri], prov, keys, rows.nbytes[ri], distance=dist, cacheable=ok)
                 n += len(ri)
                 if static:
-                    counts.append(df.filter(pl.col("obj").is_not_null())
+                    take = rows.req.copy()
+                    if ok is not None:
+                        take[ri] = ok
+                    counts.append(df.filter(pl.Series(take))
                                   .group_by(["provider", "obj"], maintain_order=True)
                                   .agg(pl.len().cast(pl.Int64).alias("requests"), pl.col("bytes").last()))
         except InputError as e:
@@ -240,7 +255,7 @@ class _DesignRun:
             self.prefetch.before_bin(b, routes)
         seen = [] if self.prefetch is not None else None
         items = bin_items(rows, self.caches, down=down, scale=self.scale, distance=self.distance_fn(routes),
-                          seen=seen)
+                          seen=seen, cacheability=self.cacheability)
         if self.prefetch is not None and seen:
             self.prefetch.observe(self._seen_frame(seen[0]))
         # the off-peak pushes of this bin are demands too (not subscriber items: they are counted apart)
@@ -349,6 +364,8 @@ class _DesignRun:
             local_bytes=local_num, same_region_bytes=local_den,
             cache_requests=int(items.requests[via].sum()), cache_hits=int(items.requests[hit].sum()),
             cache_bytes_requested=float(offered[via].sum()), cache_bytes_hit=float(offered[hit].sum()),
+            content_bytes=float(offered[items.req].sum()),
+            cache_served_bytes=float(offered[items.req & v.node_cache[served_by]].sum()),
             cache_hit_ratio=_ratio(items.requests[hit].sum(), items.requests[via].sum()),
             cache_byte_hit_ratio=_ratio(offered[hit].sum(), offered[via].sum()),
             rtt_p50_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.5) if ok.any() else float("nan"),

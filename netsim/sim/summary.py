@@ -57,6 +57,8 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
         "cache_hits": int(caches["hits"].sum()) if caches.height else 0,
         "cache_hit_ratio": _share(caches["hits"].sum(), caches["requests"].sum()) if caches.height else None,
         "cache_byte_hit_ratio": _share(bins["cache_bytes_hit"].sum(), bins["cache_bytes_requested"].sum()),
+        # whole-mix offload: of all content bytes requested (cacheable or not), the share a cache sent
+        "cache_offload": _share(bins["cache_served_bytes"].sum(), bins["content_bytes"].sum()),
         "rtt_p50_ms": weighted_quantile(rtt, w, 0.5) if len(rtt) else None,
         "rtt_p95_ms": weighted_quantile(rtt, w, 0.95) if len(rtt) else None,
         "peak_utilisation": float(bins["max_utilisation"].max()) if bins.height else 0.0,

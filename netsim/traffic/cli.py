@@ -257,6 +257,7 @@ def summarize_trace(path: str | Path, *, bin_s: float = 300.0, top: int = 10) ->
     per_bin = (lf.group_by((pl.col("ts") // bin_s).cast(pl.Int64).alias("bin")).agg(pl.col("bytes").sum())
                .sort("bin").collect(engine="streaming"))
     span = float(meta.get("duration_s") or ((head["t1"] or 0.0) + 1e-9))
+    drivers = _cache_drivers(lf, meta, bin_s=bin_s)
     n_bins = max(1, math.ceil(span / bin_s))
     mean_bin = (head["bytes"] or 0) / n_bins
     peak = int(per_bin["bytes"].max() or 0)
@@ -265,7 +266,49 @@ def summarize_trace(path: str | Path, *, bin_s: float = 300.0, top: int = 10) ->
             "duration_s": span, "bytes": head["bytes"] or 0, "scale": scale,
             "mean_gbps": (head["bytes"] or 0) * scale * 8 / span / 1e9 if span > 0 else 0.0,
             "peak_gbps": peak * scale * 8 / bin_s / 1e9, "peak_to_mean": peak / mean_bin if mean_bin else 0.0,
-            "by_service": by_service, "by_provider": by_provider, "top_pairs": pairs, "per_bin": per_bin, "bin_s": bin_s}
+            "by_service": by_service, "by_provider": by_provider, "top_pairs": pairs, "per_bin": per_bin, "bin_s": bin_s,
+            "drivers": drivers}
+
+
+def _cache_drivers(lf: pl.LazyFrame, meta: dict, *, bin_s: float) -> dict:
+    """What drives cache results: distinct objects, the share of requests and bytes to the top 1 % and 10 % of
+    objects (by requests), the share to new releases (a generated trace: object ids past the catalogue),
+    the share of content bytes a cache may store (default shares, netsim.cache.cacheability), and the
+    largest single request's share of its bin's bytes (a sampled object stands for 1/p objects)."""
+    import numpy as np
+
+    from netsim.cache.cacheability import CACHEABLE, cacheable_mask
+    from netsim.cache.policies import provider_hash
+    from netsim.traffic.generators import CONTENT_PROFILES, provider_service
+
+    req = lf.filter(pl.col("obj").is_not_null()).select("ts", "provider", "obj", "bytes", "service").collect()
+    out = {"objects": 0}
+    if req.height == 0:
+        return out
+    per_obj = (req.group_by("provider", "obj").agg(pl.len().alias("n"), pl.col("bytes").sum().alias("b"))
+               .sort(["n", "provider", "obj"], descending=[True, False, False]))
+    n_obj = per_obj.height
+    n_all, b_all = float(per_obj["n"].sum()), float(per_obj["b"].sum())
+    out["objects"] = n_obj
+    for pct in (1, 10):
+        top = per_obj.head(max(1, int(math.ceil(n_obj * pct / 100))))
+        out[f"top{pct}_requests"] = float(top["n"].sum()) / n_all
+        out[f"top{pct}_bytes"] = float(top["b"].sum()) / b_all
+    if meta.get("generator") in ("content", "mixed"):
+        cat = {p: CONTENT_PROFILES[provider_service(p)].catalogue for p in req["provider"].unique().to_list()}
+        new = req["obj"].to_numpy() >= req["provider"].replace_strict(cat, return_dtype=pl.UInt64).to_numpy()
+        out["release_requests"] = float(new.mean())
+        out["release_bytes"] = float((req["bytes"].to_numpy() * new).sum() / req["bytes"].sum())
+    hashes = {p: provider_hash(p) for p in req["provider"].unique().to_list()}
+    ph = req["provider"].replace_strict(hashes, return_dtype=pl.UInt64).to_numpy()
+    share = req["service"].replace_strict(CACHEABLE, default=1.0, return_dtype=pl.Float64).to_numpy()
+    ok = cacheable_mask(ph, req["obj"].to_numpy(), share)
+    out["cacheable_bytes"] = float((req["bytes"].to_numpy() * ok).sum() / req["bytes"].sum())
+    per_bin = (lf.group_by((pl.col("ts") // bin_s).cast(pl.Int64).alias("bin"))
+               .agg(pl.col("bytes").sum().alias("total"), pl.col("bytes").max().alias("largest")).collect())
+    frac = (per_bin["largest"] / per_bin["total"]).to_numpy()
+    out["largest_request_share"] = float(np.max(frac)) if len(frac) else 0.0
+    return out
 
 
 def _gb(b) -> str:
@@ -296,6 +339,15 @@ def info(
     t.add_row("peak-to-mean", f"{s['peak_to_mean']:.2f}")
     if meta.get("generator"):
         t.add_row("generator", f"{meta['generator']} seed {meta.get('seed')} on {meta.get('topology')}")
+    d = s["drivers"]
+    if d.get("objects"):
+        t.add_row("distinct objects", f"{d['objects']:,} (in the sample)")
+        t.add_row("top 1% / 10% of objects", f"{d['top1_requests']:.1%} / {d['top10_requests']:.1%} of requests, "
+                                             f"{d['top1_bytes']:.1%} / {d['top10_bytes']:.1%} of content bytes")
+        if "release_requests" in d:
+            t.add_row("new releases", f"{d['release_requests']:.1%} of requests, {d['release_bytes']:.1%} of content bytes")
+        t.add_row("cacheable (default shares)", f"{d['cacheable_bytes']:.1%} of content bytes")
+        t.add_row("largest row / its bin", f"{d['largest_request_share']:.1%} of the bin's bytes (at most)")
     c.print(t)
     for title, df in (("by service", s["by_service"]), ("by provider", s["by_provider"]), ("top pairs (bytes from -> to)", s["top_pairs"])):
         if df.height == 0:

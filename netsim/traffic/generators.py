@@ -42,7 +42,7 @@ from netsim.traffic.timeshape import Surge, shape
 __all__ = [
     "GENERATORS", "GeneratedTrace", "ObjectProfile", "FlowProfile", "FlashCrowd", "UpdateDay", "Surge",
     "CONTENT_PROFILES", "FLOW_PROFILES", "MBPS_PER_SUBSCRIPTION_2024", "content", "gravity", "mixed",
-    "access_pops", "topology_providers",
+    "access_pops", "topology_providers", "Popularity", "popularity",
 ]
 
 #: Mean download per fixed subscription, Mbps: 38.9 Tbps (MIC, Nov 2024) / 43.8M subscriptions (APNIC 2023).
@@ -268,43 +268,116 @@ class _Stream:
 
 
 class _Catalogue:
-    """One provider's objects: the kept (sampled) part of a Zipf catalogue plus new releases."""
+    """One provider's objects as the rank slots of one Zipf law, shared by the catalogue and its new releases.
+
+    At any time the provider's request probabilities are exactly Zipf(``alpha``) over rank slots
+    1, 2, ...: slot k draws ``k**-alpha / H``, so they sum to one. New releases *take* slots from the
+    catalogue instead of adding popularity on top of it: a release enters at a popular nominal rank
+    (log-uniform in 1..1000) and drifts down, its nominal rank growing as ``r0 * exp(age / (alpha *
+    decay))`` so that its popularity fades as ``exp(-age / decay)``; catalogue object j keeps nominal
+    rank j + 1. Objects are ranked by nominal rank, and the k-th takes slot k. The releases' share of
+    requests is what the slots they hold draw (measured and documented in :data:`CONTENT_PROFILES`).
+
+    Only the sampled objects are drawn, but every release (sampled or not) takes its slot, so the
+    kept objects' popularity is the full catalogue's.
+    """
 
     def __init__(self, provider: str, prof: ObjectProfile, *, alpha: float, rate: float, duration_s: float,
                  new_per_day: float, decay_days: float, history_days: float, rng: np.random.Generator):
         self.provider = provider
+        self.alpha = float(alpha)
         n = prof.catalogue
+        self.n_catalogue = n
         ids = np.arange(n, dtype=np.int64)
         keep = in_sample(provider, ids, rate)
         if not keep.any():  # NOTE: an empty sample would drop the provider; keep its lowest-hash object
             keep[np.argmin(object_unit(provider, ids))] = True
         self.base_ids = ids[keep]
-        self.base_w = (self.base_ids + 1.0) ** -alpha
-        # churn: releases over [-history, duration); each starts at a popular rank and fades
+        # churn: releases over [-history, duration), each entering at a popular nominal rank
         n_rel = int(rng.poisson(new_per_day * (duration_s / 86400.0 + history_days)))
-        rel_t = rng.uniform(-history_days * 86400.0, duration_s, n_rel)
-        rel_rank = np.exp(rng.uniform(0.0, math.log(1000.0), n_rel))  # log-uniform in [1, 1000]
+        self.all_rel_t = rng.uniform(-history_days * 86400.0, duration_s, n_rel)
+        self.all_rel_r0 = np.exp(rng.uniform(0.0, math.log(1000.0), n_rel))  # log-uniform in [1, 1000]
         rel_ids = n + np.arange(n_rel, dtype=np.int64)
-        rkeep = in_sample(provider, rel_ids, rate)
-        self.rel_ids, self.rel_t, self.rel_w0 = rel_ids[rkeep], rel_t[rkeep], rel_rank[rkeep] ** -alpha
-        self.decay_s = decay_days * 86400.0
+        self.rel_keep = np.flatnonzero(in_sample(provider, rel_ids, rate))
+        self.rel_ids = rel_ids[self.rel_keep]
+        self.drift_s = max(decay_days, 1e-9) * 86400.0 * self.alpha
         ids_all = np.concatenate((self.base_ids, self.rel_ids))
         u = np.clip(object_unit(provider, ids_all, salt=1), 1e-12, 1 - 1e-12)
         sizes = np.exp(math.log(prof.median_bytes) + prof.sigma * ndtri(u))
         self.sizes = np.maximum(np.rint(sizes), 1).astype(np.int64)
+        self.sizes_f = self.sizes.astype(np.float64)
         self.ids = ids_all
-
         self.n_base = len(self.base_ids)
-        sizes_f = self.sizes.astype(np.float64)
-        self.base_wsum = float(self.base_w.sum())
-        self.base_wsize = float(np.dot(self.base_w, sizes_f[: self.n_base]))
-        self.rel_sizes_f = sizes_f[self.n_base:]
-        self.base_sampler = _Alias(self.base_w)
 
-    def release_weights(self, t_s: float) -> np.ndarray:
-        """Popularity weights of the kept new releases at time t (0 before release, fading after)."""
-        age = t_s - self.rel_t
-        return np.where(age >= 0, self.rel_w0 * np.exp(-np.maximum(age, 0) / self.decay_s), 0.0)
+    def slots(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """(slot of every kept object at time t (inf: a release not out yet), live releases' share of all requests)."""
+        alive = self.all_rel_t <= t_s
+        r = self.all_rel_r0[alive] * np.exp((t_s - self.all_rel_t[alive]) / self.drift_s)
+        rs = np.sort(r)
+        # catalogue object j (nominal rank j + 1) comes after every release of smaller nominal rank
+        slot_base = self.base_ids + 1.0 + np.searchsorted(rs, self.base_ids + 1.0, side="left")
+        # a release comes after the releases and the catalogue objects of smaller nominal rank
+        slot_rel = np.full(len(self.rel_ids), np.inf)
+        kept_alive = alive[self.rel_keep]
+        rk = self.all_rel_r0[self.rel_keep][kept_alive] * np.exp(
+            (t_s - self.all_rel_t[self.rel_keep][kept_alive]) / self.drift_s)
+        ahead_cat = np.clip(np.ceil(rk) - 1.0, 0.0, float(self.n_catalogue))
+        slot_rel[kept_alive] = np.searchsorted(rs, rk, side="left") + 1.0 + ahead_cat
+        # releases' share of the full stream: the slots they hold, over all slots
+        m = len(rs)
+        rel_slots = np.arange(m) + 1.0 + np.clip(np.ceil(rs) - 1.0, 0.0, float(self.n_catalogue))
+        total = _zipf_sum(self.n_catalogue + m, self.alpha)
+        share = float(np.sum(rel_slots ** -self.alpha) / total) if m else 0.0
+        return np.concatenate((slot_base, slot_rel)), share
+
+
+@dataclass(frozen=True)
+class Popularity:
+    """One provider's sampled objects at one time: ``obj`` ids, ``sizes`` (bytes) and request
+    probabilities ``p`` (summing to one over the sampled objects), and the share of the full stream's
+    requests that go to new releases (``release_share``)."""
+
+    obj: np.ndarray
+    sizes: np.ndarray
+    p: np.ndarray
+    release_share: float
+
+
+def popularity(provider: str, *, service: str | None = None, zipf_alpha: float = 0.8, sample_rate: float = 1e-3,
+               t_s: float = 0.0, duration_s: float = 86400.0, new_objects_per_day: float | None = None,
+               new_release_decay_days: float = 2.0, seed: int = 0) -> Popularity:
+    """The popularity :func:`content` draws a provider's requests from at time ``t_s`` (same catalogue,
+    sample and releases for the same arguments and seed): the input of Che's approximation
+    (:func:`netsim.cache.che.che_lru`) and of what-if cache sizing.
+
+    Examples
+    --------
+    >>> pop = popularity("video", sample_rate=0.01, new_objects_per_day=0)
+    >>> round(float(pop.p.sum()), 12), pop.release_share
+    (1.0, 0.0)
+    """
+    prof = CONTENT_PROFILES[service or provider_service(provider)]
+    npd = prof.new_per_day if new_objects_per_day is None else new_objects_per_day
+    cat = _Catalogue(provider, prof, alpha=zipf_alpha, rate=sample_rate, duration_s=duration_s, new_per_day=npd,
+                     decay_days=new_release_decay_days, history_days=7.0, rng=np.random.default_rng(seed))
+    slot, share = cat.slots(t_s)
+    live = np.isfinite(slot)
+    w = slot[live] ** -zipf_alpha
+    return Popularity(obj=cat.ids[live], sizes=cat.sizes[live], p=w / w.sum(), release_share=share)
+
+
+def _zipf_sum(n: int, alpha: float) -> float:
+    """sum_{k=1..n} k**-alpha: exact to 10,000 terms, then the Euler-Maclaurin tail."""
+    m = min(n, 10_000)
+    head = float(np.sum(np.arange(1, m + 1, dtype=np.float64) ** -alpha))
+    if n <= m:
+        return head
+    a = float(alpha)
+    if abs(a - 1.0) < 1e-12:
+        tail = math.log(n / m)
+    else:
+        tail = (n ** (1 - a) - m ** (1 - a)) / (1 - a)
+    return head + tail + 0.5 * (n ** -a - m ** -a)
 
 
 class _TimeFactor:
@@ -322,25 +395,19 @@ class _ProviderStream(_Stream):
         self.cat, self.pcode, self.scode, self.bytes_per_s, self.pops, self.factor = cat, pcode, scode, bytes_per_s, pops, factor
 
     def prepare(self, t0: float, t1: float) -> None:
-        # NOTE: the base catalogue's alias table is built once; only the (few) releases change per chunk,
-        # and a draw picks base or release by their weight shares.
-        cat = self.cat
-        w_rel = cat.release_weights((t0 + t1) / 2)
-        rel_sum = float(w_rel.sum())
-        self.p_rel = rel_sum / (rel_sum + cat.base_wsum)
-        self.rel_sampler = _Alias(w_rel) if rel_sum > 0 else None
-        mean_size = (cat.base_wsize + float(np.dot(w_rel, cat.rel_sizes_f))) / (cat.base_wsum + rel_sum)
-        self.req_per_s = self.bytes_per_s / mean_size
+        # the popularity of the chunk's middle (slots move by about exp(1 h / (alpha * decay)): < 3 % an hour)
+        slot, self.release_share = self.cat.slots((t0 + t1) / 2)
+        w = np.where(np.isfinite(slot), slot, 1.0) ** -self.cat.alpha
+        w[~np.isfinite(slot)] = 0.0
+        self.sampler = _Alias(w)
+        self.req_per_s = self.bytes_per_s * float(w.sum()) / float(np.dot(w, self.cat.sizes_f))
 
     def rate(self, t_mid: np.ndarray) -> np.ndarray:
         return self.req_per_s * self.factor(t_mid)
 
     def fill(self, out: _Out, idx: np.ndarray, rng: np.random.Generator) -> None:
         n = len(idx)
-        k = self.cat.base_sampler.draw(rng, n)
-        if self.rel_sampler is not None:
-            rel = np.flatnonzero(rng.random(n) < self.p_rel)
-            k[rel] = self.cat.n_base + self.rel_sampler.draw(rng, len(rel))
+        k = self.sampler.draw(rng, n)
         out.src[idx] = self.pops.sampler.draw(rng, n)
         out.prov[idx] = self.pcode
         out.obj[idx] = self.cat.ids[k]

@@ -264,7 +264,7 @@ def open_validated(path: str | Path, topology=None, *, format: str | None = None
     Examples
     --------
     >>> sum(df.height for df in open_validated("tochigi-1d", "tochigi"))
-    298866
+    270254
     """
     p = _resolve(path)
     raw = _call_reader(_pick_reader(p, format), p, options)

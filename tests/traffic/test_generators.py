@@ -191,3 +191,40 @@ def test_catalogue_churn_new_releases_are_popular(two_as):
     assert (top["obj"] >= n_base).sum() > 100 * new.height / counts.height * 3
     none = content(two_as, duration_s=3600, seed=3, sample_rate=0.2, providers=["video"], new_objects_per_day=0).collect()
     assert (none["obj"] < n_base).all()
+
+
+# -- popularity: one Zipf law shared by the catalogue and its releases ---------------------------------
+@pytest.fixture(scope="module")
+def tochigi_day():
+    from netsim.topology import load_topology
+    from netsim.traffic.generators import mixed
+
+    return mixed(load_topology("tochigi"), duration_s=86400, seed=1, sample_rate=0.001,
+                 provider_weights={"overseas-video": 0.18}).collect()
+
+
+def test_rank_frequency_follows_zipf_alpha(tochigi_day):
+    """Ranks 10..1000 of the most requested provider: slope within 0.15 of zipf_alpha (0.8)."""
+    r = tochigi_day.filter(pl.col("obj").is_not_null())
+    top = r.group_by("provider").len().sort(["len", "provider"], descending=[True, False])["provider"][0]
+    c = r.filter(pl.col("provider") == top).group_by("obj").len().sort("len", descending=True)["len"].to_numpy()
+    k = np.arange(1, len(c) + 1)
+    sel = (k >= 10) & (k <= 1000)
+    slope = -np.polyfit(np.log(k[sel]), np.log(c[sel]), 1)[0]
+    assert abs(slope - 0.8) <= 0.15, slope
+
+
+def test_releases_take_their_share_from_the_catalogue():
+    """Request probabilities sum to one with or without releases; releases hold top slots, not extra mass."""
+    from netsim.traffic.generators import popularity
+
+    with_rel = popularity("video", sample_rate=0.05, t_s=43200.0)
+    without = popularity("video", sample_rate=0.05, new_objects_per_day=0)
+    assert with_rel.p.sum() == pytest.approx(1.0) and without.p.sum() == pytest.approx(1.0)
+    assert 0.0 < with_rel.release_share < 0.6
+    # the most popular slots follow Zipf(0.8) in both: the k-th largest probability ∝ k^-0.8
+    for pop in (with_rel, without):
+        q = np.sort(pop.p)[::-1][:200]
+        k = np.arange(1, 201)
+        slope = -np.polyfit(np.log(k[5:]), np.log(q[5:]), 1)[0]
+        assert abs(slope - 0.8) < 0.15, slope
