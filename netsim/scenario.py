@@ -72,6 +72,11 @@ class TrafficSpec(_Strict):
     duration: Optional[Union[float, str]] = None
     scale: Optional[float] = Field(default=None, gt=0)
     growth: float = Field(default=1.0, gt=0)  # multiply every volume (what-if traffic growth)
+    #: the rate one transfer (a request's object, a flow) moves at, Mbit/s: its bytes are spread over
+    #: size / rate from its ts, across the bins that spans; None: every row's bytes land in its bin.
+    #: Default 20 Mbit/s, an assumption: between the ~5 Mbit/s a single TCP stream measured at the
+    #: evening peak in Japan (M-Lab NDT, reported by Nikkei in 2019) and a 1 Gbit/s FTTH line.
+    transfer_mbps: Optional[float] = Field(default=20.0, gt=0)
 
     @model_validator(mode="after")
     def _one_source(self):

@@ -33,7 +33,7 @@ import simpy
 
 from netsim.scenario import DesignSpec, Scenario
 from netsim.sim.congestion import max_min_rates
-from netsim.sim.demands import EncodedBins, Items, bin_items, demand_of, segments
+from netsim.sim.demands import EncodedBins, Items, Spread, bin_items, demand_of, segments
 from netsim.sim.failures import Change, FailureState, build_timeline
 from netsim.sim.metrics import weighted_quantile
 from netsim.sim.prefetch import SEEN_COLS, Prefetch
@@ -132,6 +132,10 @@ class _DesignRun:
         self._warm: dict = {}
         self._cache_totals = np.zeros((len(self.caches.cache_ids), 5))
         self.rtt_samples: list[tuple[np.ndarray, np.ndarray]] = []
+        #: bin -> parts of earlier transfers that fall in it (traffic.transfer_mbps)
+        self._carry: dict[int, list] = {}
+        tm = scenario.traffic.transfer_mbps
+        self.transfer_bps = float(tm) * 1e6 if tm else None
         self.bin_routes: list = []
         v = self.vocab
         self.out = Recorder(design, {
@@ -254,8 +258,14 @@ class _DesignRun:
         if self.prefetch is not None:
             self.prefetch.before_bin(b, routes)
         seen = [] if self.prefetch is not None else None
-        items = bin_items(rows, self.caches, down=down, scale=self.scale, distance=self.distance_fn(routes),
-                          seen=seen, cacheability=self.cacheability)
+        carried = self._carry.pop(b, [])
+        spread = Spread(b, self.bin_s, self.transfer_bps) if self.transfer_bps else None
+        items, spill = bin_items(rows, self.caches, down=down, scale=self.scale, distance=self.distance_fn(routes),
+                                 seen=seen, cacheability=self.cacheability,
+                                 carry=Items.concat(carried) if carried else None, spread=spread)
+        for k, part in spill.items():
+            if b + k < self.n_bins:   # a transfer still running when the run ends is not simulated further
+                self._carry.setdefault(b + k, []).append(part)
         if self.prefetch is not None and seen:
             self.prefetch.observe(self._seen_frame(seen[0]))
         # the off-peak pushes of this bin are demands too (not subscriber items: they are counted apart)

@@ -50,7 +50,7 @@ def test_items_equal_a_grouping_of_the_string_resolution(g):
     """Same bytes and request counts per (client, chain, cache, hit, unreachable, service) as resolve()."""
     df = _trace(g, 400, 1)
     a, b = CacheSystem(g, sample_rate=0.01), CacheSystem(g, sample_rate=0.01)
-    items = bin_items(_encoder(g, a).encode(df), a, down=(), scale=3.0, distance=None)
+    items, _ = bin_items(_encoder(g, a).encode(df), a, down=(), scale=3.0, distance=None)
     nodes = a.nodes
     got = sorted(
         (nodes[c], tuple(nodes[x] for x in ch if x >= 0), None if k < 0 else nodes[k], bool(h), bool(u),
@@ -76,7 +76,7 @@ def test_items_equal_a_grouping_of_the_string_resolution(g):
 def test_segments_follow_the_chains(g):
     df = _trace(g, 300, 2)
     cs = CacheSystem(g, sample_rate=0.01)
-    items = bin_items(_encoder(g, cs).encode(df), cs, down=(), scale=1.0, distance=None)
+    items, _ = bin_items(_encoder(g, cs).encode(df), cs, down=(), scale=1.0, distance=None)
     nn = len(cs.nodes)
     seg = segments(items, nn, extra_src=[0], extra_dst=[1], extra_bytes=[5.0])
     # every reachable item has one segment per hop of chain + client that moves

@@ -186,7 +186,7 @@ def _flows_scenario(tmp_path, rows, *, failures="", bin_s=10, duration="10s"):
     (tmp_path / "line.yaml").write_text(LINE)
     df = pl.DataFrame(rows, schema=SCHEMA, orient="row")
     df.write_parquet(tmp_path / "t.parquet")
-    (tmp_path / "sc.yaml").write_text(f"name: line\ntopology: line.yaml\ntraffic: {{trace: t.parquet, scale: 1}}\n"
+    (tmp_path / "sc.yaml").write_text(f"name: line\ntopology: line.yaml\ntraffic: {{trace: t.parquet, scale: 1, transfer_mbps: null}}\n"
                                       f"bin_s: {bin_s}\nduration: {duration}\n" + failures)
     return load_scenario(tmp_path / "sc.yaml")
 

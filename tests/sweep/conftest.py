@@ -54,7 +54,7 @@ def write_scenario(d, *, designs="[baseline]", failures="") -> str:
     (d / "sc.yaml").write_text(textwrap.dedent(f"""\
         name: tri
         topology: topo.yaml
-        traffic: {{trace: trace.parquet, scale: 1.0}}
+        traffic: {{trace: trace.parquet, scale: 1.0, transfer_mbps: null}}   # exact per-bin bytes
         bin_s: {BIN_S}
         duration: {N_BINS * BIN_S}
         seed: 5
