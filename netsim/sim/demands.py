@@ -378,19 +378,21 @@ class Spread:
 
     def in_bin(self, ts: np.ndarray, nbytes: np.ndarray):
         """(bytes of each row in this bin, spill as (row index, bins ahead >= 1, bytes))."""
-        dur = nbytes * 8.0 / self.rate_bps
         end = (self.b + 1) * self.bin_s
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(dur > 0, np.clip((end - ts) / dur, 0.0, 1.0), 1.0)
-        here = nbytes * frac
-        rows = np.flatnonzero(frac < 1.0)
+        # NOTE: most rows end inside their bin; only the others get the per-row arithmetic
+        rows = np.flatnonzero(ts + nbytes * (8.0 / self.rate_bps) > end)
         if len(rows) == 0:
-            return here, None
+            return nbytes, None
+        dur = np.zeros(len(nbytes))
+        dur[rows] = nbytes[rows] * 8.0 / self.rate_bps
+        here = nbytes.copy()
+        here[rows] = nbytes[rows] * np.clip((end - ts[rows]) / dur[rows], 0.0, 1.0)
         rest_s = ts[rows] + dur[rows] - end            # transfer time left after this bin
         n_ahead = np.ceil(rest_s / self.bin_s - 1e-12).astype(np.int64)
         n_ahead = np.maximum(n_ahead, 1)
         row_idx = np.repeat(rows, n_ahead)
-        ahead = np.concatenate([np.arange(1, m + 1) for m in n_ahead.tolist()])
+        first = np.cumsum(n_ahead) - n_ahead
+        ahead = np.arange(len(row_idx)) - np.repeat(first, n_ahead) + 1     # 1, 2, .. per spilling row
         left = rest_s[np.repeat(np.arange(len(rows)), n_ahead)] - (ahead - 1) * self.bin_s
         secs = np.minimum(left, self.bin_s)
         amount = nbytes[row_idx] * secs / dur[row_idx]

@@ -35,7 +35,7 @@ from netsim.scenario import DesignSpec, Scenario
 from netsim.sim.congestion import max_min_rates
 from netsim.sim.demands import EncodedBins, Items, Spread, bin_items, demand_of, segments
 from netsim.sim.failures import Change, FailureState, build_timeline
-from netsim.sim.metrics import weighted_quantile
+from netsim.sim.metrics import weighted_quantiles
 from netsim.sim.prefetch import SEEN_COLS, Prefetch
 from netsim.sim.record import SCHEMAS, Recorder
 from netsim.sim.vocab import SERVED_FROM, Vocab
@@ -365,6 +365,7 @@ class _DesignRun:
         n_fail = len(self.state.nodes) + len(self.state.links)
         via, hit = items.via_cache, items.hit
         off_sum, dlv_sum = float(offered.sum()), float(delivered_b.sum())
+        q50, q95 = weighted_quantiles(rtt[ok], delivered_b[ok], (0.5, 0.95)) if ok.any() else (float("nan"),) * 2
         self.out.add(
             "bins", bin=b, ts_s=t0, offered_bytes=off_sum, delivered_bytes=dlv_sum,
             dropped_bytes=float(dropped_b.sum()), unreachable_bytes=float(unreachable_b.sum()),
@@ -378,8 +379,7 @@ class _DesignRun:
             cache_served_bytes=float(offered[items.req & v.node_cache[served_by]].sum()),
             cache_hit_ratio=_ratio(items.requests[hit].sum(), items.requests[via].sum()),
             cache_byte_hit_ratio=_ratio(offered[hit].sum(), offered[via].sum()),
-            rtt_p50_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.5) if ok.any() else float("nan"),
-            rtt_p95_ms=weighted_quantile(rtt[ok], delivered_b[ok], 0.95) if ok.any() else float("nan"),
+            rtt_p50_ms=q50, rtt_p95_ms=q95,
             failures_active=n_fail, max_utilisation=float(util.max()) if len(util) else 0.0, **push_rec,
         )
         used = np.flatnonzero((after > 0) | (dropped_links > 0))

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import polars as pl
 
-__all__ = ["weighted_quantile", "percentile_95", "finite_or_none"]
+__all__ = ["weighted_quantile", "weighted_quantiles", "percentile_95", "finite_or_none"]
 
 
 def finite_or_none(x):
@@ -48,6 +48,26 @@ def weighted_quantile(values, weights, q: float) -> float:
     v, w = v[order], w[order]
     cum = np.cumsum(w) / w.sum()
     return float(v[min(np.searchsorted(cum, q - 1e-12), len(v) - 1)])
+
+
+def weighted_quantiles(values, weights, qs) -> list[float]:
+    """:func:`weighted_quantile` at several ``qs`` with one sort.
+
+    Examples
+    --------
+    >>> weighted_quantiles([1.0, 2.0, 10.0], [1, 1, 2], [0.5, 0.95])
+    [2.0, 10.0]
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    keep = w > 0
+    if not keep.any():
+        return [float("nan")] * len(qs)
+    v, w = v[keep], w[keep]
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cum = np.cumsum(w) / w.sum()
+    return [float(v[min(np.searchsorted(cum, q - 1e-12), len(v) - 1)]) for q in qs]
 
 
 def percentile_95(samples) -> float:

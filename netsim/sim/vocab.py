@@ -59,6 +59,20 @@ class Vocab:
         )
 
     def served_from(self, src: np.ndarray, client: np.ndarray, no_copy: np.ndarray) -> np.ndarray:
+        """Code in :data:`SERVED_FROM` of where bytes sent by ``src`` to ``client`` came from (see :meth:`_classify`);
+        from a table of every (sender, client) pair when the topology is small enough (≤ 3,000 nodes)."""
+        n = len(self.nodes)
+        if n <= 3000:
+            table = getattr(self, "_served_table", None)
+            if table is None:
+                s, c = np.divmod(np.arange(n * n), n)
+                table = self._served_table = self._classify(s, c, np.zeros(n * n, bool)).astype(np.int8).reshape(n, n)
+            out = table[src, client].astype(np.int32)
+            out[no_copy] = NO_COPY
+            return out
+        return self._classify(src, client, no_copy)
+
+    def _classify(self, src: np.ndarray, client: np.ndarray, no_copy: np.ndarray) -> np.ndarray:
         """Code in :data:`SERVED_FROM` of where bytes sent by ``src`` to ``client`` came from.
 
         Own or shared cache (a cache node, of the client's AS or not), own ISP (the client's AS), overseas,
