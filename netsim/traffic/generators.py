@@ -652,6 +652,13 @@ def _content_streams(pops, rng, factor, *, providers, share, sample_rate, zipf_a
                      provider_weights=None) -> list[_Stream]:
     if not 0.3 <= zipf_alpha <= 2.0:
         raise InputError(f"zipf_alpha must be in [0.3, 2] (measured: 0.6–1.2), found {zipf_alpha!r}", where="zipf_alpha")
+    if new_objects_per_day is not None and not (math.isfinite(new_objects_per_day) and new_objects_per_day >= 0):
+        raise InputError(f"new_objects_per_day must be >= 0, found {new_objects_per_day!r}", where="new_objects_per_day")
+    if not (math.isfinite(new_release_decay_days) and new_release_decay_days > 0):
+        raise InputError(f"new_release_decay_days must be > 0, found {new_release_decay_days!r}",
+                         where="new_release_decay_days")
+    if not 0.0 <= share <= 1.0:
+        raise InputError(f"byte_share must be in [0, 1], found {share!r}", where="byte_share")
     streams = _content_streams_for(pops, providers, byte_rate_bps=byte_rate * share, rate=sample_rate, alpha=zipf_alpha,
                                    duration_s=duration_s, factor=factor, new_per_day=new_objects_per_day,
                                    decay_days=new_release_decay_days, rng=rng, weights=provider_weights)

@@ -228,3 +228,12 @@ def test_releases_take_their_share_from_the_catalogue():
         k = np.arange(1, 201)
         slope = -np.polyfit(np.log(k[5:]), np.log(q[5:]), 1)[0]
         assert abs(slope - 0.8) < 0.15, slope
+
+
+@pytest.mark.parametrize("opts, where", [({"new_objects_per_day": -1}, "new_objects_per_day"),
+                                         ({"new_release_decay_days": 0}, "new_release_decay_days"),
+                                         ({"byte_share": 1.5}, "byte_share")])
+def test_bad_popularity_parameters_are_located(two_as, opts, where):
+    with pytest.raises(InputError) as e:
+        content(two_as, duration_s=600, seed=1, sample_rate=0.01, **opts).collect()
+    assert e.value.where == where
