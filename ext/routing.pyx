@@ -782,6 +782,51 @@ def reachable_pairs(const uint8_t[:, ::1] reach, const idx_t[::1] dem_row, const
 # ---------------------------------------------------------------------------------------------
 # Per-demand fractions over the ECMP DAGs (congestion incidence, local turnaround)
 # ---------------------------------------------------------------------------------------------
+cdef real_t _push_unit(const idx_t *hop_ptr, const idx_t *hop_head, const idx_t *hop_link1,
+                       const idx_t *hop_link2, const uint8_t *brow, const idx_t *order, idx_t nreach,
+                       idx_t s_, const idx_t *link_col, real_t *out_row, const idx_t *hop_zone, idx_t zone,
+                       real_t *inflow) noexcept nogil:
+    """Push one unit of flow from s_ down one destination's DAG (order: the DAG's nodes, destination first).
+
+    Every node splits what reaches it equally among its next hops (as assign_demands does). With
+    link_col, out_row[link_col[l]] += the flow crossing link l (link_col[l] >= 0). With hop_zone, only
+    the flow over hops of that zone is carried on (the rest leaves the zone and is dropped). Returns
+    what reaches the destination; inflow (n + 1 zeros) is left zeroed.
+    """
+    cdef Py_ssize_t i
+    cdef idx_t u, h, nh, c, t = order[0]
+    cdef real_t f, share, got
+    inflow[s_] = 1.0
+    for i in range(nreach - 1, 0, -1):
+        u = order[i]
+        f = inflow[u]
+        if f == 0.0:
+            continue
+        inflow[u] = 0.0
+        nh = 0
+        for h in range(hop_ptr[u], hop_ptr[u + 1]):
+            if (brow[h >> 3] >> (h & 7)) & 1:
+                nh = nh + 1
+        share = f / nh
+        for h in range(hop_ptr[u], hop_ptr[u + 1]):
+            if not ((brow[h >> 3] >> (h & 7)) & 1):
+                continue
+            if hop_zone != NULL and hop_zone[h] != zone:
+                continue
+            if link_col != NULL:
+                c = link_col[hop_link1[h]]
+                if c >= 0:
+                    out_row[c] += share
+                if hop_link2[h] >= 0:
+                    c = link_col[hop_link2[h]]
+                    if c >= 0:
+                        out_row[c] += share
+            inflow[hop_head[h]] += share
+    got = inflow[t]
+    inflow[t] = 0.0
+    return got
+
+
 def demand_link_fractions(
         const idx_t[::1] hop_ptr, const idx_t[::1] hop_head, const idx_t[::1] hop_link1,
         const idx_t[::1] hop_link2, const uint8_t[:, ::1] bits, const idx_t[:, ::1] order,
@@ -795,11 +840,9 @@ def demand_link_fractions(
     path is ever enumerated: O(nodes + hops of the DAG) per demand. ``out`` is zeroed here; an
     unreachable demand, or one to itself, has an all-zero row.
     """
-    cdef Py_ssize_t m = dem_row.shape[0], n = hop_ptr.shape[0] - 1, d, i
+    cdef Py_ssize_t m = dem_row.shape[0], n = hop_ptr.shape[0] - 1, d
     cdef real_t *inflow
-    cdef real_t f, share
-    cdef idx_t r, s_, u, h, nh, c
-    cdef const uint8_t *brow
+    cdef idx_t r, s_
     out[:, :] = 0.0
     if m == 0:
         return
@@ -812,30 +855,8 @@ def demand_link_fractions(
             s_ = dem_src[d]
             if s_ == row_dest[r] or not ((reach[r, s_ >> 3] >> (s_ & 7)) & 1):
                 continue
-            brow = &bits[r, 0]
-            inflow[s_] = 1.0
-            for i in range(nreach[r] - 1, 0, -1):
-                u = order[r, i]
-                f = inflow[u]
-                if f == 0.0:
-                    continue
-                inflow[u] = 0.0
-                nh = 0
-                for h in range(hop_ptr[u], hop_ptr[u + 1]):
-                    if (brow[h >> 3] >> (h & 7)) & 1:
-                        nh = nh + 1
-                share = f / nh
-                for h in range(hop_ptr[u], hop_ptr[u + 1]):
-                    if (brow[h >> 3] >> (h & 7)) & 1:
-                        c = link_col[hop_link1[h]]
-                        if c >= 0:
-                            out[d, c] += share
-                        if hop_link2[h] >= 0:
-                            c = link_col[hop_link2[h]]
-                            if c >= 0:
-                                out[d, c] += share
-                        inflow[hop_head[h]] += share
-            inflow[order[r, 0]] = 0.0
+            _push_unit(&hop_ptr[0], &hop_head[0], &hop_link1[0], &hop_link2[0], &bits[r, 0], &order[r, 0],
+                       nreach[r], s_, &link_col[0], &out[d, 0], NULL, 0, inflow)
     free(inflow)
 
 
@@ -852,11 +873,9 @@ def confined_fractions(
     fractions of the ECMP paths that never leave the zone (without enumerating them). A demand to
     itself counts 1 when its node reaches itself (is up), an unreachable one 0.
     """
-    cdef Py_ssize_t m = dem_row.shape[0], n = hop_ptr.shape[0] - 1, d, i
+    cdef Py_ssize_t m = dem_row.shape[0], n = hop_ptr.shape[0] - 1, d
     cdef real_t *inflow
-    cdef real_t f, share
-    cdef idx_t r, s_, u, h, nh, t, z
-    cdef const uint8_t *brow
+    cdef idx_t r, s_
     if m == 0:
         return
     inflow = <real_t *> calloc(n + 1, sizeof(real_t))
@@ -866,30 +885,12 @@ def confined_fractions(
         for d in range(m):
             r = dem_row[d]
             s_ = dem_src[d]
-            t = row_dest[r]
             out[d] = 0.0
             if not ((reach[r, s_ >> 3] >> (s_ & 7)) & 1):
                 continue
-            if s_ == t:
+            if s_ == row_dest[r]:
                 out[d] = 1.0
                 continue
-            z = dem_zone[d]
-            brow = &bits[r, 0]
-            inflow[s_] = 1.0
-            for i in range(nreach[r] - 1, 0, -1):
-                u = order[r, i]
-                f = inflow[u]
-                if f == 0.0:
-                    continue
-                inflow[u] = 0.0
-                nh = 0
-                for h in range(hop_ptr[u], hop_ptr[u + 1]):
-                    if (brow[h >> 3] >> (h & 7)) & 1:
-                        nh = nh + 1
-                share = f / nh
-                for h in range(hop_ptr[u], hop_ptr[u + 1]):
-                    if ((brow[h >> 3] >> (h & 7)) & 1) and hop_zone[h] == z:
-                        inflow[hop_head[h]] += share
-            out[d] = inflow[t]
-            inflow[t] = 0.0
+            out[d] = _push_unit(&hop_ptr[0], &hop_head[0], NULL, NULL, &bits[r, 0], &order[r, 0], nreach[r], s_,
+                                NULL, NULL, &hop_zone[0], dem_zone[d], inflow)
     free(inflow)

@@ -279,6 +279,8 @@ class Routes:
         col[links] = np.arange(len(links), dtype=np.int32)
         out = np.zeros((len(s), len(links)), dtype=np.float64)
         net = self.net
+        if len(s) == 0 or len(links) == 0 or len(net.hop_tail) == 0:   # nothing to push (and no &a[0] of empty)
+            return out
         demand_link_fractions(net.hop_ptr, net.hop_head, net.hop_link1, net.hop_link2, self.bits, self.order,
                               self.nreach, self.reach, self.dests, rows, s, col, out)
         return out
@@ -305,6 +307,10 @@ class Routes:
         rows = self.rows_of(d)
         out = np.zeros(len(s), dtype=np.float64)
         net = self.net
+        if len(s) == 0:
+            return out
+        if len(net.hop_tail) == 0:   # no hop: only a demand to itself (its node up) stays
+            return ((s == np.asarray(d)) & self._reachable(s, None, rows)).astype(np.float64)
         confined_fractions(net.hop_ptr, net.hop_head, self._hop_zone(node_zone), self.bits, self.order,
                            self.nreach, self.reach, self.dests, rows, s,
                            np.ascontiguousarray(np.asarray(node_zone)[d], dtype=np.int32), out)
