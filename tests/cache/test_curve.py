@@ -1,8 +1,5 @@
 """``netsim cache curve``: hit ratios against cache size, simulated and by Che's approximation."""
 
-import subprocess
-import sys
-
 import pytest
 
 from netsim.cache.curve import parse_bytes, size_curve
@@ -22,9 +19,10 @@ def test_curve_rises_with_size_and_follows_che():
     assert every["offload"][0] == pytest.approx(every["byte_hit_ratio"][0])
 
 
-def test_bad_sizes_are_one_line_and_exit_2():
+def test_bad_sizes_are_one_line_and_exit_2(cli):
     with pytest.raises(InputError, match="not a size"):
         parse_bytes("ten TB")
-    p = subprocess.run([sys.executable, "-m", "netsim", "cache", "curve", "tochigi-1d", "--sizes", "-1TB"],
-                       capture_output=True, text=True)
+    p = cli("cache", "curve", "tochigi-1d", "--sizes", "-1TB")
     assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "--sizes" in p.stderr
+    ok = cli("cache", "curve", "tochigi-1d", "--sizes", "1TB,10TB")
+    assert ok.returncode == 0 and "10 TB" in ok.stdout
