@@ -173,12 +173,27 @@ class BackboneSpec(_Strict):
     auto: bool = True  # when no link carries the tags: inter-metro links that reach a core metro
 
 
+#: What a name that becomes a file name (a design's ``topologies/<name>.yaml``) may hold: letters, digits and
+#: ``_ - . + = @ ,`` (no path separator, no leading dot, so never ``..`` or a hidden or absolute path).
+SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\-.+=@,]{0,127}$"
+
+
 class DesignSpec(_Strict):
     name: str = Field(min_length=1)
     transforms: list[dict] = Field(default_factory=list)
     #: the design a prefetch design's savings are measured against (default: the design with the same
     #: transforms but the prefetch)
     compare_with: Optional[str] = None
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        import re
+
+        if not re.match(SAFE_NAME, v):
+            raise ValueError("a design name becomes a file name: letters, digits and _ - . + = @ , (at most 128, "
+                             "not starting with '.'; no '/')")
+        return v
 
 
 class CostSpec(_Strict):
@@ -230,7 +245,7 @@ class Scenario(_Strict):
     caches: CacheSpec = Field(default_factory=CacheSpec)
     backbone: BackboneSpec = Field(default_factory=BackboneSpec)
     failures: FailureSpec = Field(default_factory=FailureSpec)
-    designs: list[Union[str, DesignSpec]] = Field(default_factory=lambda: ["baseline"], min_length=1, validate_default=True)
+    designs: list[DesignSpec] = Field(default_factory=lambda: ["baseline"], min_length=1, validate_default=True)
     prices: Prices = Field(default_factory=Prices)
     cost: CostSpec = Field(default_factory=CostSpec)
     quality: QualityMethod = Field(default_factory=QualityMethod)
@@ -255,10 +270,16 @@ class Scenario(_Strict):
         except FileNotFoundError as e:
             raise InputError(str(e), source=self.source, where=where) from None
 
+    @field_validator("designs", mode="before")
+    @classmethod
+    def _design_names(cls, v):
+        # a bare name is a design without transforms
+        return [{"name": d} if isinstance(d, str) else d for d in v] if isinstance(v, list) else v
+
     @field_validator("designs")
     @classmethod
     def _designs(cls, v):
-        out = [DesignSpec(name=d) if isinstance(d, str) else d for d in v]
+        out = list(v)
         names = [d.name for d in out]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

@@ -12,6 +12,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Hypothesis: under CI (CI=true) the examples are derandomized, so a run is reproducible and a red CI is a
+# real regression, not a new draw; locally each run draws new examples (and keeps failures in .hypothesis/).
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
+
 
 def run_cli(*args: str, cwd: str | Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``python -m netsim ARGS`` in a subprocess with the same interpreter (and sys.path) as the tests."""

@@ -471,7 +471,10 @@ class JointProcurement:
 def _line_gbps(peak_bps: float, headroom: float, step_gbps: float | None) -> float:
     need = peak_bps * headroom / 1e9
     if step_gbps:
-        return math.ceil(need / step_gbps - 1e-9) * step_gbps
+        # NOTE: a relative tolerance (float noise at whole circuits); an absolute one gave a member with a
+        # few bps no circuit at all while the joint line of the same traffic got one
+        x = need / step_gbps
+        return math.ceil(x - 1e-9 * x) * step_gbps
     return need
 
 

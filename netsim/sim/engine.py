@@ -43,6 +43,8 @@ from netsim.sim.vocab import SERVED_FROM, Vocab
 __all__ = ["RunResult", "run_design", "backbone_links"]
 
 GBPS_TO_BYTES_PER_S = 1e9 / 8
+#: Most bins one run may take (about 9.5 years of 5-minute bins): more is a mistake in duration or a trace row.
+MAX_BINS = 1_000_000
 
 
 @dataclass
@@ -94,6 +96,13 @@ class _DesignRun:
         self.scenario, self.design, self.g = scenario, design, g
         self.bin_s = float(scenario.bin_s)
         self.scale = float(scale) * scenario.traffic.growth
+        if not math.isfinite(duration_s) or duration_s / self.bin_s > MAX_BINS:
+            from netsim.errors import InputError
+
+            raise InputError(f"the run would take {duration_s / self.bin_s:,.0f} bins of {self.bin_s:g} s (duration "
+                             f"{duration_s:,.0f} s); at most {MAX_BINS:,}: set a shorter duration or a wider bin_s "
+                             "(a trace row far in the future also makes the run this long)",
+                             source=scenario.source, where="duration")
         self.n_bins = max(1, int(math.ceil(duration_s / self.bin_s - 1e-9)))
         self.duration_s = duration_s
         self.net = routing.compile(g, igp_weight=scenario.routing.igp_weight)

@@ -58,6 +58,9 @@ class Results:
 
         (out / "topologies").mkdir(exist_ok=True)
         for name, g in self.graphs.items():
+            # design names are checked (scenario.SAFE_NAME); this guards the API too: nothing outside OUTDIR
+            if (out / "topologies" / f"{name}.yaml").resolve().parent != (out / "topologies").resolve():
+                raise ValueError(f"design name {name!r} would write outside {out / 'topologies'}")
             save_topology(g, out / "topologies" / f".{name}.tmp.yaml")
             (out / "topologies" / f".{name}.tmp.yaml").replace(out / "topologies" / f"{name}.yaml")
         import shutil
@@ -340,7 +343,6 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
     >>> res.bins.group_by("design").agg(pl.col("backbone_bps").max())  # doctest: +SKIP
     """
     from netsim.topology import load_topology
-    from netsim.topology.designs import apply_design
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is not None:
@@ -351,6 +353,83 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
     fc = _load_forecast(sc)  # before simulating: a bad history file is reported at once
     if sc.caches.warmup:  # likewise a warm-up trace that is not there (even if no design has a cache)
         sc.resolve("traces", sc.caches.warmup, where="caches.warmup")
+    if out_dir is None:
+        return _run(sc, g0, fc, None, on_bin)
+    with claim_output(out_dir):  # before simulating: an unusable -o, or another run writing there, is said at once
+        return _run(sc, g0, fc, out_dir, on_bin)
+
+
+def claim_output(out_dir):
+    """Make ``out_dir`` (a directory, created if need be) this process's for the length of a run.
+
+    A lock file (``.netsim-run.lock``, holding the pid) is created exclusively: while another live
+    process holds it, InputError at once (two runs writing one directory would mix their tables); a
+    lock left by a process that is gone is taken over. A directory that cannot be created or written
+    is an InputError before anything is simulated. The lock is removed when the run ends, however.
+    """
+    import contextlib
+    import os
+
+    from netsim.errors import InputError
+
+    out = Path(out_dir)
+
+    @contextlib.contextmanager
+    def claim():
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise InputError(f"{out} exists and is not a directory", where="-o") from None
+        except OSError as e:
+            raise InputError(f"cannot create the output directory {out}: {e.strerror}", where="-o") from None
+        lock = out / ".netsim-run.lock"
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                other = _lock_owner(lock)
+                if other is not None and other != os.getpid():
+                    raise InputError(f"another netsim run (pid {other}) is writing to {out}; wait for it to end "
+                                     "or choose another -o", where="-o") from None
+                lock.unlink(missing_ok=True)   # its process is gone: a stale lock
+            except OSError as e:
+                raise InputError(f"cannot write to the output directory {out}: {e.strerror}", where="-o") from None
+        else:
+            raise InputError(f"cannot lock the output directory {out}", where="-o")
+        try:
+            os.write(fd, f"{os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
+        try:
+            yield out
+        finally:
+            if _lock_owner(lock) == os.getpid():
+                lock.unlink(missing_ok=True)
+
+    return claim()
+
+
+def _lock_owner(lock: Path) -> int | None:
+    """The pid in a lock file if that process is alive, else None."""
+    import os
+
+    try:
+        pid = int(lock.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:   # alive, another user's
+        return pid
+    return pid
+
+
+def _run(sc: Scenario, g0, fc, out_dir, on_bin) -> "Results":
+    from netsim.topology.designs import apply_design
+
     done: list[RunResult] = []
     graphs: dict = {}
     servers: tuple = (None, None)

@@ -115,7 +115,7 @@ def _checks(state: _State, df: pl.DataFrame | None = None) -> list[tuple[str, st
     is_req = pl.col("obj").is_not_null()
     out = [
         ("src", "null", pl.col("src").is_null()),
-        ("ts", "ts", pl.col("ts").is_null() | pl.col("ts").is_nan()),
+        ("ts", "ts", pl.col("ts").is_null() | pl.col("ts").is_nan() | pl.col("ts").is_infinite() | (pl.col("ts") < 0)),
         ("bytes", "bytes", pl.col("bytes").is_null() | (pl.col("bytes") <= 0)),
         ("service", "service", pl.col("service").is_null() if df is not None and _all_in(df["service"], SERVICES)
          else pl.col("service").is_null() | ~pl.col("service").is_in(SERVICES)),
@@ -140,7 +140,7 @@ def _message(col: str, kind: str, row: dict, state: _State) -> str:
     v = row.get(col)
     return {
         "null": "src is null; expected the node id of the sender (flow) or of the client PoP (request)",
-        "ts": f"ts is {v!r}; expected a number of seconds",
+        "ts": f"ts is {v!r}; expected a finite number of seconds from the trace start (>= 0)",
         "bytes": f"bytes must be > 0, found {v!r}",
         "service": f"service must be one of {', '.join(SERVICES)}, found {v!r}",
         "node": f"{col} {v!r} is not a node of {state.topology}",
