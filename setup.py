@@ -1,8 +1,8 @@
 """Build the Cython kernels in ext/ into ``netsim._ext.*`` and map shipped data into the package.
 
 Cython directives are set once here for every kernel. ``NETSIM_CYTHON_DEBUG=1`` at build time turns
-bounds checking, wraparound and initialisation checks back on (for debugging a kernel); the
-default build is the fast one.
+bounds checking, wraparound and initialisation checks back on (for debugging a kernel; CI runs the
+kernel tests on such a build too); the default build is the fast one.
 """
 
 import os
@@ -21,7 +21,9 @@ DIRECTIVES = {
     "wraparound": DEBUG,
     "initializedcheck": DEBUG,
     "cdivision": not DEBUG,
-    "nonecheck": DEBUG,
+    # NOTE: nonecheck stays off in both builds: it checks ``self`` in the caches' nogil methods, which needs
+    # the GIL (the debug build did not compile); no kernel takes an object that could be None
+    "nonecheck": False,
     "embedsignature": True,
 }
 

@@ -505,28 +505,43 @@ cdef void _unpack(NodeGraph *g) noexcept nogil:
     g.hops = NULL; g.rev_ptr = NULL; g.rev = NULL
 
 
+ctypedef fused _num_t:
+    idx_t
+    uint8_t
+    int8_t
+    real_t
+
+
+cdef inline const _num_t* _ptr(const _num_t[::1] a) noexcept:
+    # NULL for an empty array: &a[0] of one is out of bounds (an IndexError in the bounds-checked build,
+    # swallowed by a noexcept caller: a single-AS network then ran the kernel on garbage pointers)
+    if a.shape[0] == 0:
+        return NULL
+    return &a[0]
+
+
 cdef inline void _fill_graphs(NodeGraph *g, ASGraph *ag,
         const idx_t[::1] node_as, const uint8_t[::1] node_up,
         const idx_t[::1] hop_ptr, const idx_t[::1] hop_tail,
         const idx_t[::1] exit_ptr, const idx_t[::1] exit_hop,
         const idx_t[::1] adj_ptr, const idx_t[::1] adj_from, const idx_t[::1] adj_to,
         const int8_t[::1] adj_rel, const uint8_t[::1] adj_up,
-        const idx_t[::1] ain_ptr, const idx_t[::1] ain_adj) noexcept:
+        const idx_t[::1] ain_ptr, const idx_t[::1] ain_adj):
     g.n = node_as.shape[0]
-    g.node_as = &node_as[0]
-    g.node_up = &node_up[0]
-    g.hop_ptr = &hop_ptr[0]
-    g.hop_tail = &hop_tail[0]
-    g.exit_ptr = &exit_ptr[0]
-    g.exit_hop = &exit_hop[0]
+    g.node_as = _ptr(node_as)
+    g.node_up = _ptr(node_up)
+    g.hop_ptr = _ptr(hop_ptr)
+    g.hop_tail = _ptr(hop_tail)
+    g.exit_ptr = _ptr(exit_ptr)
+    g.exit_hop = _ptr(exit_hop)
     ag.n_as = adj_ptr.shape[0] - 1
-    ag.adj_ptr = &adj_ptr[0]
-    ag.adj_from = &adj_from[0]
-    ag.adj_to = &adj_to[0]
-    ag.adj_rel = &adj_rel[0]
-    ag.adj_up = &adj_up[0]
-    ag.ain_ptr = &ain_ptr[0]
-    ag.ain_adj = &ain_adj[0]
+    ag.adj_ptr = _ptr(adj_ptr)
+    ag.adj_from = _ptr(adj_from)
+    ag.adj_to = _ptr(adj_to)
+    ag.adj_rel = _ptr(adj_rel)
+    ag.adj_up = _ptr(adj_up)
+    ag.ain_ptr = _ptr(ain_ptr)
+    ag.ain_adj = _ptr(ain_adj)
 
 
 def route_destinations(
@@ -605,11 +620,11 @@ def as_selection_differs(
     cdef ASScratch sa, sb
     cdef Py_ssize_t i, a, n_adj = adj_from.shape[0]
     cdef idx_t n_as = adj_ptr.shape[0] - 1
-    ga.n_as = n_as; ga.adj_ptr = &adj_ptr[0]; ga.adj_from = &adj_from[0]; ga.adj_to = &adj_to[0]
-    ga.ain_ptr = &ain_ptr[0]; ga.ain_adj = &ain_adj[0]
+    ga.n_as = n_as; ga.adj_ptr = _ptr(adj_ptr); ga.adj_from = _ptr(adj_from); ga.adj_to = _ptr(adj_to)
+    ga.ain_ptr = _ptr(ain_ptr); ga.ain_adj = _ptr(ain_adj)
     gb = ga
-    ga.adj_rel = &rel_a[0]; ga.adj_up = &up_a[0]
-    gb.adj_rel = &rel_b[0]; gb.adj_up = &up_b[0]
+    ga.adj_rel = _ptr(rel_a); ga.adj_up = _ptr(up_a)
+    gb.adj_rel = _ptr(rel_b); gb.adj_up = _ptr(up_b)
     if _as_scratch_alloc(&sa, n_as, n_adj) != 0 or _as_scratch_alloc(&sb, n_as, n_adj) != 0:
         raise MemoryError("routing scratch allocation failed")
     with nogil:
