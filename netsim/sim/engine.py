@@ -361,15 +361,25 @@ class _DesignRun:
         self.rtt_samples.append((rtt[ok], delivered_b[ok]))
         # local turnaround: of the delivered bytes whose sender and client share a region, the share whose
         # paths never leave it (on the DAGs, per distinct (sender, client))
-        same = (v.node_region[served_by] == v.node_region[client]) & (delivered_b > 0)
-        local_num = local_den = 0.0
+        # local turnaround: of the *offered* bytes whose sender and client share a region, the share delivered
+        # on paths that never leave it (on the DAGs, per distinct (sender, client)); offered, not delivered,
+        # in the denominator, so a failure lowers it instead of leaving only the local traffic to count (a
+        # request nothing could serve has no sender and is left out)
+        no_copy = items.req & (items.chain[:, 0] < 0)
+        same = (v.node_region[served_by] == v.node_region[client]) & (offered > 0) & ~no_copy
+        local_num = local_den = same_dlv = 0.0
         if same.any():
             idx = np.flatnonzero(same)
             nn = len(v.nodes)
-            pair, inv = np.unique(served_by[idx].astype(np.int64) * nn + client[idx], return_inverse=True)
-            frac = routes.confined_fractions(pair // nn, pair % nn, v.node_region)[inv.reshape(-1)]
+            live = delivered_b[idx] > 0
+            frac = np.zeros(len(idx))
+            if live.any():
+                pair, inv = np.unique(served_by[idx[live]].astype(np.int64) * nn + client[idx[live]],
+                                      return_inverse=True)
+                frac[live] = routes.confined_fractions(pair // nn, pair % nn, v.node_region)[inv.reshape(-1)]
             local_num = float((delivered_b[idx] * frac).sum())
-            local_den = float(delivered_b[idx].sum())
+            local_den = float(offered[idx].sum())
+            same_dlv = float(delivered_b[idx].sum())
         util = after / self.cap_bytes
         n_fail = len(self.state.nodes) + len(self.state.links)
         via, hit = items.via_cache, items.hit
@@ -381,7 +391,7 @@ class _DesignRun:
             offered_bps=off_sum * 8 / bin_s, delivered_bps=dlv_sum * 8 / bin_s,
             backbone_bps=float(after[self.backbone].sum()) * 8 / bin_s,
             local_share=(local_num / local_den) if local_den > 0 else float("nan"),
-            local_bytes=local_num, same_region_bytes=local_den,
+            local_bytes=local_num, same_region_bytes=local_den, same_region_delivered_bytes=same_dlv,
             cache_requests=int(items.requests[via].sum()), cache_hits=int(items.requests[hit].sum()),
             cache_bytes_requested=float(offered[via].sum()), cache_bytes_hit=float(offered[hit].sum()),
             content_bytes=float(offered[items.req].sum()),
@@ -410,7 +420,6 @@ class _DesignRun:
         self.out.add("services", bin=b, ts_s=t0, service=svc[0][0], region=svc[0][1],
                      offered_bytes=svc[1][0], delivered_bytes=svc[1][1], unreachable_bytes=svc[1][2],
                      failures_active=n_fail)
-        no_copy = items.req & (items.chain[:, 0] < 0)
         src_region = v.node_region[served_by].astype(np.int64)
         frm = v.served_from(served_by, client, no_copy).astype(np.int64)
         pr = _group(src_region, region, frm, offered, delivered_b,

@@ -20,6 +20,7 @@ SCHEMAS = {
         "delivered_bytes": pl.Float64, "dropped_bytes": pl.Float64, "unreachable_bytes": pl.Float64,
         "offered_bps": pl.Float64, "delivered_bps": pl.Float64, "backbone_bps": pl.Float64,
         "local_share": pl.Float64, "local_bytes": pl.Float64, "same_region_bytes": pl.Float64,
+        "same_region_delivered_bytes": pl.Float64,
         "cache_requests": pl.Int64, "cache_hits": pl.Int64, "cache_bytes_requested": pl.Float64,
         "cache_bytes_hit": pl.Float64, "content_bytes": pl.Float64, "cache_served_bytes": pl.Float64,
         "cache_hit_ratio": pl.Float64, "cache_byte_hit_ratio": pl.Float64,

@@ -52,6 +52,8 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
         "backbone_p95_bps": percentile_95(bb) if len(bb) else 0.0,
         "backbone_mean_bps": float(bb.mean()) if len(bb) else 0.0,
         "backbone_bytes": float((bins["backbone_bps"] * run.bin_s / 8).sum()),
+        # local turnaround: of the offered bytes whose sender and client share a region, the share delivered on
+        # paths that never leave it (undelivered bytes lower it: a failure cannot raise it by removing traffic)
         "local_turnaround": _share(bins["local_bytes"].sum(), bins["same_region_bytes"].sum()),
         "cache_requests": int(caches["requests"].sum()) if caches.height else 0,
         "cache_hits": int(caches["hits"].sum()) if caches.height else 0,
