@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Metric", "METRICS", "as_number", "format_value", "format_diff", "difference", "present_metrics", "metric_label"]
+__all__ = ["Metric", "METRICS", "METRIC", "as_number", "format_value", "format_diff", "difference", "present_metrics", "metric_label"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("delivered_bytes", "delivered traffic", "TB", 1e-12, "higher"),
     Metric("availability", "availability (delivered / offered)", "%", 100.0, "higher"),
     Metric("availability_during_failures", "availability during failures", "%", 100.0, "higher"),
+    Metric("availability_during_failures_survivors", "availability during failures, survivors (own PoP up)", "%",
+           100.0, "higher"),
     Metric("backbone_bytes", "backbone traffic", "TB", 1e-12, "lower"),
     Metric("backbone_peak_bps", "backbone peak", "Gbps", 1e-9, "lower"),
     Metric("backbone_p95_bps", "backbone 95th percentile", "Gbps", 1e-9, "lower"),
@@ -60,6 +62,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("prefetch_p95_backbone_saved_bps", "backbone 95th pct saved by prefetch", "Gbps", 1e-9, "higher"),
 )
 #: Shown even when no record has them (the core figures of every run).
+#: the metrics by key
+METRIC = {m.key: m for m in METRICS}
 _ALWAYS = frozenset(m.key for m in METRICS[:[m.key for m in METRICS].index("cost_per_month")])
 
 
@@ -114,11 +118,11 @@ def format_value(metric: Metric, value) -> str:
 
     Examples
     --------
-    >>> format_value(METRICS[5], 180.1e9)
+    >>> format_value(METRIC['backbone_peak_bps'], 180.1e9)
     '180.1 Gbps'
-    >>> format_value(METRICS[2], 0.8561)
+    >>> format_value(METRIC['availability'], 0.8561)
     '85.6%'
-    >>> format_value(METRICS[2], None)
+    >>> format_value(METRIC['availability'], None)
     '-'
     """
     x = as_number(value)
@@ -136,7 +140,7 @@ def difference(metric: Metric, value, ref) -> dict | None:
 
     Examples
     --------
-    >>> d = difference(METRICS[5], 90e9, 180e9)
+    >>> d = difference(METRIC['backbone_peak_bps'], 90e9, 180e9)
     >>> d["delta"], d["relative"], d["tone"]
     (-90.0, -0.5, 'better')
     """
@@ -158,11 +162,11 @@ def format_diff(metric: Metric, value, ref) -> str:
 
     Examples
     --------
-    >>> format_diff(METRICS[5], 90e9, 180e9)
+    >>> format_diff(METRIC['backbone_peak_bps'], 90e9, 180e9)
     '-90.0 Gbps (-50.0%)'
-    >>> format_diff(METRICS[3], 0.45, 0.021)
+    >>> format_diff(METRIC['availability_during_failures'], 0.45, 0.021)
     '+42.9 pp'
-    >>> format_diff(METRICS[3], 0.45, 0.45)
+    >>> format_diff(METRIC['availability_during_failures'], 0.45, 0.45)
     '±0'
     """
     d = difference(metric, value, ref)

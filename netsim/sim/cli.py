@@ -51,6 +51,7 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
         ("offered (TB)", lambda s: _fmt(s["offered_bytes"] / 1e12)),
         ("availability", lambda s: _fmt(s["availability"], pct=True)),
         ("availability during failures", lambda s: _fmt(s["availability_during_failures"], pct=True)),
+        ("  of survivors (own PoP up)", lambda s: _fmt(s.get("availability_during_failures_survivors"), pct=True)),
         ("backbone peak (Gbps)", lambda s: _fmt(s["backbone_peak_bps"] / 1e9)),
         ("backbone p95 (Gbps)", lambda s: _fmt(s["backbone_p95_bps"] / 1e9)),
         ("local turnaround", lambda s: _fmt(s["local_turnaround"], pct=True)),

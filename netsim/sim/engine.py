@@ -262,6 +262,7 @@ class _DesignRun:
         node_down = np.zeros(len(self.vocab.nodes), dtype=bool)
         if down:
             node_down[[self.node_code[str(x)] for x in down]] = True
+        self._node_down_now = node_down
         routes = self.routes()
         self.bin_routes.append(routes)
         if self.prefetch is not None:
@@ -382,6 +383,7 @@ class _DesignRun:
             same_dlv = float(delivered_b[idx].sum())
         util = after / self.cap_bytes
         n_fail = len(self.state.nodes) + len(self.state.links)
+        survivor = ~self._node_down_now[client] if len(client) else np.zeros(0, bool)
         via, hit = items.via_cache, items.hit
         off_sum, dlv_sum = float(offered.sum()), float(delivered_b.sum())
         q50, q95 = weighted_quantiles(rtt[ok], delivered_b[ok], (0.5, 0.95)) if ok.any() else (float("nan"),) * 2
@@ -400,6 +402,9 @@ class _DesignRun:
             cache_byte_hit_ratio=_ratio(offered[hit].sum(), offered[via].sum()),
             rtt_p50_ms=q50, rtt_p95_ms=q95,
             failures_active=n_fail, max_utilisation=float(util.max()) if len(util) else 0.0, **push_rec,
+            # survivors: subscribers whose own PoP is up (a dark metro takes its PoPs down with it)
+            survivor_offered_bytes=float(offered[survivor].sum()),
+            survivor_delivered_bytes=float(delivered_b[survivor].sum()),
         )
         used = np.flatnonzero((after > 0) | (dropped_links > 0))
         self.out.add("links", bin=b, ts_s=t0, src=self.link_src[used],

@@ -27,6 +27,7 @@ SCHEMAS = {
         "rtt_p50_ms": pl.Float64, "rtt_p95_ms": pl.Float64, "failures_active": pl.Int64,
         "max_utilisation": pl.Float64, "prefetch_bytes": pl.Float64, "prefetch_delivered_bytes": pl.Float64,
         "prefetch_dropped_bytes": pl.Float64, "prefetch_unreachable_bytes": pl.Float64,
+        "survivor_offered_bytes": pl.Float64, "survivor_delivered_bytes": pl.Float64,
     },
     "links": {
         "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "src": pl.Utf8, "dst": pl.Utf8,

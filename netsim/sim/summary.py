@@ -45,6 +45,10 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
         "availability": _share(dlv, off),
         "failure_bins": fail.height,
         "availability_during_failures": _share(fail["delivered_bytes"].sum(), fail["offered_bytes"].sum()) if fail.height else None,
+        # the same over survivors: subscribers whose own PoP is up (the dark metro's own cannot be served by any design)
+        "availability_survivors": _share(bins["survivor_delivered_bytes"].sum(), bins["survivor_offered_bytes"].sum()),
+        "availability_during_failures_survivors": _share(fail["survivor_delivered_bytes"].sum(),
+                                                         fail["survivor_offered_bytes"].sum()) if fail.height else None,
         "availability_during_failures_by_service": availability_by(svc_fail, "service"),
         "availability_during_failures_by_region": availability_by(svc_fail, "region"),
         "availability_by_region": availability_by(services, "region"),
