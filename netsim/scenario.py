@@ -62,7 +62,8 @@ def _optional_duration(v):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NOTE: no infinite or NaN number anywhere in a scenario (`bin_s: .inf`, `duration: .nan` gave tracebacks)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class TrafficSpec(_Strict):
@@ -240,7 +241,7 @@ class Scenario(_Strict):
     traffic: TrafficSpec
     bin_s: float = Field(default=300.0, gt=0)
     duration: Optional[Union[float, str]] = None
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     routing: RoutingSpec = Field(default_factory=RoutingSpec)
     caches: CacheSpec = Field(default_factory=CacheSpec)
     backbone: BackboneSpec = Field(default_factory=BackboneSpec)

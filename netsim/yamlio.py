@@ -17,7 +17,24 @@ M = TypeVar("M", bound=BaseModel)
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """SafeLoader (libyaml's when PyYAML was built with it: ~10x faster on large topologies) that keeps
-    integer keys (ASNs) as ints and never builds Python objects."""
+    integer keys (ASNs) as ints, never builds Python objects, and refuses a key given twice in one
+    mapping (YAML's rule; PyYAML would keep the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark.line + 1)
+                except TypeError:   # an unhashable key: the constructor reports it
+                    continue
+                if first != key_node.start_mark.line + 1:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} given twice (first on line {first})", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _line_of(root, loc) -> int | None:

@@ -28,7 +28,8 @@ CACHE_POLICIES_KNOWN = ("lru", "fifo", "lfu", "s3fifo", "static")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+    # NOTE: no infinite or NaN number anywhere in a topology (an infinite capacity passed the check and broke the report)
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class MetroModel(_Strict):
