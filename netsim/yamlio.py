@@ -72,18 +72,25 @@ def _expected(err: dict) -> str:
     return msg[0].lower() + msg[1:] if msg else t
 
 
+#: loc parts pydantic adds for the member of a union (no schema field has these names)
+_UNION_TAGS = frozenset({"float", "int", "str", "bool", "function-after[_dur(), union[float,str]]"})
+
+
 def validation_error(exc: ValidationError, *, source: str | None, root_node=None, prefix: tuple = ()) -> InputError:
     """The first error of a pydantic ValidationError as an InputError naming the path, the value found and what was expected."""
     err = exc.errors()[0]
-    loc = prefix + tuple(err["loc"])
-    # pydantic puts the tag of a discriminated/literal union in the loc; keep only real path parts
+    # pydantic puts the member of a union it tried in the loc (`duration.float`): keep only real path parts
+    loc = prefix + tuple(p for p in err["loc"] if p not in _UNION_TAGS)
     where = format_loc(loc)
     line = _line_of(root_node, loc) if root_node is not None else None
     found = err.get("input")
     found_s = "" if err["type"] in ("missing",) or isinstance(found, (dict, list)) else f", found {found!r}"
     if line is not None:
         where = f"{where} (line {line})" if where else f"line {line}"
-    return InputError(f"{_expected(err)}{found_s}", source=source, where=where)
+    expected = _expected(err)
+    if found_s and found_s[2:] in expected:   # the validator's own message already says what it found
+        found_s = ""
+    return InputError(f"{expected}{found_s}", source=source, where=where)
 
 
 def load_yaml_model(path: str | Path, model: type[M]) -> tuple[M, Any]:

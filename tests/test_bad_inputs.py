@@ -15,7 +15,7 @@ CASES = [
     ("dup.yaml", _TOPO.replace("CAP", "10").replace("name: t\n", "name: t\nname: u\n"), ["topo", "check"],
      "key 'name' given twice (first on line 1)"),
     ("bin.yaml", _SC + "bin_s: .inf\n", ["run"], "bin_s (line 4): input should be a finite number"),
-    ("dur.yaml", _SC + "duration: .nan\n", ["run"], "input should be a finite number"),
+    ("dur.yaml", _SC + "duration: .nan\n", ["run"], "duration (line 4): input should be a finite number"),
     ("seed.yaml", _SC + "seed: -1\n", ["run"], "seed (line 4): input should be greater than or equal to 0"),
     ("dupsc.yaml", _SC + "seed: 1\nseed: 2\n", ["run"], "key 'seed' given twice (first on line 4)"),
     ("path.yaml", _SC + "designs:\n  - {name: /../../tmp/x/PWNED}\n", ["run"], "designs[0].name (line 5)"),

@@ -321,6 +321,10 @@ def write_trace(frame: pl.DataFrame | pl.LazyFrame | Iterable[pl.DataFrame], pat
     import pyarrow.parquet as pq
 
     p = Path(path)
+    try:   # a new file may name a directory that is not there yet: make it
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the directory {p.parent}: {e.strerror}", source=str(p)) from None
     full_meta = dict(_DEFAULT_META)
     full_meta.update(dict(meta or {}))
     batches = _as_batches(frame)

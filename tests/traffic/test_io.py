@@ -152,3 +152,12 @@ def test_reader_options_are_checked(tmp_path, small_trace):
         read_trace(p, options={"prefixes": {}})
     with pytest.raises(InputError, match="unknown trace format 'nope'"):
         read_trace(p, format="nope")
+
+
+def test_write_trace_makes_the_directory_of_a_new_file(tmp_path):
+    from netsim.traffic import write_trace
+    from netsim.traffic.schema import SCHEMA
+
+    df = pl.DataFrame([(0.0, "a", "b", None, None, 10, "p2p")], schema=SCHEMA, orient="row")
+    p = tmp_path / "new" / "dir" / "t.parquet"
+    assert write_trace(df, p) == 1 and p.is_file()
