@@ -4,7 +4,7 @@
 Deterministic (no randomness): re-running it reproduces the committed files byte for byte, which
 ``tests/topology/test_shipped.py`` checks. Inputs are ``topologies/japan/jp_prefectures.csv``
 (2020 census populations and prefectural-capital coordinates) and the figures in the constants
-below, each cited to its source in /work/shared/data/FACTS.md (copied into the file headers).
+below, each cited to its source in docs/sources.md (copied into the file headers).
 
 Usage::
 
@@ -26,7 +26,7 @@ from netsim.yamlio import dump_yaml
 REPO = Path(__file__).resolve().parent.parent
 CSV_PATH = REPO / "topologies" / "japan" / "jp_prefectures.csv"
 
-# --- traffic and subscriber figures (FACTS.md) --------------------------------------------------
+# --- traffic and subscriber figures (docs/sources.md) ----------------------------------------
 #: Fixed-broadband subscriptions in Japan, 2023 (APNIC blog 2023-09-04: 36.6M FTTH + 6.5M cable + other).
 NATIONAL_SUBSCRIPTIONS = 43_800_000
 #: Average fixed-broadband download traffic, November 2024 (MIC traffic statistics).
@@ -120,7 +120,7 @@ CARRIERS = {
 SUBMARINE = {"naha"}  # links touching Naha cross the sea
 
 # --- Tochigi --------------------------------------------------------------------------------------
-#: FACTS.md "Tochigi" table (approximate 2020 city figures): (lat, lon, population, region cluster).
+#: docs/sources.md "Tochigi" (approximate 2020 city figures): (lat, lon, population, region cluster).
 TOCHIGI_CITIES = {
     "utsunomiya": (36.555, 139.883, 519_000, "kenoh", "Utsunomiya"),
     "oyama": (36.314, 139.800, 167_000, "kennan", "Oyama"),
@@ -414,7 +414,7 @@ Capacities (Gbps; duplex links, the same both ways)
 
 Latencies
   Not written: netsim derives them from coordinates: great-circle km x route factor 1.5 (cable
-  routes are 1.3-1.5x the straight line: FACTS.md, e.g. Tokyo-Osaka 520 km of cable)
+  routes are 1.3-1.5x the straight line: docs/sources.md, e.g. Tokyo-Osaka 520 km of cable)
   x 0.005 ms/km (fibre 4.9 us/km at 1550 nm), floored at 0.01 ms inside a metro. So Tokyo-Osaka is
   ~3.0 ms one way (measured RTT ~10 ms includes equipment and indirect routes), Tokyo-Naha
   ~11.7 ms and Tokyo-Los Angeles ~66 ms (an upper estimate: submarine routes are straighter).
@@ -536,7 +536,7 @@ joint upstream lines, a shared cache and the regional IX; today all their traffi
 ISP-to-ISP, turns around in Tokyo.
 
 Places
-  Metros: nine Tochigi cities (coordinates and approximate 2020 populations: FACTS.md "Tochigi"
+  Metros: nine Tochigi cities (coordinates and approximate 2020 populations: docs/sources.md "Tochigi"
   table), region = city cluster (kenoh: utsunomiya, kanuma, moka, nikko; kennan: oyama, tochigi,
   sano, ashikaga; kenpoku: nasushiobara); tokyo-otemachi (region tokyo, core: true) where the
   ISPs' upstream lines end, the national carriers sell transit and JPIX (Otemachi, 1997) is;
@@ -563,7 +563,7 @@ Capacities (Gbps; duplex)
     PoP has a 400 Gbps line to Otemachi.
 
 Latencies
-  Not written: great-circle km x route factor 1.5 x 0.005 ms/km (fibre 4.9 us/km; FACTS.md),
+  Not written: great-circle km x route factor 1.5 x 0.005 ms/km (fibre 4.9 us/km; docs/sources.md),
   floored at 0.01 ms inside a metro: Utsunomiya-Otemachi (~97 km straight) is ~0.73 ms one way,
   Tokyo-Los Angeles ~66 ms (an upper estimate: submarine routes are straighter).
 
@@ -571,7 +571,7 @@ Interconnection
   The ISPs are not IX members; carrier-a, carrier-b and the content providers (video, web,
   update, game) are members of jpix-tokyo-otemachi (p2p). Overseas video comes from Los Angeles
   via pacific-transit (the carriers' transit provider). tochigi-ix (the TOCHIGIX analogue, opened
-  Nov 2020 and run by a local cable TV company: FACTS.md) is in Utsunomiya with no links: designs
+  Nov 2020 and run by a local cable TV company: docs/sources.md) is in Utsunomiya with no links: designs
   connect it. Key property (tested): no path between two ISPs avoids Tokyo.
 ASNs are private (64512-65534); all names are fictional."""
 

@@ -46,7 +46,7 @@ Hence the joint line cost is never above the separate ones, while the joint tran
 the total) can be; a member's saving can be negative.
 
 Prices (:class:`Prices`) are scenario inputs (``prices:``); the defaults come from old or
-foreign public figures (/work/shared/data/FACTS.md, "Prices") and are meant to be overridden.
+foreign public figures (docs/sources.md, "Prices") and are meant to be overridden.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ MS_PER_KM = 0.005         # fibre, as netsim.topology.build uses for default lat
 class Prices(BaseModel):
     """Monthly prices (a scenario's ``prices:``). Unknown keys are errors.
 
-    Defaults and where they come from (FACTS.md, "Prices"; old or foreign — override them):
+    Defaults and where they come from (docs/sources.md, "Prices"; old or foreign — override them):
 
     * ``transit_per_mbps_month = 1.0`` — Tokyo GigE transit was $45/Mbps/month (2008), $31
       (2009), above $28 (2010); 10GE transit was about $1/Mbps/month in London and Los Angeles
@@ -89,7 +89,7 @@ class Prices(BaseModel):
     * ``line_per_gbps_km_month = 0.1`` — an intra-European 10G wavelength cost $800–1,200/month,
       about $0.0001 per Mbps-km = $0.1 per Gbps-km.
     * ``line_min_km = 5`` — a floor on a line's length (cross-connects, metro access).
-    * ``cache_site_per_month = 2000`` — no public figure in FACTS.md: an assumption of about one
+    * ``cache_site_per_month = 2000`` — no public figure in docs/sources.md: an assumption of about one
       rack of colocation with power at a regional site (CDN appliances themselves are commonly
       provided by the CDN).
     * ``currency = "USD"``.
@@ -493,7 +493,7 @@ def joint_procurement(member_series: Mapping[str, np.ndarray], *, headroom: floa
     prices : Prices
     line_km : float
         Route length of the upstream line (default 150 km: Utsunomiya–Otemachi is about 100 km in
-        a straight line, × 1.5 route factor; FACTS.md).
+        a straight line, × 1.5 route factor; docs/sources.md).
     line_step_gbps : float or None
         Lines are bought in whole circuits of this size (default 10G); ``None``: any capacity.
     split : {"p95", "equal", "peak"}

@@ -36,7 +36,7 @@ table; a link missing from it is idle) and capacities ``cₗ``:
 
 Reported as a campaign would: per (design, ISP, hour) the median and 10th percentile of the
 throughput and the median RTT; and per (design, ISP) peak hours (21:00–23:00, when Japanese
-networks peak, FACTS.md) against off-peak. Hours are of the bins' start (``ts_s`` from the trace
+networks peak, docs/sources.md) against off-peak. Hours are of the bins' start (``ts_s`` from the trace
 start, taken as midnight unless ``start_hour`` says otherwise). Paths come from the ``paths``
 function given (the base routes), or per bin from ``paths_for_bin`` (routes under that bin's
 failures); a test without a path measures 0 Mbps and no RTT (``unreachable_share``), so the

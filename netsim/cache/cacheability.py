@@ -2,7 +2,7 @@
 
 Not every byte is cacheable by every cache. Live streams, personalised or dynamic pages, voice,
 VPN and peer-to-peer traffic are not, and HTTPS content is stored only by appliances its provider
-operates or has keys for (FACTS: Google Global Cache serves 70–90 % of *Google's cacheable*
+operates or has keys for (docs/sources.md: Google Global Cache serves 70–90 % of *Google's cacheable*
 traffic from inside an ISP; Netflix says up to 100 % of its catalogue can be served from embedded
 caches; Akamai targets > 95 % offload of *cacheable* resources). So an offload figure is always
 "of the cacheable part", and the whole-mix offload of a shared cache is the cacheable share times

@@ -16,7 +16,7 @@ __all__ = [
     "great_circle_km", "default_latency_ms", "model_to_graph", "graph_to_dict", "check_reachability",
 ]
 
-#: Fibre routes run ≈1.3–1.5× the straight line (FACTS.md "Distance and latency").
+#: Fibre routes run ≈1.3–1.5× the straight line (docs/sources.md "Distance and latency").
 ROUTE_FACTOR = 1.5
 #: One-way propagation in fibre: 4.9 µs/km (1550 nm), rounded to 5 µs/km as DESIGN.md states.
 MS_PER_KM = 0.005

@@ -243,7 +243,7 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
     router ``agg-<core_metro>`` over jointly procured lines, and buys transit from one provider
     (``transit``, a PoP in the core metro). The joint line is sized on the peak of the *sum* of the
     members' traffic: ``headroom × Σ subscribers × peak_mbps_per_subscriber`` (default 1.332 Mbps:
-    38.9 Tbps average × 1.5 peak factor / 43.8M subscriptions, FACTS.md), not on the sum of each
+    38.9 Tbps average × 1.5 peak factor / 43.8M subscriptions, docs/sources.md), not on the sum of each
     member's separately dimensioned lines; ``line_gbps`` overrides it.
 
     Examples

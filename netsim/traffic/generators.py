@@ -1,6 +1,6 @@
 """Synthetic traces from a topology: content requests (Zipf catalogues) and gravity-model flows.
 
-Defaults are calibrated on public Japanese figures (FACTS.md):
+Defaults are calibrated on public Japanese figures (docs/sources.md):
 
 - Average fixed-broadband download per subscription: 38.9 Tbps national download (MIC, November
   2024) / 43.8M fixed subscriptions (APNIC blog 2023-09-04) = 0.89 Mbps (34.5 Tbps in 2023:

@@ -5,7 +5,7 @@ link. Where a study has none yet (or to try the forecast on a known answer), :fu
 makes them from a topology, with the same calibration as the trace generators:
 
 * level: each access AS's subscribers × ``mbps_per_subscriber`` (default 0.89 Mbps, MIC's 38.9
-  Tbps / 43.8M subscriptions, November 2024; FACTS.md) — the weekly mean at the history's end;
+  Tbps / 43.8M subscriptions, November 2024; docs/sources.md) — the weekly mean at the history's end;
 * shape: the MIC-calibrated diurnal and weekly curve of :mod:`netsim.traffic.timeshape` (peak
   21–23h every day, more daytime at weekends);
 * growth: ``growth_per_year`` compounded, so the level ``t`` seconds before the end is

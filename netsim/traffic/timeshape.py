@@ -1,7 +1,7 @@
 """The diurnal and weekly shape of Japanese fixed-broadband traffic, and the stay-at-home surge.
 
 Shape: the peak is at 21–23h on every day of the week and weekends carry more daytime traffic
-(MIC, Internet traffic statistics, Nov 2023/2024; FACTS.md). The hourly values below are an
+(MIC, Internet traffic statistics, Nov 2023/2024; docs/sources.md). The hourly values below are an
 *approximate* curve with those properties (trough about 0.36 of the peak at 4–5h, weekday
 daytime about 0.55, weekend daytime about 0.8 of the peak, a weekday peak-to-mean ratio of 1.6);
 they are scaled so the mean over a week is 1, so a calibrated average rate times the shape

@@ -162,7 +162,7 @@ def test_history_is_calibrated_and_its_growth_is_recovered():
         assert mean == pytest.approx(subs[s] * 38.9 / 43.8 * 1e6, rel=0.03)  # 0.89 Mbps a subscription, MIC 2024
     hour = h.filter(pl.col("series") == "AS65001").with_columns(pl.col("timestamp").dt.hour().alias("h")).group_by("h").agg(
         pl.col("bps").mean()).sort("bps")
-    assert hour["h"][-1] in (21, 22) and hour["h"][0] in (3, 4, 5)   # FACTS.md: the 21-23h peak, early-morning trough
+    assert hour["h"][-1] in (21, 22) and hour["h"][0] in (3, 4, 5)   # docs/sources.md: the 21-23h peak, early-morning trough
     ev = forecast(h, holdout="7d", horizon="30d").evaluation
     for r in ev.iter_rows(named=True):
         assert 0.2 < r["growth_per_year"] < 0.4 and r["growth_lo95"] < 0.3 < r["growth_hi95"]
