@@ -359,6 +359,11 @@ class CacheSystem:
         dst = np.tile(np.array(b, dtype=object), len(a))
         return np.asarray(dist(src, dst), dtype=float).reshape(len(a), len(b))
 
+    @property
+    def origin_providers(self) -> list[str]:
+        """The providers that have an origin node in the topology (sorted)."""
+        return sorted(self._origins)
+
     # ------------------------------------------------------------------ vocabularies
     def node_codes(self, ids, *, where: str = "src") -> np.ndarray:
         """Integer codes (positions in :attr:`nodes`, the sorted node ids) of node ids; InputError for an unknown one."""
@@ -609,32 +614,12 @@ class CacheSystem:
         src, provider = [str(x) for x in src], [str(x) for x in provider]
         if len(src) != len(provider):
             raise ValueError("first_caches: src and provider must have one length")
+        if not src:
+            return []
         down = frozenset(down)
-        dist = self._dist_fn(down, distance)
-        up = [c for c in self.cache_ids if c not in down]
-        usrc = sorted(set(src))
-        for s in usrc:
-            if s not in self.g:
-                raise InputError(f"request source {s!r} is not a node of the topology", where="src")
-        d = self._pairs(dist, usrc, up)
-        row = {s: i for i, s in enumerate(usrc)}
-        memo: dict[tuple[str, str], Optional[str]] = {}
-        out: list[Optional[str]] = []
-        for s, p in zip(src, provider):
-            key = (s, p)
-            if key not in memo:
-                best = None
-                if s not in down and up:
-                    asn = self.g.nodes[s].get("asn")
-                    ok = np.array([asn in self._spec[c].serves and
-                                   (self._spec[c].providers is None or p in self._spec[c].providers) for c in up])
-                    dd = np.where(ok, d[row[s]], np.inf)
-                    j = int(np.argmin(dd))
-                    if np.isfinite(dd[j]):
-                        best = up[j]
-                memo[key] = best
-            out.append(memo[key])
-        return out
+        plan = self._plan(down, self._dist_fn(down, distance))
+        first = plan.first(self.node_codes(src).astype(np.int64), self.provider_codes(provider).astype(np.int64))
+        return [self.nodes[c] if c >= 0 else None for c in first.tolist()]
 
     def fill_source(self, cache_id: str, provider: str, key: Optional[int] = None, *, down: Iterable[str] = (),
                     distance: Optional[Distance] = None) -> Optional[str]:
@@ -659,41 +644,15 @@ class CacheSystem:
         ('o2', 'o1', None)
         """
         down = frozenset(down)
-        dist = self._dist_fn(down, distance)
-        g = self.g
-
-        def reach(a: str, b: str) -> float:
-            return float(self._pairs(dist, [a], [b])[0, 0])
-
-        def upstream(c: str) -> Optional[str]:
-            q = self._spec[c].parent
-            while q is not None:
-                dq = g.nodes[q]
-                if dq.get("kind") == "origin":
-                    if (q not in down and (dq.get("provider") or f"AS{dq.get('asn')}") == provider
-                            and np.isfinite(reach(c, q))):
-                        return q
-                    break
-                if (q not in down and (self._spec[q].providers is None or provider in self._spec[q].providers)
-                        and np.isfinite(reach(c, q))):
-                    return q
-                q = self._spec[q].parent
-            best, bd = None, np.inf
-            for o in self._origins.get(provider, []):
-                if o in down:
-                    continue
-                dd = reach(c, o)
-                if dd < bd:
-                    best, bd = o, dd
-            return best
-
-        x = upstream(cache_id)
+        plan = self._plan(down, self._dist_fn(down, distance))
+        pc = int(self.provider_codes([provider])[0])
+        x = plan.upstream(cache_id, pc)
         seen = {cache_id}
-        while key is not None and x is not None and x in self._spec and x not in seen \
-                and not self.caches[x].contains(int(key)):
-            seen.add(x)
-            x = upstream(x)
-        return x
+        while key is not None and x >= 0 and self._is_cache[x] and self.nodes[x] not in seen \
+                and not self.caches[self.nodes[x]].contains(int(key)):
+            seen.add(self.nodes[x])
+            x = plan.upstream(self.nodes[x], pc)
+        return self.nodes[x] if x >= 0 else None
 
     def prefetch(self, cache_id: str, keys, sizes) -> np.ndarray:
         """Push objects into a cache ahead of demand (most popular first); return which were transferred.

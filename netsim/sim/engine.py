@@ -107,10 +107,8 @@ class _DesignRun:
         self.duration_s = duration_s
         self.net = routing.compile(g, igp_weight=scenario.routing.igp_weight)
         self.links = list(self.net.links)
-        self.link_src = np.array([self.net.index([u])[0] for u, _ in self.links], dtype=np.int32) if self.links \
-            else np.zeros(0, np.int32)
-        self.link_dst = np.array([self.net.index([v])[0] for _, v in self.links], dtype=np.int32) if self.links \
-            else np.zeros(0, np.int32)
+        self.link_src = np.asarray(self.net.index([u for u, _ in self.links]), dtype=np.int32)
+        self.link_dst = np.asarray(self.net.index([v for _, v in self.links]), dtype=np.int32)
         self.base_routes = self.net.route(multipath=scenario.routing.multipath)
         self._routes: dict[tuple, object] = {FailureState().key(): self.base_routes}
         self._dist_fns: dict[int, tuple] = {}
@@ -129,7 +127,7 @@ class _DesignRun:
         self.cache_codes = np.array([self.node_code[c] for c in self.caches.cache_ids], dtype=np.int32)
         from netsim.cache.cacheability import Cacheability
 
-        known = set(self.caches._origins)
+        known = set(self.caches.origin_providers)
         for p in sorted(scenario.caches.cacheable_providers):
             if p not in known:
                 from netsim.errors import InputError
@@ -262,7 +260,6 @@ class _DesignRun:
         node_down = np.zeros(len(self.vocab.nodes), dtype=bool)
         if down:
             node_down[[self.node_code[str(x)] for x in down]] = True
-        self._node_down_now = node_down
         routes = self.routes()
         self.bin_routes.append(routes)
         if self.prefetch is not None:
@@ -339,7 +336,7 @@ class _DesignRun:
         if len(push_pairs):
             np.add.at(push_to, push_dst, push_bytes)
         self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after,
-                     dropped_links, down, push_rec, push_to)
+                     dropped_links, node_down, push_rec, push_to)
         if self.prefetch is not None:
             if len(push_pairs):
                 self.prefetch.delivered(b, push_pairs, push_deliv)
@@ -355,7 +352,7 @@ class _DesignRun:
             "obj": obj, "ts": ts, "bytes": nbytes}, schema=SEEN_COLS)
 
     def _record(self, b, t0, items: Items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after,
-                dropped_links, down, push_rec, push_to):
+                dropped_links, node_down, push_rec, push_to):
         bin_s, v = self.bin_s, self.vocab
         served_by, client = items.served_by, items.client
         ok = ~np.isnan(rtt) & (delivered_b > 0)
@@ -383,7 +380,7 @@ class _DesignRun:
             same_dlv = float(delivered_b[idx].sum())
         util = after / self.cap_bytes
         n_fail = len(self.state.nodes) + len(self.state.links)
-        survivor = ~self._node_down_now[client] if len(client) else np.zeros(0, bool)
+        survivor = ~node_down[client]
         via, hit = items.via_cache, items.hit
         off_sum, dlv_sum = float(offered.sum()), float(delivered_b.sum())
         q50, q95 = weighted_quantiles(rtt[ok], delivered_b[ok], (0.5, 0.95)) if ok.any() else (float("nan"),) * 2
@@ -414,7 +411,7 @@ class _DesignRun:
             now = self.caches.counters()
             d = now - self._cache_totals
             self._cache_totals = now
-            up = np.array([c not in down for c in self.caches.cache_ids], dtype=bool)
+            up = ~node_down[self.cache_codes]
             self.out.add("caches", bin=b, ts_s=t0, cache=self.cache_codes,
                          requests=d[:, 0].astype(np.int64), hits=d[:, 1].astype(np.int64),
                          bytes_requested=d[:, 2] * self.scale, bytes_served=d[:, 3] * self.scale,
