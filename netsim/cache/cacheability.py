@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CACHEABLE", "Cacheability", "cacheable_mask"]
+__all__ = ["CACHEABLE", "Cacheability", "cacheable_mask", "cacheable_rows"]
 
 #: Share of each service's objects a cache may store (assumptions; see the module docstring).
 #: video: video on demand is cacheable, live streams are not (assumed 10 % of video bytes);
@@ -54,6 +54,28 @@ def cacheable_mask(prov_hash: np.ndarray, obj: np.ndarray, share: np.ndarray) ->
     c = (np.asarray(prov_hash, dtype=np.uint64) >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0 ** 53)
     x = np.asarray(obj, dtype=np.float64) * _PHI + c
     return (x - np.floor(x)) < np.asarray(share, dtype=np.float64)
+
+
+def cacheable_rows(requests, shares: dict[str, float] | None = None) -> np.ndarray:
+    """:func:`cacheable_mask` of a frame of requests (``provider``, ``obj``, ``service``), at the default shares
+    (:data:`CACHEABLE`) updated with ``shares``; a service without a share is cacheable.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> f = pl.DataFrame({"provider": ["p2p-x", "video"], "obj": [1, 1], "service": ["p2p", "update"]})
+    >>> cacheable_rows(f).tolist()
+    [False, True]
+    """
+    import polars as pl
+
+    from netsim.cache.policies import provider_hash
+
+    by_service = {**CACHEABLE, **(shares or {})}
+    hashes = {p: provider_hash(p) for p in requests["provider"].unique().to_list()}
+    return cacheable_mask(requests["provider"].replace_strict(hashes, return_dtype=pl.UInt64).to_numpy(),
+                          requests["obj"].to_numpy(),
+                          requests["service"].replace_strict(by_service, default=1.0, return_dtype=pl.Float64).to_numpy())
 
 
 class Cacheability:

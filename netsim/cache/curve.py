@@ -51,9 +51,8 @@ def size_curve(trace, sizes_bytes, *, policy: str = "lru", cacheable: dict[str, 
     True
     """
     from netsim.cache import make_cache, make_keys, scaled_capacity
-    from netsim.cache.cacheability import CACHEABLE, cacheable_mask
+    from netsim.cache.cacheability import cacheable_rows
     from netsim.cache.che import che_lru
-    from netsim.cache.policies import provider_hash
     from netsim.traffic import read_trace, trace_meta
 
     rate = float(trace_meta(trace).get("sample_rate", 1.0))
@@ -61,11 +60,7 @@ def size_curve(trace, sizes_bytes, *, policy: str = "lru", cacheable: dict[str, 
            .select("provider", "obj", "bytes", "service").collect())
     if req.height == 0:
         raise InputError("the trace has no content requests (rows with obj)", source=str(trace))
-    shares = {**CACHEABLE, **(cacheable or {})}
-    ph = req["provider"].replace_strict({p: provider_hash(p) for p in req["provider"].unique().to_list()},
-                                        return_dtype=pl.UInt64).to_numpy()
-    ok = cacheable_mask(ph, req["obj"].to_numpy(),
-                        req["service"].replace_strict(shares, default=1.0, return_dtype=pl.Float64).to_numpy())
+    ok = cacheable_rows(req, cacheable)
     keys = make_keys(req["provider"].to_numpy(), req["obj"].to_numpy())[ok]
     sizes = req["bytes"].to_numpy()[ok]
     all_bytes = float(req["bytes"].sum())

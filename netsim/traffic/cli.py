@@ -277,8 +277,7 @@ def _cache_drivers(lf: pl.LazyFrame, meta: dict, *, bin_s: float) -> dict:
     largest single request's share of its bin's bytes (a sampled object stands for 1/p objects)."""
     import numpy as np
 
-    from netsim.cache.cacheability import CACHEABLE, cacheable_mask
-    from netsim.cache.policies import provider_hash
+    from netsim.cache.cacheability import cacheable_rows
     from netsim.traffic.generators import CONTENT_PROFILES, provider_service
 
     req = lf.filter(pl.col("obj").is_not_null()).select("ts", "provider", "obj", "bytes", "service").collect()
@@ -299,10 +298,7 @@ def _cache_drivers(lf: pl.LazyFrame, meta: dict, *, bin_s: float) -> dict:
         new = req["obj"].to_numpy() >= req["provider"].replace_strict(cat, return_dtype=pl.UInt64).to_numpy()
         out["release_requests"] = float(new.mean())
         out["release_bytes"] = float((req["bytes"].to_numpy() * new).sum() / req["bytes"].sum())
-    hashes = {p: provider_hash(p) for p in req["provider"].unique().to_list()}
-    ph = req["provider"].replace_strict(hashes, return_dtype=pl.UInt64).to_numpy()
-    share = req["service"].replace_strict(CACHEABLE, default=1.0, return_dtype=pl.Float64).to_numpy()
-    ok = cacheable_mask(ph, req["obj"].to_numpy(), share)
+    ok = cacheable_rows(req)
     out["cacheable_bytes"] = float((req["bytes"].to_numpy() * ok).sum() / req["bytes"].sum())
     per_bin = (lf.group_by((pl.col("ts") // bin_s).cast(pl.Int64).alias("bin"))
                .agg(pl.col("bytes").sum().alias("total"), pl.col("bytes").max().alias("largest")).collect())
