@@ -19,8 +19,13 @@ import csv
 import heapq
 import itertools
 import math
+import tempfile
 from pathlib import Path
 
+from netsim.analysis.sizing import FAILURE_UTIL, TARGET_UTIL, busy_hour_loads, line_size, size_links
+from netsim.topology import load_topology
+from netsim.traffic.generators import MBPS_PER_SUBSCRIPTION_2024, expected_demand
+from netsim.traffic.timeshape import BUSY_HOUR_FACTOR
 from netsim.yamlio import dump_yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,29 +34,22 @@ CSV_PATH = REPO / "topologies" / "japan" / "jp_prefectures.csv"
 # --- traffic and subscriber figures (docs/sources.md) ----------------------------------------
 #: Fixed-broadband subscriptions in Japan, 2023 (APNIC blog 2023-09-04: 36.6M FTTH + 6.5M cable + other).
 NATIONAL_SUBSCRIPTIONS = 43_800_000
-#: Average fixed-broadband download traffic, November 2024 (MIC traffic statistics).
+#: Average fixed-broadband download traffic, November 2024 (MIC traffic statistics): the generators'
+#: MBPS_PER_SUBSCRIPTION_2024 = 38.9 Tbps / 43.8M.
 NATIONAL_AVG_DOWNLOAD_TBPS = 38.9
-#: Busy hour (21-23h) over the monthly average; MIC says networks are dimensioned for the night peak.
-#: Assumed 2.0 (the upper end of the 1.5-2x range; netsim's calibrated diurnal shape has a weekday
-#: 5-minute peak-to-mean of about 2.1, traces/README.md): 77.8 Tbps national peak.
-PEAK_OVER_AVERAGE = 2.0
-#: Peak download per subscription, Mbps: 38.9e12 * 2.0 / 43.8e6 = 1.776 Mbps.
-PEAK_MBPS_PER_SUB = NATIONAL_AVG_DOWNLOAD_TBPS * 1e6 * PEAK_OVER_AVERAGE / NATIONAL_SUBSCRIPTIONS
+#: The busy-hour factor: the busy hour's traffic over the weekly mean of netsim's diurnal curve
+#: (netsim.traffic.timeshape.busy_hour_factor: 1.53, the 21-22h hour; MIC: the peak is 21-23h).
+PEAK_OVER_AVERAGE = BUSY_HOUR_FACTOR
+#: Busy-hour download per subscription, Mbps: 38.9e12 / 43.8e6 * 1.53 = 1.36 Mbps.
+PEAK_MBPS_PER_SUB = MBPS_PER_SUBSCRIPTION_2024 * PEAK_OVER_AVERAGE
 
-#: Headroom: an access uplink alone carries its PoP's whole peak at <= 67% (the other may fail;
-#: sampled traces are burstier than the full load in 5-minute bins).
-ACCESS_HEADROOM = 1.5
-#: Headroom on computed backbone loads: about one year of 20-40%/year growth (MIC) plus margin.
-BACKBONE_HEADROOM = 1.5
+#: The traffic the shipped networks are sized for: the shipped traces' generator and parameters
+#: (traces/recipes.yaml: `mixed`, overseas video 0.18/1.18 of video bytes), at its expected busy hour.
+SHIPPED_TRAFFIC = {"provider_weights": {"overseas-video": 0.18}}
 #: Smallest long-haul link (a protection path that carries little at the normal peak).
 BACKBONE_FLOOR_GBPS = 400
-
-#: Content mix of peak download traffic. Video is ~65% of traffic (Sandvine 2023): 55% from
-#: domestic video origins + 10% overseas video. The rest is an assumption of this file.
-CONTENT_SHARES = {"video": 0.55, "web": 0.20, "update": 0.10, "game": 0.05, "overseas-video": 0.10}
-#: Subscriber-to-subscriber traffic between carriers (p2p, voice, other): assumed 10% of peak
-#: (netsim's traces put 10% of bytes in flows between access PoPs, most of them between carriers).
-INTER_CARRIER_SHARE = 0.10
+#: Smallest IX port and PNI.
+IX_FLOOR_GBPS = 100
 
 # --- places -------------------------------------------------------------------------------------
 CORE_METROS = {
@@ -155,12 +153,6 @@ def _km(a: dict, b: dict) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def _round_up_gbps(gbps: float, *, floor: int = 10) -> int:
-    """Round a needed capacity up to what is bought: 10G steps to 100G, then 100G steps."""
-    step = 10 if gbps <= 100 else 100
-    return max(floor, int(math.ceil(gbps / step - 1e-9)) * step)
-
-
 def _peak_gbps(subscribers: int) -> float:
     return subscribers * PEAK_MBPS_PER_SUB / 1000.0
 
@@ -207,6 +199,33 @@ def read_prefectures(path: Path = CSV_PATH) -> list[dict]:
 # Japan
 # ================================================================================================
 
+def _size(doc: dict, *, fixed: frozenset = frozenset(), no_cut_tags: frozenset | set = frozenset()):
+    """Give every link of ``doc`` its capacity with netsim's sizing (netsim/analysis/sizing.py): the shipped
+    traffic model's expected busy-hour demand routed by netsim's router in normal operation and with each
+    link cut in turn (except ``fixed`` links and those tagged ``no_cut_tags``); the capacities written
+    before are floors. Returns the busy-hour loads."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"{doc['name']}.yaml"
+        dump_yaml(doc, path)
+        g = load_topology(path, warn=False)
+    cuts = [(lk["src"], lk["dst"]) for lk in doc["links"]
+            if frozenset((lk["src"], lk["dst"])) not in fixed and not set(lk.get("tags", [])) & set(no_cut_tags)]
+    loads = busy_hour_loads(g, expected_demand(g, **SHIPPED_TRAFFIC), cuts=cuts)
+    caps = size_links(loads, floors={(lk["src"], lk["dst"]): lk["capacity_gbps"] for lk in doc["links"]},
+                      fixed=[tuple(e) for e in fixed])
+    for lk in doc["links"]:
+        lk["capacity_gbps"] = caps[(lk["src"], lk["dst"])]
+    return loads
+
+
+def _load_of(loads, u: str, v: str, col: str = "normal_gbps") -> float:
+    """Busy-hour load of a duplex link: the larger direction."""
+    import polars as pl
+
+    x = loads.filter(((pl.col("src") == u) & (pl.col("dst") == v)) | ((pl.col("src") == v) & (pl.col("dst") == u)))
+    return float(x[col].max())
+
+
 def build_japan(prefs: list[dict]) -> tuple[dict, str]:
     total_pop = sum(p["population"] for p in prefs)
     metros: dict[str, dict] = {}
@@ -235,7 +254,6 @@ def build_japan(prefs: list[dict]) -> tuple[dict, str]:
             t.append("backbone")
         return t
 
-    core_demand: dict[tuple[str, str], float] = {}  # (carrier, core metro) -> peak Gbps served from that core
     carrier_peak: dict[str, float] = {}
     stats: dict[str, dict] = {}
     for carrier, (hubs, backbone) in CARRIERS.items():
@@ -269,59 +287,38 @@ def build_japan(prefs: list[dict]) -> tuple[dict, str]:
             adj[u].append((v, km))
             adj[v].append((u, km))
         from_core = {c: _dijkstra(adj, hub_id(carrier, c)) for c in CORE_METROS}
-        load = {frozenset((u, v)): 0.0 for u, v, _ in edges}
         through_access: set[str] = set()
-        for pop_id, peak in demand.items():
+        for pop_id in demand:
+            # structure check: a shortest path from a core to an access PoP crosses no other access PoP
             c = min(CORE_METROS, key=lambda k: (from_core[k][0][pop_id], k))
-            core_demand[(carrier, c)] = core_demand.get((carrier, c), 0.0) + peak
             prev, v = from_core[c][1], pop_id
             while v != hub_id(carrier, c):
                 if v != pop_id and v in demand:
-                    through_access.add(v)  # a shortest path crossing an access PoP: a missing long-haul link
-                load[frozenset((prev[v], v))] += peak
+                    through_access.add(v)
                 v = prev[v]
-        peak_total = sum(demand.values())
-        core_link = frozenset((hub_id(carrier, "tokyo-otemachi"), hub_id(carrier, "osaka-dojima")))
-        # Tokyo-Osaka also carries content one core lacks and an origin site's failover: >= 20% of peak.
-        load[core_link] = max(load[core_link], 0.2 * peak_total)
         for u, v, base in edges:
-            if "access" in base:
-                # Either uplink alone carries the PoP's whole peak (no other PoP's path crosses it: checked below).
-                cap = _round_up_gbps(demand[u] * ACCESS_HEADROOM)
-            else:
-                cap = _round_up_gbps(load[frozenset((u, v))] * BACKBONE_HEADROOM, floor=BACKBONE_FLOOR_GBPS)
-            links.append(_link(u, v, cap, tags=tags_for(u, v, base)))
-        carrier_peak[carrier] = peak_total
-        stats[carrier] = {"peak": peak_total, "tokyo": core_demand.get((carrier, "tokyo-otemachi"), 0.0),
-                          "osaka": core_demand.get((carrier, "osaka-dojima"), 0.0),
-                          "through_access": sorted(through_access)}
+            floor = 10 if "access" in base else BACKBONE_FLOOR_GBPS
+            links.append(_link(u, v, floor, tags=tags_for(u, v, base)))
+        carrier_peak[carrier] = sum(demand.values())
+        stats[carrier] = {"peak": carrier_peak[carrier], "through_access": sorted(through_access)}
 
     # --- IXs, content, transit ------------------------------------------------------------------
     ixs = {"tokyo-otemachi": ["jpix", "bbix"], "osaka-dojima": ["jpnap"]}
     for core, names in ixs.items():
         for ix in names:
             add_node({"id": f"{ix}-{core}", "kind": "ix", "asn": ASN[ix], "metro": core})
-    domestic_share = 1.0 - CONTENT_SHARES["overseas-video"]
     for core, names in ixs.items():
         for ix in names:
             for carrier in CARRIERS:
-                # Every port of a Tokyo IX can carry all of the carrier's Tokyo content alone (the two
-                # fabrics back each other up); plus the inter-carrier share.
-                need = core_demand[(carrier, core)] * (domestic_share + INTER_CARRIER_SHARE) * ACCESS_HEADROOM
-                links.append(_link(f"{carrier}-{core}", f"{ix}-{core}", _round_up_gbps(need, floor=100), rel="p2p",
-                                   tags=["ix"]))
+                links.append(_link(f"{carrier}-{core}", f"{ix}-{core}", IX_FLOOR_GBPS, rel="p2p", tags=["ix"]))
     # A direct PNI between the two biggest carriers in Otemachi (inter-carrier traffic).
-    pni = INTER_CARRIER_SHARE * min(carrier_peak["carrier-a"], carrier_peak["carrier-b"]) * ACCESS_HEADROOM
-    links.append(_link("carrier-a-tokyo-otemachi", "carrier-b-tokyo-otemachi", _round_up_gbps(pni, floor=100),
-                       rel="p2p", tags=["pni"]))
+    links.append(_link("carrier-a-tokyo-otemachi", "carrier-b-tokyo-otemachi", IX_FLOOR_GBPS, rel="p2p", tags=["pni"]))
     for provider in ("video", "web", "update", "game"):
         for core, names in ixs.items():
             oid = f"origin-{provider}-{core}"
             add_node({"id": oid, "kind": "origin", "asn": ASN[provider], "metro": core, "provider": provider})
-            served = sum(core_demand[(c, core)] for c in CARRIERS)
-            need = CONTENT_SHARES[provider] * served * ACCESS_HEADROOM
             for ix in names:
-                links.append(_link(oid, f"{ix}-{core}", _round_up_gbps(need, floor=10), rel="p2p", tags=["ix"]))
+                links.append(_link(oid, f"{ix}-{core}", IX_FLOOR_GBPS, rel="p2p", tags=["ix"]))
     # Overseas: a trans-Pacific transit carrier (Tokyo <-> Los Angeles) sells transit to the carriers;
     # the overseas video provider is its customer in Los Angeles.
     add_node({"id": "pacific-transit-tokyo-otemachi", "kind": "pop", "asn": ASN["pacific-transit"], "metro": "tokyo-otemachi"})
@@ -329,15 +326,11 @@ def build_japan(prefs: list[dict]) -> tuple[dict, str]:
     add_node({"id": "origin-overseas-video-los-angeles", "kind": "origin", "asn": ASN["overseas-video"],
               "metro": "los-angeles", "provider": "overseas-video"})
     national_peak = sum(carrier_peak.values())
-    overseas = CONTENT_SHARES["overseas-video"] * national_peak * ACCESS_HEADROOM
-    links.append(_link("pacific-transit-tokyo-otemachi", "pacific-transit-los-angeles", _round_up_gbps(overseas),
+    links.append(_link("pacific-transit-tokyo-otemachi", "pacific-transit-los-angeles", 10,
                        tags=["trans-pacific", "submarine"]))
-    links.append(_link("origin-overseas-video-los-angeles", "pacific-transit-los-angeles", _round_up_gbps(overseas),
-                       rel="c2p", tags=["transit"]))
+    links.append(_link("origin-overseas-video-los-angeles", "pacific-transit-los-angeles", 10, rel="c2p", tags=["transit"]))
     for carrier in CARRIERS:
-        need = CONTENT_SHARES["overseas-video"] * carrier_peak[carrier] * ACCESS_HEADROOM
-        links.append(_link(f"{carrier}-tokyo-otemachi", "pacific-transit-tokyo-otemachi", _round_up_gbps(need),
-                           rel="c2p", tags=["transit"]))
+        links.append(_link(f"{carrier}-tokyo-otemachi", "pacific-transit-tokyo-otemachi", 10, rel="c2p", tags=["transit"]))
 
     used_asns = sorted({n["asn"] for n in nodes})
     by_asn = {v: k for k, v in ASN.items()}
@@ -356,16 +349,37 @@ def build_japan(prefs: list[dict]) -> tuple[dict, str]:
     for c, st in stats.items():
         if st["through_access"]:
             raise AssertionError(f"{c}: shortest paths cross access PoPs {st['through_access']}; add long-haul links")
-    header = _japan_header(total_pop, total_subs, national_peak, stats)
+    # IX ports and the PNI are bundles of ports at one site: not cut in the N-1 pass
+    loads = _size(doc, no_cut_tags={"ix", "pni"})
+    header = _japan_header(total_pop, total_subs, national_peak, stats, loads, doc)
     return doc, header
 
 
-def _japan_header(total_pop: int, total_subs: int, national_peak_gbps: float, stats: dict) -> str:
+def _sizing_text(indent: str = "  ") -> str:
+    return f"""\
+{indent}Sized by netsim itself (scripts/build_topologies.py -> netsim/analysis/sizing.py), as an operator
+{indent}sizes for the busy hour: the expected demand of the shipped traffic model (the `mixed` generator
+{indent}of the shipped traces: {MBPS_PER_SUBSCRIPTION_2024:.3f} Mbps per subscription on average = 38.9 Tbps (MIC, Nov 2024) /
+{indent}43.8M, 90% content from the providers' nearest origins, 10% flows between access PoPs) times
+{indent}the busy-hour factor {BUSY_HOUR_FACTOR:.3f} (the busy hour over the weekly mean of netsim's diurnal
+{indent}curve; {PEAK_MBPS_PER_SUB:.3f} Mbps per subscription) is routed by netsim's router (latency IGP, single
+{indent}path, valley-free) in normal operation and with each link cut in turn (N-1). Each link gets
+{indent}max(normal load / {TARGET_UTIL}, worst N-1 load / {FAILURE_UTIL}) (assumptions: the busy hour at <= 60% leaves about a
+{indent}year of 30%/yr growth before 80%; any single cut still fits), the larger direction of the duplex
+{indent}link, rounded up to what is bought: 10G steps to 100G, then 100G steps. Upload is ~1/8 of
+{indent}download (MIC, May 2022), so download sizes every link."""
+
+
+def _japan_header(total_pop: int, total_subs: int, national_peak_gbps: float, stats: dict, loads, doc: dict) -> str:
     shares = ", ".join(f"{c} {s:.0%}" for c, s in CARRIER_SHARES.items())
-    mix = ", ".join(f"{k} {v:.0%}" for k, v in CONTENT_SHARES.items())
+    cap = {(lk["src"], lk["dst"]): lk["capacity_gbps"] for lk in doc["links"]}
     per_carrier = "\n".join(
-        f"    {c}: peak {s['peak'] / 1000:.2f} Tbps, served from Tokyo {s['tokyo'] / 1000:.2f} / Osaka {s['osaka'] / 1000:.2f} Tbps"
+        f"    {c}: busy hour {s['peak'] / 1000:.2f} Tbps; Tokyo-Nagoya {cap[(f'{c}-tokyo-otemachi', f'{c}-nagoya-hub')]:,} Gbps "
+        f"(busy hour {_load_of(loads, f'{c}-tokyo-otemachi', f'{c}-nagoya-hub'):,.0f}), Tokyo-Osaka "
+        f"{cap[(f'{c}-tokyo-otemachi', f'{c}-osaka-dojima')]:,} Gbps "
+        f"(busy hour {_load_of(loads, f'{c}-tokyo-otemachi', f'{c}-osaka-dojima'):,.0f})"
         for c, s in stats.items())
+    pacific = ("pacific-transit-tokyo-otemachi", "pacific-transit-los-angeles")
     return f"""\
 Japan national topology. GENERATED by scripts/build_topologies.py from jp_prefectures.csv (2020
 census); do not edit by hand: change the script and re-run it (a test checks the file is reproduced).
@@ -384,33 +398,25 @@ Subscribers
   national carriers by assumed market shares ({shares}). Total here: {total_subs:,}.
 
 Capacities (Gbps; duplex links, the same both ways)
-  Peak download per subscription = {NATIONAL_AVG_DOWNLOAD_TBPS} Tbps national average download
-  (MIC, November 2024) x {PEAK_OVER_AVERAGE} busy-hour factor (the 21-23h peak; assumed) /
-  {NATIONAL_SUBSCRIPTIONS / 1e6:.1f}M = {PEAK_MBPS_PER_SUB:.3f} Mbps ({national_peak_gbps / 1000:.2f} Tbps national peak).
-  Upload is ~1/8 of download (MIC, May 2022), so download sizes every link.
-  Purchases are rounded up: 10G steps to 100G, then 100G steps.
+{_sizing_text()}
+  National busy hour {national_peak_gbps / 1000:.2f} Tbps.
   - access uplinks (tag access): each access PoP is dual-homed to its carrier's two nearest hubs
-    (a PoP in a hub's own metro, or within 20 km of it, homes to that hub only); each uplink
-    alone carries the PoP's whole peak at <= 80% ({ACCESS_HEADROOM}x peak). The script checks that no
-    shortest path to another PoP crosses an access PoP.
-  - long-haul links between hubs (tag long-haul; submarine for Naha): every access PoP's peak is
-    routed from the nearer core (content origins and IXs are in both) along the carrier's
-    shortest path in km (what netsim's default latency is proportional to); capacity =
-    {BACKBONE_HEADROOM}x the resulting load (about a year of 20-40%/year growth, MIC), at least
-    {BACKBONE_FLOOR_GBPS} Gbps (protection paths). Tokyo-Osaka carries >= 20% of the carrier's peak.
+    (a PoP in a hub's own metro, or within 20 km of it, homes to that hub only); N-1 makes each
+    uplink able to carry the PoP's busy hour alone. The script checks that no shortest path to
+    another PoP crosses an access PoP in normal operation; with a long-haul link cut the IGP does
+    route hub-to-hub traffic through a dual-homed PoP (Kobe, Nara, Aomori, Okayama), whose uplinks
+    are sized for it.
+  - long-haul links between hubs (tag long-haul; submarine for Naha): at least {BACKBONE_FLOOR_GBPS} Gbps.
 {per_carrier}
-  - IX ports (tag ix): carriers are members of jpix and bbix (Otemachi) and jpnap (Dojima);
-    every port carries the carrier's content demand at that core ({1 - CONTENT_SHARES['overseas-video']:.0%} domestic
-    content + {INTER_CARRIER_SHARE:.0%} inter-carrier) x {ACCESS_HEADROOM}, so one Tokyo fabric can carry all of it.
-    (Content providers' private interconnects are folded into these ports, hence their size.)
-    carrier-a and carrier-b also have a PNI in Otemachi ({INTER_CARRIER_SHARE:.0%} of the smaller peak x {ACCESS_HEADROOM}).
-  - content origins (video, web, update, game) in Otemachi and Dojima are IX members; each
-    port carries the provider's share of the demand served from that core x {ACCESS_HEADROOM}.
-    Content mix of peak traffic: {mix}. Video is ~65% of traffic (Sandvine 2023: here 55% domestic
-    + 10% overseas); the other shares are assumptions.
+  - IX ports (tag ix): carriers are members of jpix and bbix (Otemachi) and jpnap (Dojima); content
+    origins (video, web, update, game) in Otemachi and Dojima are members too (their private
+    interconnects are folded into these ports); carrier-a and carrier-b have a PNI in Otemachi.
+    At least {IX_FLOOR_GBPS} Gbps; sized for normal operation only (a port is a bundle of members
+    at one site: one member failing does not cut it), so the fabric the router does not use is at
+    the floor.
   - transit (tag transit): the carriers buy transit in Otemachi from pacific-transit, which
-    carries overseas video from Los Angeles over the trans-Pacific cable (tag trans-pacific);
-    sized for the overseas share of peak x {ACCESS_HEADROOM}.
+    carries overseas video from Los Angeles over the trans-Pacific cable (tag trans-pacific,
+    {cap[pacific]:,} Gbps for a busy hour of {_load_of(loads, *pacific):,.0f}).
 
 Latencies
   Not written: netsim derives them from coordinates: great-circle km x route factor 1.5 (cable
@@ -457,7 +463,6 @@ def build_tochigi(prefs: list[dict]) -> tuple[dict, str]:
         nodes.append({"id": f"{isp}-tokyo-otemachi", "kind": "pop", "asn": asn, "metro": "tokyo-otemachi"})
         total = sum(subs_by_city.values())
         peak = _peak_gbps(total)
-        upstream = _round_up_gbps(peak * ACCESS_HEADROOM)
         # Metro ring through the ISP's PoPs: the shortest cycle (few PoPs: try every order); two PoPs: one link.
         cities = spec["cities"]
         first, rest = cities[0], cities[1:]
@@ -466,16 +471,14 @@ def build_tochigi(prefs: list[dict]) -> tuple[dict, str]:
         pairs = [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))] if len(ring) > 2 else [(ring[0], ring[1])]
         for a, b in pairs:
             # A ring link carries the whole ISP's traffic when the ring is cut elsewhere.
-            links.append(_link(f"{isp}-{a}", f"{isp}-{b}", upstream, tags=["metro-ring"]))
+            links.append(_link(f"{isp}-{a}", f"{isp}-{b}", 10, tags=["metro-ring"]))
         lines = [spec["main"]] + ([spec["second_upstream"]] if spec["second_upstream"] else [])
         for city in lines:
-            links.append(_link(f"{isp}-{city}", f"{isp}-tokyo-otemachi", upstream, tags=["upstream", "backbone"]))
-        transit_each = _round_up_gbps(peak * ACCESS_HEADROOM / len(spec["transit"]))
+            links.append(_link(f"{isp}-{city}", f"{isp}-tokyo-otemachi", 10, tags=["upstream", "backbone"]))
         for carrier in spec["transit"]:
-            links.append(_link(f"{isp}-tokyo-otemachi", f"{carrier}-tokyo-otemachi", transit_each, rel="c2p",
-                               tags=["transit"]))
-        isp_stats[isp] = {"subs": total, "peak": peak, "upstream": upstream, "lines": len(lines),
-                          "transit": transit_each, "carriers": spec["transit"]}
+            links.append(_link(f"{isp}-tokyo-otemachi", f"{carrier}-tokyo-otemachi", 10, rel="c2p", tags=["transit"]))
+        isp_stats[isp] = {"subs": total, "peak": peak, "lines": [f"{isp}-{c}" for c in lines],
+                          "carriers": spec["transit"]}
 
     # National carriers in Otemachi (carrier-a also has an Utsunomiya PoP), the Tokyo IX, content.
     for carrier in ("carrier-a", "carrier-b"):
@@ -516,17 +519,24 @@ def build_tochigi(prefs: list[dict]) -> tuple[dict, str]:
         "nodes": nodes,
         "links": links,
     }
-    header = _tochigi_header(tochigi_pop, tochigi_subs, subs_per_person, isp_stats)
+    # the Tokyo side is outside the study (far above the four ISPs' traffic): kept as drawn
+    fixed = frozenset(frozenset((lk["src"], lk["dst"])) for lk in links
+                      if lk["capacity_gbps"] >= 400 and "tokyo-otemachi" in lk["dst"])
+    _size(doc, fixed=fixed)
+    header = _tochigi_header(tochigi_pop, tochigi_subs, subs_per_person, isp_stats, doc)
     return doc, header
 
 
-def _tochigi_header(tochigi_pop: int, tochigi_subs: float, subs_per_person: float, isp_stats: dict) -> str:
+def _tochigi_header(tochigi_pop: int, tochigi_subs: float, subs_per_person: float, isp_stats: dict, doc: dict) -> str:
     total = sum(s["subs"] for s in isp_stats.values())
-    rows = "\n".join(
-        f"    {isp}: {TOCHIGI_ISPS[isp]['share']:.0%} of {', '.join(TOCHIGI_ISPS[isp]['cities'])}; {s['subs']:,} subs, "
-        f"peak {s['peak']:.1f} Gbps; {s['lines']} upstream line(s) of {s['upstream']} Gbps; transit "
-        f"{s['transit']} Gbps from {' and '.join(s['carriers'])}"
-        for isp, s in isp_stats.items())
+    cap = {(lk["src"], lk["dst"]): lk["capacity_gbps"] for lk in doc["links"]}
+
+    def row(isp: str, s: dict) -> str:
+        lines = " + ".join(f"{cap[(x, f'{isp}-tokyo-otemachi')]}" for x in s["lines"])
+        transit = " + ".join(f"{cap[(f'{isp}-tokyo-otemachi', f'{c}-tokyo-otemachi')]} ({c})" for c in s["carriers"])
+        return (f"    {isp}: {TOCHIGI_ISPS[isp]['share']:.0%} of {', '.join(TOCHIGI_ISPS[isp]['cities'])}; {s['subs']:,} subs, "
+                f"busy hour {s['peak']:.1f} Gbps; upstream line(s) {lines} Gbps; transit {transit} Gbps")
+    rows = "\n".join(row(isp, s) for isp, s in isp_stats.items())
     return f"""\
 Tochigi prefecture case topology. GENERATED by scripts/build_topologies.py; do not edit by hand:
 change the script and re-run it (a test checks the file is reproduced byte for byte).
@@ -551,14 +561,13 @@ Subscribers
   carriers' own Tochigi subscribers are not modelled (carrier-a-utsunomiya has none).
 
 Capacities (Gbps; duplex)
-  Peak download per subscription {PEAK_MBPS_PER_SUB:.3f} Mbps = 38.9 Tbps national average (MIC, Nov 2024)
-  x 1.5 busy-hour factor (assumed) / 43.8M. Purchases rounded up in 10G steps (100G steps above 100G).
+{_sizing_text()}
   - upstream (tags upstream, backbone): each ISP's own line(s) from its main PoP to its router
-    in Otemachi; each line carries the ISP's whole peak at <= 80% ({ACCESS_HEADROOM}x peak). isp-a has a
-    second, diverse line from Moka.
-  - metro-ring: an ISP's PoPs form a ring (the shortest cycle); each ring link = the upstream size.
-  - transit (c2p, tag transit): in Otemachi from carrier-a/-b, {ACCESS_HEADROOM}x peak (split if two carriers).
-  - Tokyo side (not the bottleneck of this study): carrier and content ports at JPIX, transit
+    in Otemachi; isp-a has a second, diverse line from Moka (N-1: either carries the busy hour).
+  - metro-ring: an ISP's PoPs form a ring (the shortest cycle; N-1: a cut reroutes around it).
+  - transit (c2p, tag transit): in Otemachi from carrier-a/-b (isp-a buys from both: BGP uses one,
+    N-1 sizes the other to carry all).
+  - Tokyo side (outside the study, kept as drawn): carrier and content ports at JPIX, transit
     to pacific-transit and the trans-Pacific cable are {TOCHIGI_CONTENT_GBPS} Gbps; carrier-a's Utsunomiya
     PoP has a 400 Gbps line to Otemachi.
 

@@ -147,10 +147,27 @@ class _Plan:
         need = f == -3
         if need.any():
             P = self._first.shape[1]
+            self._prefetch(np.unique(src[need]).tolist())
             for k in np.unique(src[need] * P + prov[need]).tolist():
                 self._compute(k // P, k % P)
             f = self._first[src, prov]
         return f
+
+    def _prefetch(self, scs: list[int]) -> None:
+        """Distances from these clients to every live origin and cache, in one call each (one call per
+        (client, provider) made a failure state over 141 PoPs x 5 providers cost 80 ms)."""
+        sys = self.sys
+        scs = [x for x in scs if sys.nodes[x] not in self.down]
+        origins = sorted({o for per in sys._prov_origins for o in per if sys.nodes[o] not in self.down})
+        todo = [x for x in scs if x not in self._d_orig]
+        if todo and origins:
+            rows = self._dist([sys.nodes[x] for x in todo], [sys.nodes[o] for o in origins])
+            for x, row in zip(todo, rows.tolist()):
+                self._d_orig[x] = dict(zip(origins, row))
+        todo = [x for x in scs if x not in self._d_cache]
+        if todo and self.up:
+            for x, row in zip(todo, self._dist([sys.nodes[x] for x in todo], self.up)):
+                self._d_cache[x] = row
 
     def origin(self, src: np.ndarray, prov: np.ndarray) -> np.ndarray:
         """Nearest reachable origin of each request's client and provider (-1: none); after :meth:`first`."""

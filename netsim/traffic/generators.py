@@ -42,7 +42,7 @@ from netsim.traffic.timeshape import Surge, shape
 __all__ = [
     "GENERATORS", "GeneratedTrace", "ObjectProfile", "FlowProfile", "FlashCrowd", "UpdateDay", "Surge",
     "CONTENT_PROFILES", "FLOW_PROFILES", "MBPS_PER_SUBSCRIPTION_2024", "content", "gravity", "mixed",
-    "access_pops", "topology_providers", "Popularity", "popularity",
+    "access_pops", "topology_providers", "Popularity", "popularity", "expected_demand",
 ]
 
 #: Mean download per fixed subscription, Mbps: 38.9 Tbps (MIC, Nov 2024) / 43.8M subscriptions (APNIC 2023).
@@ -415,16 +415,20 @@ class _ProviderStream(_Stream):
         out.service[idx] = self.scode
 
 
-def _content_streams_for(pops: _Pops, providers: list[str], *, byte_rate_bps: float, rate: float, alpha: float,
-                         duration_s: float, factor: _TimeFactor, new_per_day: float | None, decay_days: float,
-                         rng: np.random.Generator, weights: Mapping[str, float] | None = None) -> list[_Stream]:
+def _provider_shares(providers: list[str], weights: Mapping[str, float] | None) -> tuple[list[str], np.ndarray]:
+    """Each provider's service and share of the content bytes: a service's share split among its providers by
+    weight (default: evenly), renormalised over the services present."""
     services = [provider_service(p) for p in providers]
-    # byte shares: each service's share split among its providers by weight (default: evenly),
-    # renormalised over the services present
     w = np.array([float((weights or {}).get(p, 1.0)) for p in providers])
     per_service = {s: sum(wk for wk, sk in zip(w, services) if sk == s) for s in set(services)}
     share = np.array([CONTENT_PROFILES[s].byte_share * wk / per_service[s] for wk, s in zip(w, services)])
-    share = share / share.sum()
+    return services, share / share.sum()
+
+
+def _content_streams_for(pops: _Pops, providers: list[str], *, byte_rate_bps: float, rate: float, alpha: float,
+                         duration_s: float, factor: _TimeFactor, new_per_day: float | None, decay_days: float,
+                         rng: np.random.Generator, weights: Mapping[str, float] | None = None) -> list[_Stream]:
+    services, share = _provider_shares(providers, weights)
     out: list[_Stream] = []
     for k, (p, s, sh) in enumerate(zip(providers, services, share)):
         prof = CONTENT_PROFILES[s]
@@ -841,3 +845,49 @@ def mixed(topology: nx.DiGraph, *, duration_s: float = 86400.0, seed: int = 0, s
     return _build(topology, name="mixed", seed=seed, duration_s=duration_s, sample_rate=sample_rate,
                   start_weekday=start_weekday, start_hour=start_hour, chunk_s=chunk_s, surge=surge, params=params,
                   make_streams=streams)
+
+
+def expected_demand(topology: nx.DiGraph, *, mbps_per_subscriber: float = MBPS_PER_SUBSCRIPTION_2024, year: int = 2024,
+                    growth_per_year: float = 0.25, flow_share: float = FLOW_SHARE, providers: Sequence[str] | None = None,
+                    provider_weights: Mapping[str, float] | None = None, local_affinity: float = 0.3,
+                    distance_exponent: float = 1.0, min_distance_km: float = 10.0) -> pl.DataFrame:
+    """The expected full-load rates of :func:`mixed` at its weekly mean (the diurnal shape's mean is 1).
+
+    One row per (access PoP, provider) for content (``src`` the PoP, ``dst`` null: the bytes come
+    from the provider's origin to the PoP) and one per ordered pair of access PoPs for flows
+    (``provider`` null), with ``bytes_per_s`` the expected rate; the rows sum to the calibrated
+    download of all subscribers. Times :func:`netsim.traffic.timeshape.busy_hour_factor` it is the
+    busy-hour demand a network is sized for (:mod:`netsim.topology.sizing`). Events (flash
+    crowds, update days, surges) are not in it.
+
+    Examples
+    --------
+    >>> from netsim.topology import load_topology
+    >>> g = load_topology("tochigi")
+    >>> d = expected_demand(g, provider_weights={"overseas-video": 0.18})
+    >>> subs = sum(g.nodes[n]["subscribers"] for n in access_pops(g))
+    >>> round(d["bytes_per_s"].sum() * 8 / 1e6 / subs, 3)  # Mbps per subscription
+    0.888
+    """
+    if not 0 <= flow_share <= 1:
+        raise InputError(f"flow_share must be in [0, 1], found {flow_share!r}", where="flow_share")
+    pops = _Pops(topology)
+    provs = _providers(topology, providers)
+    _, share = _provider_shares(provs, _check_weights(provs, provider_weights))
+    br = _byte_rate_bps(pops, mbps_per_subscriber, year, growth_per_year)
+    frac = pops.subs / pops.subs.sum()
+    n, k = len(pops.ids), len(provs)
+    content = pl.DataFrame({
+        "src": np.repeat(pops.ids, k), "dst": pl.Series([None] * (n * k), dtype=pl.String),
+        "provider": np.tile(provs, n), "bytes_per_s": np.outer(frac, share).ravel() * br * (1 - flow_share),
+    }, schema={"src": pl.String, "dst": pl.String, "provider": pl.String, "bytes_per_s": pl.Float64})
+    if not flow_share > 0 or n < 2:
+        return content
+    p = _PairSampler(pops, local_affinity=local_affinity, distance_exponent=distance_exponent,
+                     min_distance_km=min_distance_km).p
+    i, j = np.nonzero(p > 0)
+    flows = pl.DataFrame({"src": [pops.ids[x] for x in i], "dst": [pops.ids[x] for x in j],
+                          "provider": pl.Series([None] * len(i), dtype=pl.String),
+                          "bytes_per_s": p[i, j] / p.sum() * br * flow_share},
+                         schema=content.schema)
+    return pl.concat([content, flows])

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["WEEKDAY_SHAPE", "WEEKEND_SHAPE", "shape", "is_weekend", "Surge", "hour_of_day"]
+__all__ = ["WEEKDAY_SHAPE", "WEEKEND_SHAPE", "shape", "is_weekend", "Surge", "hour_of_day", "busy_hour_factor",
+           "BUSY_HOUR_FACTOR"]
 
 #: Relative traffic at the start of each hour (0h..23h), weekdays, as a fraction of the peak.
 WEEKDAY_SHAPE = np.array([0.80, 0.62, 0.48, 0.40, 0.36, 0.36, 0.40, 0.46, 0.50, 0.52, 0.54, 0.56,
@@ -71,6 +72,25 @@ def shape(ts_s, *, start_weekday: int = 0) -> np.ndarray:
     return np.where(weekend, we, wd) / _WEEK_MEAN
 
 
+def busy_hour_factor() -> float:
+    """The busy hour's traffic over the weekly mean: the largest hourly mean of :func:`shape` in a week.
+
+    netsim's one busy-hour factor: the shipped networks are sized for the mean demand times it
+    (:mod:`netsim.topology.sizing`). On the curve above the busy hour is 21–22h on a Saturday or
+    Sunday (0.99 of the peak): 1.53 (a weekday's: 1.52); the 5-minute peak (22:00) is 1.54, 1 % above it.
+    MIC reports the evening peak at 21–23h on every day; its ratio to the mean is not published,
+    so the curve (and with it the factor) is an approximation (docs/sources.md).
+
+    Examples
+    --------
+    >>> round(busy_hour_factor(), 3)
+    1.527
+    """
+    hourly = np.concatenate([(WEEKDAY_SHAPE + np.roll(WEEKDAY_SHAPE, -1)) / 2,
+                             (WEEKEND_SHAPE + np.roll(WEEKEND_SHAPE, -1)) / 2])
+    return float(hourly.max() / _WEEK_MEAN)
+
+
 @dataclass(frozen=True)
 class Surge:
     """A stay-at-home surge: multiplies traffic by hour and day type between ``start_s`` and ``end_s``.
@@ -107,3 +127,7 @@ class Surge:
         weekend = is_weekend(t, start_weekday=start_weekday)
         f = np.where(weekend, self._hourly(self.weekend_daytime)[i], self._hourly(self.weekday_daytime)[i])
         return np.where((t >= self.start_s) & (t < self.end_s), f, 1.0)
+
+
+#: :func:`busy_hour_factor`, computed once.
+BUSY_HOUR_FACTOR = busy_hour_factor()
