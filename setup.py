@@ -47,7 +47,7 @@ extensions = [
 # Shipped topologies, traces and scenarios live at the top of the repository (DESIGN.md layout)
 # and are installed as package data under netsim._data, found with importlib.resources.
 DATA_DIRS = {"topologies": ["**/*.yaml", "**/*.md", "**/*.graphml", "**/*.json", "**/*.txt"],
-             "traces": ["*.parquet", "*.csv", "*.md"],
+             "traces": ["*.parquet", "*.csv", "*.md", "*.yaml"],
              "scenarios": ["*.yaml"]}
 
 packages = sorted(

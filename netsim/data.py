@@ -35,6 +35,10 @@ def shipped_names(kind: str) -> list[str]:
     ext = _KINDS[kind]
     root = _root(kind)
     names = set()
+    if kind == "traces":
+        from netsim.traffic.recipes import recipes
+
+        names.update(recipes())
     for entry in root.iterdir():
         if entry.is_dir() and (entry / f"{entry.name}{ext}").is_file():
             names.add(entry.name)
@@ -48,13 +52,21 @@ def shipped_names(kind: str) -> list[str]:
 
 
 def shipped_path(kind: str, name: str) -> Path | None:
-    """Path of a shipped item by name (``tochigi``, ``examples/two_as``), or None if there is none."""
+    """Path of a shipped item by name (``tochigi``, ``examples/two_as``), or None if there is none.
+
+    A shipped trace that is a recipe (``traces/recipes.yaml``) is generated on first use and its
+    path in the user's cache returned (:func:`netsim.traffic.recipes.materialize`).
+    """
     ext = _KINDS[kind]
     root = _root(kind)
     for cand in (f"{name}/{Path(name).name}{ext}", f"{name}{ext}", name):
         entry = root.joinpath(*cand.split("/"))
         if entry.is_file():
             return Path(str(entry))
+    if kind == "traces":
+        from netsim.traffic.recipes import materialize
+
+        return materialize(str(name))
     return None
 
 
