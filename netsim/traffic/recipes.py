@@ -181,21 +181,32 @@ def _stamp(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _checked(path: Path, digest: str) -> bool:
-    """Whether the cached file is there and its digest was checked since it last changed (else check it now)."""
+def _stamp_ok(path: Path, digest: str) -> None:
+    """Record that ``path`` (as it is now) has ``digest``: ``<file>.ok`` holds the file's size:mtime and the digest."""
+    path.with_name(path.name + ".ok").write_text(f"{_stamp(path)} {digest}")
+
+
+def _checked(path: Path, digest: str | None) -> bool:
+    """Whether the cached file is there with the expected digest (``None``: the one recorded when it was made).
+
+    The digest is computed again only when the file changed since it was last checked; a file that
+    fails the check is removed (it is made again)."""
     if not path.is_file():
         return False
     ok = path.with_name(path.name + ".ok")
-    if ok.is_file() and ok.read_text() == _stamp(path):
+    stamp, _, recorded = (ok.read_text().partition(" ") if ok.is_file() else ("", "", ""))
+    want = digest or recorded
+    if want and stamp == _stamp(path) and recorded == want:
         return True
     try:
-        good = trace_digest(path) == digest
+        good = bool(want) and trace_digest(path) == want
     except Exception:  # a damaged file: make it again
         good = False
     if good:
-        ok.write_text(_stamp(path))
+        _stamp_ok(path, want)
     else:
         path.unlink()
+        ok.unlink(missing_ok=True)
     return good
 
 
@@ -225,43 +236,68 @@ def _generate(r: Recipe, out: Path) -> int:
     return rows
 
 
+def _variant(name: str) -> tuple[Recipe, str | None] | None:
+    """The recipe a name stands for: ``name`` itself, or ``name@RATE`` (the recipe at another sample rate,
+    whose digest is not recorded); None if there is no such recipe."""
+    base, at, rate = name.partition("@")
+    r = recipes().get(base)
+    if r is None:
+        return None
+    if not at:
+        if not r.digest:
+            raise InputError("the recipe records no digest", source=str(_recipes_path()), where=name)
+        return r, r.digest
+    try:
+        p = float(rate)
+    except ValueError:
+        p = float("nan")
+    if not 0 < p <= 1:
+        raise InputError(f"{name}: expected NAME@RATE with a sample rate in (0, 1], found {rate!r}")
+    return r.model_copy(update={"name": name, "sample_rate": p, "rows": None, "digest": None}), None
+
+
 def materialize(name: str) -> Path | None:
     """The path of shipped trace ``name`` in the cache, generated first if needed; None if no recipe has that name.
+
+    ``NAME@RATE`` (e.g. ``tochigi-1d@0.001``) is the recipe at another sample rate: a quick look,
+    or a convergence check. It is generated and cached the same way; its digest is not in the
+    repository, so it is only checked against the one taken when it was made.
 
     Raises InputError when the generated trace's digest differs from the recipe's (unless
     ``NETSIM_ACCEPT_TRACE_DIGEST=1``).
     """
-    r = recipes().get(name)
-    if r is None:
+    got = _variant(name)
+    if got is None:
         return None
-    if not r.digest:
-        raise InputError("the recipe records no digest", source=str(_recipes_path()), where=name)
+    r, expected = got
+    base = recipes()[name.partition("@")[0]]
     folder = cache_dir() / "traces"
-    path = folder / f"{name}-{r.digest[:16]}.parquet"
-    if _checked(path, r.digest):
+    key = expected or base.digest or "none"
+    path = folder / f"{name}-{key[:16]}.parquet"
+    if _checked(path, expected):
         return path
     with _lock(folder / f".{name}.lock"):
-        if _checked(path, r.digest):  # another process made it while we waited
+        if _checked(path, expected):  # another process made it while we waited
             return path
         fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".parquet", dir=folder)
         os.close(fd)
         tmp = Path(tmp)
         try:
             rows = _generate(r, tmp)
-            got = trace_digest(tmp)
-            if got != r.digest or (r.rows is not None and rows != r.rows):
+            digest = trace_digest(tmp)
+            if expected is not None and (digest != expected or (r.rows is not None and rows != r.rows)):
                 msg = (f"shipped trace {name}: the generated trace differs from the one the repository records "
-                       f"({rows:,} rows, digest {got[:16]}; recorded {r.rows:,} rows, {r.digest[:16]}): the generator "
-                       f"or a library it draws numbers with (numpy {np.__version__}, polars {pl.__version__}) "
+                       f"({rows:,} rows, digest {digest[:16]}; recorded {r.rows:,} rows, {expected[:16]}): the "
+                       f"generator or a library it draws numbers with (numpy {np.__version__}, polars {pl.__version__}) "
                        "changed, so the shipped results would not be reproduced")
                 if os.environ.get("NETSIM_ACCEPT_TRACE_DIGEST", "") in ("", "0"):
                     raise InputError(msg + "; set NETSIM_ACCEPT_TRACE_DIGEST=1 to use it anyway",
                                      source=str(_recipes_path()), where=name)
                 warnings.warn(msg, stacklevel=2)
-                path = folder / f"{name}-{got[:16]}.parquet"
+                path = folder / f"{name}-{digest[:16]}.parquet"
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        path.with_name(path.name + ".ok").write_text(_stamp(path))
+        _stamp_ok(path, digest)
         print(f"netsim: made shipped trace {name} ({rows:,} rows) in {path}", file=sys.stderr)
     return path

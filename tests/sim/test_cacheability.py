@@ -9,9 +9,12 @@ from netsim.errors import InputError
 from netsim.scenario import Scenario, load_scenario
 from netsim.sim.run import run
 
+from netsim_testing import small as _small
+
+
 
 def _scenario(**caches):
-    sc = load_scenario("tochigi")
+    sc = _small(load_scenario("tochigi"))
     sc.duration = 2 * 3600.0
     sc.forecast = None
     sc.failures.schedule = []

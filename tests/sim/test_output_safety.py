@@ -12,6 +12,9 @@ from netsim.errors import InputError
 from netsim.scenario import Scenario, load_scenario
 from netsim.sim.run import claim_output, run
 
+from netsim_testing import small as _small
+
+
 
 @pytest.mark.parametrize("name", ["/../../tmp/x/PWNED", "../up", "a/b", ".hidden", "..", "a\\\\b", "x" * 200])
 def test_design_names_that_would_leave_the_output_directory_are_refused(name):
@@ -54,6 +57,6 @@ def test_one_run_at_a_time_per_output_directory(tmp_path):
 def test_an_output_path_that_is_a_file_is_said_before_simulating(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
-    sc = load_scenario("tochigi")
+    sc = _small(load_scenario("tochigi"))
     with pytest.raises(InputError, match="exists and is not a directory"):
         run(sc, f)

@@ -20,14 +20,17 @@ from netsim.scenario import load_scenario
 from netsim.sim.run import run
 from netsim.traffic.history import synth_history, write_history
 
+from netsim_testing import SMALL, small as _small
+
 
 def _short(tmp_path, text: str, *, hours: int = 3) -> str:
     """The shipped Tochigi scenario cut to its first hours, with extra YAML appended, written beside tmp_path."""
-    sc = load_scenario("tochigi")
+    sc = _small(load_scenario("tochigi"))
     base = sc.source
     body = open(base).read()
     p = tmp_path / "s.yaml"
-    body = body.replace("traffic:\n  trace: tochigi-1d", f"duration: {hours}h\ntraffic:\n  trace: tochigi-1d")
+    body = body.replace("traffic:\n  trace: tochigi-1d", f"duration: {hours}h\ntraffic:\n  trace: {SMALL['trace']}")
+    body = body.replace("warmup: tochigi-prev-1d", f"warmup: {SMALL['warmup']}")
     # a top-level key the extra YAML gives replaces the scenario's own (a key given twice is an error)
     keys = {ln.split(":")[0] for ln in text.splitlines() if ln and not ln[0].isspace() and ":" in ln}
     body = "".join(ln for ln in body.splitlines(keepends=True) if ln.split(":")[0] not in keys or ln[0].isspace())
@@ -39,7 +42,7 @@ def _short(tmp_path, text: str, *, hours: int = 3) -> str:
 def planned(tmp_path_factory):
     """Tochigi, first 3 hours, baseline + aggregated_isp, with the shipped forecast history."""
     d = tmp_path_factory.mktemp("plan")
-    sc = load_scenario("tochigi")
+    sc = _small(load_scenario("tochigi"))
     sc.duration = 3 * 3600.0
     sc.designs = [sc.designs[0], sc.designs[-1]]
     return sc, run(sc, d), d
@@ -254,7 +257,7 @@ def test_prefetch_designs_are_linked_to_what_they_are_compared_with():
 
 def test_compare_with_must_name_another_design(tmp_path):
     p = tmp_path / "s.yaml"
-    p.write_text("topology: tochigi\ntraffic: {trace: tochigi-1d}\ndesigns:\n  - baseline\n"
+    p.write_text("topology: tochigi\ntraffic: {trace: tochigi-1d@0.001}\ndesigns:\n  - baseline\n"
                  "  - {name: b, compare_with: nope, transforms: [{baseline: {}}]}\n")
     with pytest.raises(InputError, match="compare_with must name another design"):
         load_scenario(p)
@@ -280,7 +283,7 @@ def test_procurement_is_of_the_separate_design_in_normal_operation():
     from netsim.scenario import FailureSpec
     from netsim.sim.metrics import percentile_95
 
-    sc = load_scenario("tochigi")
+    sc = _small(load_scenario("tochigi"))
     sc.duration = 3 * 3600.0
     sc.forecast = None
     sc.failures.schedule[0].at = 3600.0     # Tokyo dark 01:00-03:00

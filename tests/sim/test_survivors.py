@@ -7,10 +7,13 @@ import pytest
 from netsim.scenario import FailureEvent, load_scenario
 from netsim.sim.run import run
 
+from netsim_testing import small as _small
+
+
 
 @pytest.fixture(scope="module")
 def dark_utsunomiya():
-    sc = load_scenario("tochigi")
+    sc = _small(load_scenario("tochigi"))
     sc.duration = 2 * 3600.0
     sc.forecast = None
     sc.caches = sc.caches.model_copy(update={"warmup": None})

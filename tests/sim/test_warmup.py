@@ -9,9 +9,12 @@ from netsim.errors import InputError
 from netsim.scenario import load_scenario
 from netsim.sim.run import run
 
+from netsim_testing import SMALL, small as _small
+
+
 
 def _scenario(warmup, *, designs=(2,), hours=1.0):
-    sc = load_scenario("tochigi")
+    sc = _small(load_scenario("tochigi"))
     sc.duration = hours * 3600.0
     sc.forecast = None
     sc.failures.schedule = []
@@ -22,7 +25,7 @@ def _scenario(warmup, *, designs=(2,), hours=1.0):
 
 @pytest.fixture(scope="module")
 def cold_and_warm():
-    return run(_scenario(None)), run(_scenario("tochigi-prev-1d"))
+    return run(_scenario(None)), run(_scenario(SMALL["warmup"]))
 
 
 def test_warm_caches_hit_more_in_the_first_bins_and_fill_less(cold_and_warm):
@@ -43,9 +46,9 @@ def test_warm_up_is_not_measured(cold_and_warm):
 
 
 def test_warm_up_is_deterministic_and_idle_without_caches():
-    a, b = run(_scenario("tochigi-prev-1d")), run(_scenario("tochigi-prev-1d"))
+    a, b = run(_scenario(SMALL["warmup"])), run(_scenario(SMALL["warmup"]))
     assert a.bins.equals(b.bins) and a.caches.equals(b.caches)
-    plain = run(_scenario("tochigi-prev-1d", designs=(0,)))
+    plain = run(_scenario(SMALL["warmup"], designs=(0,)))
     assert plain.summary[0]["cache_warmup_requests"] == 0
     assert plain.bins.equals(run(_scenario(None, designs=(0,))).bins)
 
@@ -63,9 +66,9 @@ def test_warm_up_trace_errors_are_located(tmp_path):
 def test_warm_up_request_from_an_unknown_node_is_located(tmp_path):
     from netsim.traffic import read_trace, trace_meta, write_trace
 
-    f = read_trace("tochigi-prev-1d").head(200).collect()
+    f = read_trace(SMALL["warmup"]).head(200).collect()
     f = f.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(pl.lit("nope-node")).otherwise(pl.col("src")).alias("src"))
-    meta = trace_meta("tochigi-prev-1d")
+    meta = trace_meta(SMALL["warmup"])
     bad = tmp_path / "bad.parquet"
     write_trace(f, bad, meta={"scale": meta["scale"], "sample_rate": meta["sample_rate"]}, validate=False)
     with pytest.raises(InputError) as e:

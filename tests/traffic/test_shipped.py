@@ -129,3 +129,24 @@ def test_documented_command_regenerates_the_shipped_history(tmp_path):
         main(argv)
     assert e.value.code in (0, None)
     assert (tmp_path / "regen.csv").read_bytes() == shipped.read_bytes()
+
+
+def test_a_variant_at_another_rate_is_made_once_and_kept(tiny_recipes, tmp_path):
+    from netsim.topology import load_topology
+    from netsim.traffic.generators import mixed
+
+    ref = tmp_path / "ref.parquet"
+    rows = mixed(load_topology("examples/two_as"), duration_s=600, seed=3, sample_rate=0.01).write(ref)
+    tiny_recipes(rc.trace_digest(ref), rows)
+    p = rc.materialize("tiny@0.05")
+    assert trace_meta(p)["sample_rate"] == 0.05 and pl.read_parquet(p).height > rows
+    stamp = p.stat().st_mtime_ns
+    assert rc.materialize("tiny@0.05") == p and p.stat().st_mtime_ns == stamp
+    with open(p, "r+b") as f:   # changed in place (same size): the digest taken when it was made catches it
+        f.seek(p.stat().st_size // 2)
+        f.write(b"\0\0\0\0")
+    q = rc.materialize("tiny@0.05")
+    assert q == p and p.stat().st_mtime_ns != stamp
+    for bad in ("tiny@0", "tiny@x", "tiny@1.5"):
+        with pytest.raises(InputError, match="NAME@RATE"):
+            rc.materialize(bad)
