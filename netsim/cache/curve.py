@@ -46,7 +46,7 @@ def size_curve(trace, sizes_bytes, *, policy: str = "lru", cacheable: dict[str, 
 
     Examples
     --------
-    >>> c = size_curve("tochigi-1d", [1e12, 10e12])
+    >>> c = size_curve("tochigi-1d@0.001", [1e12, 10e12])  # the shipped day at a quick sample rate
     >>> c["byte_hit_ratio"][0] < c["byte_hit_ratio"][1]
     True
     """

@@ -167,7 +167,7 @@ def render(out_dir: str | Path) -> Path:
     >>> import tempfile
     >>> from netsim.scenario import load_scenario
     >>> from netsim.sim.run import run
-    >>> sc = load_scenario("tochigi"); sc.duration = 3600.0
+    >>> sc = load_scenario("tochigi"); sc.duration = 3600.0; sc.designs = sc.designs[:1]  # the first hour, baseline
     >>> out = tempfile.mkdtemp()
     >>> _ = run(sc, out)
     >>> p = render(out)

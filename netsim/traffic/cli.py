@@ -233,7 +233,7 @@ def summarize_trace(path: str | Path, *, bin_s: float = 300.0, top: int = 10) ->
 
     Examples
     --------
-    >>> s = summarize_trace("tochigi-1d")
+    >>> s = summarize_trace("tochigi-1d@0.001")
     >>> s["rows"] > 0 and 1.2 < s["peak_to_mean"] < 2.5
     True
     """

@@ -263,7 +263,7 @@ def open_validated(path: str | Path, topology=None, *, format: str | None = None
 
     Examples
     --------
-    >>> sum(df.height for df in open_validated("tochigi-1d", "tochigi"))
+    >>> sum(df.height for df in open_validated("tochigi-1d@0.001", "tochigi"))
     270254
     """
     p = _resolve(path)

@@ -8,8 +8,13 @@ SMALL = {"trace": "tochigi-1d@0.001", "warmup": "tochigi-prev-1d@0.001"}
 
 
 def small(sc):
-    """The scenario with its Tochigi traces (trace, cache warm-up) replaced by :data:`SMALL`'s."""
+    """The scenario with its Tochigi traces (trace, cache warm-up, a prefetch's history) replaced by :data:`SMALL`'s."""
     sc.traffic = sc.traffic.model_copy(update={"trace": SMALL["trace"]})
     if sc.caches.warmup:
         sc.caches = sc.caches.model_copy(update={"warmup": SMALL["warmup"]})
+    for d in sc.designs:
+        for t in d.transforms:
+            for args in t.values():
+                if isinstance(args, dict) and args.get("history") == "tochigi-prev-1d":
+                    args["history"] = SMALL["warmup"]
     return sc

@@ -240,7 +240,7 @@ def test_quality_during_failures_in_the_summary(tmp_path):
 
 
 def test_prefetch_designs_are_linked_to_what_they_are_compared_with():
-    sc = load_scenario("tochigi-prefetch")
+    sc = _small(load_scenario("tochigi-prefetch"))
     sc.duration = 6 * 3600.0
     res = run(sc)
     s = {x["design"]: x for x in res.summary}

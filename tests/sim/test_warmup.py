@@ -60,7 +60,7 @@ def test_warm_up_trace_errors_are_located(tmp_path):
         run(_scenario("nope-trace", designs=(0,)), tmp_path / "out")
     assert not (tmp_path / "out").exists()
     with pytest.raises(InputError, match="caches.warmup.*sample"):
-        run(_scenario("japan-1h"))
+        run(_scenario("japan-1h@0.0001"))
 
 
 def test_warm_up_request_from_an_unknown_node_is_located(tmp_path):
