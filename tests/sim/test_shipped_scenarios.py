@@ -109,3 +109,15 @@ def test_japan_regional_design_offloads_backbone(shipped_run):
     assert s["regional"]["backbone_bytes"] < s["baseline"]["backbone_bytes"]
     assert s["regional"]["local_turnaround"] > s["baseline"]["local_turnaround"]
     assert s["regional"]["availability_during_failures"] > s["baseline"]["availability_during_failures"]
+
+
+def test_the_baseline_network_carries_its_own_traffic(shipped_run):
+    """The shipped networks are sized for the shipped traffic (netsim/analysis/sizing.py): in the baseline design,
+    no bin without an active failure drops traffic or has a link above 85 % of its capacity."""
+    name, res, _ = shipped_run
+    calm = res.bins.filter((pl.col("design") == "baseline") & (pl.col("failures_active") == 0))
+    if calm.height == 0:
+        pytest.skip("no baseline design")
+    assert calm["dropped_bytes"].sum() == 0
+    links = res.links.filter(pl.col("design") == "baseline").join(calm.select("bin"), on="bin")
+    assert links["utilisation"].max() <= 0.85, links.sort("utilisation").tail(1).to_dicts()
