@@ -8,7 +8,8 @@ below, each cited to its source in docs/sources.md (copied into the file headers
 
 Usage::
 
-    PYTHONPATH=. python scripts/build_topologies.py            # rewrite the shipped files
+    PYTHONPATH=. python scripts/build_topologies.py            # rewrite the shipped files (needs the compiled kernels:
+                                                              # an editable install, or PYTHONPATH=<site-packages>)
     PYTHONPATH=. python scripts/build_topologies.py --out DIR  # write DIR/japan/japan.yaml, DIR/tochigi/tochigi.yaml
 """
 

@@ -89,7 +89,11 @@ def test_conventions_private_asns_metros_and_ids(name):
 
 
 def test_generator_reproduces_the_committed_files_byte_for_byte(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    import netsim
+
+    # the script sizes links with netsim's router: it needs the package with its compiled kernels (the installed
+    # one; the source tree has none in a non-editable install)
+    env = dict(os.environ, PYTHONPATH=str(Path(netsim.__file__).resolve().parent.parent))
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "build_topologies.py"), "--out", str(tmp_path)],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
