@@ -316,6 +316,45 @@ class Routes:
                            np.ascontiguousarray(np.asarray(node_zone)[d], dtype=np.int32), out)
         return out
 
+    def crossing_fractions(self, src_idx: np.ndarray, dst_idx: np.ndarray, link_mask: np.ndarray) -> np.ndarray:
+        """Per demand, the fraction of its traffic whose path crosses at least one link of ``link_mask``.
+
+        ``link_mask[l]``: whether link l (``net.links`` order) is marked. However many marked links a
+        path crosses, its traffic counts once (the "backbone" of a run: bytes that cross the boundary,
+        not link loads summed). Computed on the DAG like :meth:`confined_fractions` (what avoids every
+        marked link is carried on, the rest is what crosses). Unreachable, or to itself: 0.
+
+        Examples
+        --------
+        >>> import netsim.routing
+        >>> net = netsim.routing.compile(netsim.load_topology("examples/two_as"), igp_weight="hops")
+        >>> routes = net.route()
+        >>> mask = np.zeros(len(net.links), dtype=bool); mask[net.links.index(("a3", "t2"))] = True
+        >>> routes.crossing_fractions(net.index(["a2"]), net.index(["t2"]), mask).tolist()  # half goes via a3
+        [0.5]
+        """
+        from netsim._ext.routing import confined_fractions
+
+        net = self.net
+        s = np.ascontiguousarray(src_idx, dtype=np.int32)
+        d = np.asarray(dst_idx)
+        out = np.zeros(len(s), dtype=np.float64)
+        mask = np.asarray(link_mask, dtype=bool)
+        if len(s) == 0 or len(net.hop_tail) == 0 or not mask.any():
+            return out
+        key = mask.tobytes()
+        memo = getattr(net, "_cross_zone_memo", None)
+        if memo is None or memo[0] != key:
+            hit = mask[net.hop_link1] | ((net.hop_link2 >= 0) & mask[np.maximum(net.hop_link2, 0)])
+            memo = net._cross_zone_memo = (key, np.where(hit, -1, 0).astype(np.int32))
+        rows = self.rows_of(d)
+        avoid = np.zeros(len(s), dtype=np.float64)
+        confined_fractions(net.hop_ptr, net.hop_head, memo[1], self.bits, self.order, self.nreach, self.reach,
+                           self.dests, rows, s, np.zeros(len(s), dtype=np.int32), avoid)
+        live = self._reachable(s, None, rows) & (s != d)
+        out[live] = 1.0 - avoid[live]
+        return out
+
     def _hop_zone(self, node_zone) -> np.ndarray:
         net = self.net
         z = np.asarray(node_zone, dtype=np.int32)

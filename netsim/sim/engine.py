@@ -115,6 +115,10 @@ class _DesignRun:
         self.cap_bytes = np.array([g.edges[e]["capacity_gbps"] for e in self.links]) * GBPS_TO_BYTES_PER_S * self.bin_s
         bb = set(backbone_links(g, tags=scenario.backbone.tags, auto=scenario.backbone.auto))
         self.backbone = np.array([e in bb for e in self.links], dtype=bool)
+        # a backbone link's direction: out of the region(s) when its head is in a core metro, else into them
+        core = {m for m, d in g.graph.get("metros", {}).items() if d.get("core")}
+        self.backbone_out = self.backbone & np.array([g.nodes[v].get("metro") in core for _, v in self.links], dtype=bool)
+        self.backbone_in = self.backbone & ~self.backbone_out
         self.state = FailureState()
         self.timeline = build_timeline(g, scenario.failures, duration_s=duration_s, seed=scenario.seed,
                                        source=scenario.source)
@@ -305,6 +309,15 @@ class _DesignRun:
                     ratio[reach] = np.where(rv > 0, rate / rv, 1.0)
                 after = routes.assign_idx(rs, rd, rate)
         dropped_links = np.maximum(loads - after, 0.0)
+        # backbone traffic: delivered bytes whose path crosses the backbone, once per byte (and once per direction),
+        # however many backbone links the path takes (summing link loads counts an ISP-to-ISP byte twice)
+        crossing = {"backbone": 0.0, "backbone_in": 0.0, "backbone_out": 0.0}
+        if reach.any() and self.backbone.any():
+            vol = seg.nbytes[reach] * ratio[reach]
+            for key, mask in (("backbone", self.backbone), ("backbone_in", self.backbone_in),
+                              ("backbone_out", self.backbone_out)):
+                if mask.any():
+                    crossing[key] = float((vol * routes.crossing_fractions(rs, rd, mask)).sum())
         # per item: delivered = bytes × Π ratio of its segments; unreachable if any segment is; the RTT is
         # out and back along every segment (each at most once per chain position, so plain indexing adds)
         n_items = items.n
@@ -336,7 +349,7 @@ class _DesignRun:
         if len(push_pairs):
             np.add.at(push_to, push_dst, push_bytes)
         self._record(b, t0, items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after,
-                     dropped_links, node_down, push_rec, push_to)
+                     dropped_links, node_down, push_rec, push_to, crossing)
         if self.prefetch is not None:
             if len(push_pairs):
                 self.prefetch.delivered(b, push_pairs, push_deliv)
@@ -352,7 +365,7 @@ class _DesignRun:
             "obj": obj, "ts": ts, "bytes": nbytes}, schema=SEEN_COLS)
 
     def _record(self, b, t0, items: Items, offered, delivered_b, dropped_b, unreachable_b, rtt, routes, after,
-                dropped_links, node_down, push_rec, push_to):
+                dropped_links, node_down, push_rec, push_to, crossing):
         bin_s, v = self.bin_s, self.vocab
         served_by, client = items.served_by, items.client
         ok = ~np.isnan(rtt) & (delivered_b > 0)
@@ -388,7 +401,9 @@ class _DesignRun:
             "bins", bin=b, ts_s=t0, offered_bytes=off_sum, delivered_bytes=dlv_sum,
             dropped_bytes=float(dropped_b.sum()), unreachable_bytes=float(unreachable_b.sum()),
             offered_bps=off_sum * 8 / bin_s, delivered_bps=dlv_sum * 8 / bin_s,
-            backbone_bps=float(after[self.backbone].sum()) * 8 / bin_s,
+            backbone_bps=crossing["backbone"] * 8 / bin_s, backbone_in_bps=crossing["backbone_in"] * 8 / bin_s,
+            backbone_out_bps=crossing["backbone_out"] * 8 / bin_s,
+            backbone_links_bps=float(after[self.backbone].sum()) * 8 / bin_s,
             local_share=(local_num / local_den) if local_den > 0 else float("nan"),
             local_bytes=local_num, same_region_bytes=local_den, same_region_delivered_bytes=same_dlv,
             cache_requests=int(items.requests[via].sum()), cache_hits=int(items.requests[hit].sum()),

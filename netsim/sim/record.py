@@ -19,6 +19,7 @@ SCHEMAS = {
         "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "offered_bytes": pl.Float64,
         "delivered_bytes": pl.Float64, "dropped_bytes": pl.Float64, "unreachable_bytes": pl.Float64,
         "offered_bps": pl.Float64, "delivered_bps": pl.Float64, "backbone_bps": pl.Float64,
+        "backbone_in_bps": pl.Float64, "backbone_out_bps": pl.Float64, "backbone_links_bps": pl.Float64,
         "local_share": pl.Float64, "local_bytes": pl.Float64, "same_region_bytes": pl.Float64,
         "same_region_delivered_bytes": pl.Float64,
         "cache_requests": pl.Int64, "cache_hits": pl.Int64, "cache_bytes_requested": pl.Float64,

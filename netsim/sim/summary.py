@@ -17,7 +17,8 @@ def _share(num: float, den: float):
 
 def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
     """Totals, availability (overall and during failure windows, per service and per region), backbone
-    peak and 95th percentile, local turnaround, cache ratios, byte-weighted RTT percentiles, and the
+    peak and 95th percentile, local turnaround, cache ratios, byte-weighted RTT percentiles (each defined
+    once in docs/metrics.md: backbone = delivered bytes crossing a backbone link, once per byte), and the
     off-peak pushes of a ``prefetch`` design (``prefetch_bytes``: full-scale bytes scheduled in the run's
     bins; ``prefetch_objects``: objects pushed, in the sampled trace)."""
     bins, services, caches = tables["bins"], tables["services"], tables["caches"]
@@ -56,6 +57,8 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
         "backbone_p95_bps": percentile_95(bb) if len(bb) else 0.0,
         "backbone_mean_bps": float(bb.mean()) if len(bb) else 0.0,
         "backbone_bytes": float((bins["backbone_bps"] * run.bin_s / 8).sum()),
+        "backbone_in_bytes": float((bins["backbone_in_bps"] * run.bin_s / 8).sum()),
+        "backbone_out_bytes": float((bins["backbone_out_bps"] * run.bin_s / 8).sum()),
         # local turnaround: of the offered bytes whose sender and client share a region, the share delivered on
         # paths that never leave it (undelivered bytes lower it: a failure cannot raise it by removing traffic)
         "local_turnaround": _share(bins["local_bytes"].sum(), bins["same_region_bytes"].sum()),

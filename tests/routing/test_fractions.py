@@ -1,6 +1,6 @@
-"""The DAG fraction kernels (congestion incidence, local turnaround) against ECMP path enumeration.
+"""The DAG fraction kernels (congestion incidence, local turnaround, backbone crossing) against ECMP path enumeration.
 
-``Routes.link_fractions`` and ``Routes.confined_fractions`` push a unit of flow down a destination's
+``Routes.link_fractions``, ``Routes.confined_fractions`` and ``Routes.crossing_fractions`` push a unit of flow down a destination's
 DAG; ``Routes.paths`` enumerates every ECMP path with its fraction. Both must agree on random
 multi-AS graphs (with IX crossings), intact and after failures, and on the shipped topologies.
 """
@@ -55,6 +55,11 @@ def _check(net, routes, rng, k=30):
     zone_of = {n: int(zone[i]) for i, n in enumerate(net.nodes)}
     got = routes.confined_fractions(si, di, zone)
     np.testing.assert_allclose(got, _confined_by_paths(routes, zone_of, src, dst), rtol=1e-12, atol=1e-12)
+    mask = rng.random(net.n_links) < 0.2
+    marked = {e for e, m in zip(net.links, mask) if m}
+    want = [sum(f for path, f in routes.paths(s, d) if any(e in marked for e in zip(path[:-1], path[1:])))
+            for s, d in zip(src, dst)]
+    np.testing.assert_allclose(routes.crossing_fractions(si, di, mask), want, rtol=1e-12, atol=1e-12)
 
 
 @SETTINGS
@@ -100,3 +105,4 @@ def test_unreachable_and_self_demands():
     assert routes.link_fractions(s, d, np.arange(net.n_links)).sum(axis=1).tolist() == [0.0, 0.0]
     zone = np.zeros(net.n_nodes, dtype=np.int32)
     assert routes.confined_fractions(s, d, zone).tolist() == [0.0, 1.0]
+    assert routes.crossing_fractions(s, d, np.ones(net.n_links, dtype=bool)).tolist() == [0.0, 0.0]

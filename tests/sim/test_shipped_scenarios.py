@@ -121,3 +121,27 @@ def test_the_baseline_network_carries_its_own_traffic(shipped_run):
     assert calm["dropped_bytes"].sum() == 0
     links = res.links.filter(pl.col("design") == "baseline").join(calm.select("bin"), on="bin")
     assert links["utilisation"].max() <= 0.85, links.sort("utilisation").tail(1).to_dicts()
+
+
+def test_backbone_counts_each_byte_once(shipped_run):
+    """Backbone traffic = delivered bytes whose path crosses a backbone link, once per byte: never more than
+    what was offered plus what caches fetched (fills, pushes), in every bin of every design; each direction
+    is at most the total, the total at most both directions and at most the backbone links' summed load."""
+    name, res, _ = shipped_run
+    b = res.bins
+    fills = (res.caches.group_by("design", "bin").agg(pl.col("fill_bytes").sum()) if res.caches.height
+             else pl.DataFrame(schema={"design": pl.Utf8, "bin": pl.Int64, "fill_bytes": pl.Float64}))
+    x = b.join(fills, on=["design", "bin"], how="left").with_columns(pl.col("fill_bytes").fill_null(0.0))
+    bin_s = load_scenario(name).bin_s
+    bb = x["backbone_bps"].to_numpy() * bin_s / 8
+    limit = (x["offered_bytes"] + x["fill_bytes"] + x["prefetch_bytes"]).to_numpy()
+    assert (bb <= limit * (1 + 1e-9) + 1.0).all()
+    tol = 1e-9 * x["backbone_links_bps"].to_numpy() + 1e-3
+    assert (x["backbone_in_bps"].to_numpy() <= x["backbone_bps"].to_numpy() + tol).all()
+    assert (x["backbone_out_bps"].to_numpy() <= x["backbone_bps"].to_numpy() + tol).all()
+    assert (x["backbone_bps"].to_numpy() <= (x["backbone_in_bps"] + x["backbone_out_bps"]).to_numpy() + tol).all()
+    assert (x["backbone_bps"].to_numpy() <= x["backbone_links_bps"].to_numpy() + tol).all()
+    if name == "tochigi":
+        # ISP-to-ISP traffic leaves the region and comes back: the summed link loads count it twice
+        base = x.filter(pl.col("design") == "baseline")
+        assert base["backbone_links_bps"].sum() > 1.02 * base["backbone_bps"].sum()
