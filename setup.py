@@ -44,7 +44,7 @@ extensions = [
     for pyx in sorted((HERE / "ext").glob("*.pyx"))
 ]
 
-# Shipped topologies, traces and scenarios live at the top of the repository (DESIGN.md layout)
+# Shipped topologies, traces and scenarios live at the top of the repository (topologies/, traces/, scenarios/)
 # and are installed as package data under netsim._data, found with importlib.resources.
 DATA_DIRS = {"topologies": ["**/*.yaml", "**/*.md", "**/*.graphml", "**/*.json", "**/*.txt"],
              "traces": ["*.parquet", "*.csv", "*.md", "*.yaml"],

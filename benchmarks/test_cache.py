@@ -28,7 +28,7 @@ import pytest
 from netsim.cache import make_cache
 
 pytestmark = pytest.mark.benchmark
-lcs = pytest.importorskip("libcachesim")
+import libcachesim as lcs  # a test dependency (pyproject [test])
 
 QUICK = os.environ.get("NETSIM_BENCH_QUICK", "") not in ("", "0")
 # quick mode shrinks the catalogue too, so that the cache still evicts within 1e5 requests

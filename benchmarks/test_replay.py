@@ -8,7 +8,7 @@ bytes per (src, dst) pair (polars). The ratio netsim / reference says how much t
   0.001, ``tochigi-1d@0.001``, ~0.3M rows in 288 small bins: the fixed cost per bin) through the
   ``regional_ix+shared_cache`` design;
 * a generated Tochigi day of ~10M rows (0.9M in quick mode) through the same design;
-* ``NETSIM_BENCH_BIG=1``: peak RSS of subprocesses replaying ~5M- and ~50M-row traces.
+* ``-m big``: peak RSS of subprocesses replaying ~5M- and ~50M-row traces.
 
 Targets: full mode >= 5M rows/s and within 2.5x the floor on 10M rows, >= 0.8M rows/s on tochigi-1d;
 peak RSS at 50M rows <= 1 GiB and about the RSS at 5M. The quick-mode (CI) bounds are twice the
@@ -18,7 +18,6 @@ regression fails CI; the per-item Python engine before it (19.8x / 13.2x) fails 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -91,7 +90,7 @@ def test_replay_rows_per_second(benchmark, which, big_trace, ratio_guard, timer,
     ratio_guard(f"replay {which}: rows/s", rate, _RATE_BOUND[which, quick], higher_is_better=True)
 
 
-@pytest.mark.skipif(os.environ.get("NETSIM_BENCH_BIG", "") in ("", "0"), reason="set NETSIM_BENCH_BIG=1 (50M rows, minutes)")
+@pytest.mark.big   # opt-in (50M rows, minutes): pytest benchmarks -m big --benchmark-enable
 def test_replay_peak_rss_50m_rows(tmp_path, ratio_guard):
     """Peak RSS of a replay does not grow with the trace: ~5M and ~50M rows of one Tochigi day."""
     from netsim.topology import load_topology

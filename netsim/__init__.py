@@ -1,7 +1,6 @@
 """netsim: what-if simulation of Internet traffic distribution (regional IXs, shared caches, aggregated ISPs, failures)."""
 
 from netsim.errors import InputError
-from netsim.topology import load_topology, save_topology
 
 __version__ = "0.1.0"
 __all__ = ["InputError", "load_scenario", "load_topology", "run", "save_topology", "__version__"]
@@ -23,3 +22,13 @@ def run(scenario, *, seed=None, out=None):
     from netsim.sim.run import run as _run
 
     return _run(scenario, out, seed=seed)
+
+
+def __getattr__(name):
+    # load_topology / save_topology on first use: importing netsim (and netsim.scenario) does not pull in
+    # networkx, polars and the topology readers (PEP 562)
+    if name in ("load_topology", "save_topology"):
+        import netsim.topology as _topology
+
+        return getattr(_topology, name)
+    raise AttributeError(f"module 'netsim' has no attribute {name!r}")

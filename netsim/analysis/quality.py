@@ -52,8 +52,8 @@ from typing import Callable, Mapping, Sequence
 import networkx as nx
 import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
 
+from netsim.analysis.settings import QualityMethod
 from netsim.errors import InputError
 from netsim.sim.metrics import weighted_quantile
 
@@ -62,24 +62,6 @@ __all__ = ["QualityMethod", "QualityResult", "empty_summary", "measure_quality",
 
 PathsFn = Callable[[str, str], Sequence[tuple[Sequence[str], float]]]
 _KIND_ORDER = {"pop": 0, "cache": 1, "ix": 2}
-
-
-class QualityMethod(BaseModel):
-    """Parameters of the measurement method (a scenario's ``quality:``); see the module docstring."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    placement: str = Field(default="regional", pattern="^(regional|tokyo)$")
-    access_gbps: float = Field(default=1.0, gt=0)       # when the PoP has no access_gbps
-    flow_mbps: float = Field(default=25.0, gt=0)
-    loss_knee: float = Field(default=0.9, ge=0, lt=1)
-    loss_at_full: float = Field(default=0.01, ge=0, le=1)
-    mss_bytes: float = Field(default=1460.0, gt=0)
-    packet_bytes: float = Field(default=1500.0, gt=0)
-    burst_packets: float = Field(default=1000.0, gt=0)
-    max_queue_ms: float = Field(default=50.0, ge=0)
-    peak_hours: tuple[int, ...] = (21, 22)               # 21:00-23:00
-    start_hour: float = Field(default=0.0, ge=0, lt=24)  # clock hour of ts_s = 0
 
 
 @dataclass

@@ -18,7 +18,7 @@ __all__ = [
 
 #: Fibre routes run ≈1.3–1.5× the straight line (docs/sources.md "Distance and latency").
 ROUTE_FACTOR = 1.5
-#: One-way propagation in fibre: 4.9 µs/km (1550 nm), rounded to 5 µs/km as DESIGN.md states.
+#: One-way propagation in fibre: 4.9 µs/km (1550 nm), rounded to 5 µs/km (docs/sources.md, "Distance and latency").
 MS_PER_KM = 0.005
 #: Floor for a link's latency: co-located nodes still cross equipment, and a zero IGP weight
 #: would let equal-cost next hops point at each other (a forwarding loop).

@@ -5,6 +5,7 @@ from netsim.traffic.generators import (
     GENERATORS, FlashCrowd, GeneratedTrace, Surge, UpdateDay, content, gravity, mixed,
 )
 from netsim.traffic.io import READERS, read_trace, trace_meta, write_trace
+from netsim.traffic import importers as _importers  # noqa: F401, E402  (registers nfdump, libCacheSim, oracleGeneral)
 from netsim.traffic.sampling import in_sample, sample_trace
 from netsim.traffic.schema import SCHEMA, SERVICES
 

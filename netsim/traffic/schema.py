@@ -12,7 +12,7 @@ from netsim.errors import InputError
 
 __all__ = ["SCHEMA", "SERVICES", "COLUMNS", "cast_text", "check_columns", "conform", "empty_trace", "validate_batches"]
 
-#: The trace columns and their types (DESIGN.md, "Traffic").
+#: The trace columns and their types (README.md, "Traffic"; traces/README.md).
 SCHEMA: dict[str, pl.DataType] = {
     "ts": pl.Float64,
     "src": pl.String,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from netsim.cache import make_cache
 
-lcs = pytest.importorskip("libcachesim")
+import libcachesim as lcs  # a test dependency (pyproject [test]): missing is a failure, not a skip
 
 ORACLES = {"lru": "LRU", "fifo": "FIFO", "lfu": "LFU", "s3fifo": "S3FIFO"}
 

@@ -292,11 +292,7 @@ def test_fill_static_counts_rows_without_a_requests_column(hand):
 # ---------------------------------------------------------------- Tochigi: a shared cache at the regional IX
 
 def _tochigi_with_shared_cache():
-    try:
-        g = load_topology("tochigi", warn=False)
-    except InputError:
-        pytest.skip("topologies/tochigi is not on this branch yet")
-    g = g.copy()
+    g = load_topology("tochigi", warn=False).copy()
     members = (65001, 65002, 65003)   # ISP D (65004) stays out of the consortium
     g.add_node("cache-tochigi-ix", kind="cache", asn=65100, metro="utsunomiya", region="kenoh",
                capacity_bytes=20_000, policy="s3fifo", serves=members, providers=None, parent=None)

@@ -1,0 +1,96 @@
+"""The settings models a scenario carries for the analyses (``prices:``, ``quality:``), apart from the
+analyses themselves, so that loading a scenario does not import networkx and polars (netsim.analysis.cost
+and netsim.analysis.quality re-export them)."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["Prices", "QualityMethod"]
+
+
+class Prices(BaseModel):
+    """Monthly prices (a scenario's ``prices:``). Unknown keys are errors.
+
+    Defaults and where they come from (docs/sources.md, "Prices"; old or foreign — override them):
+
+    * ``transit_per_mbps_month = 1.0`` — Tokyo GigE transit was $45/Mbps/month (2008), $31
+      (2009), above $28 (2010); 10GE transit was about $1/Mbps/month in London and Los Angeles
+      (2015). The default is the most recent documented figure, for a 10G-class buyer; transit
+      prices have kept falling since, so it errs high for a large buyer today.
+    * ``ix_port_per_month = {1: 1500, 10: 5000, 100: 15000}`` (per port capacity in Gbps) — a
+      10G IX port cost about $20,000/month in Japan around 2012 and was near international
+      levels by 2014. The 10G default assumes that fall continued at about a quarter of the 2012
+      price; the 1G and 100G tiers follow the common ×0.3 / ×3 spacing of IX price lists
+      (an assumption, not a sourced figure).
+    * ``line_per_gbps_km_month = 0.1`` — an intra-European 10G wavelength cost $800–1,200/month,
+      about $0.0001 per Mbps-km = $0.1 per Gbps-km.
+    * ``line_min_km = 5`` — a floor on a line's length (cross-connects, metro access).
+    * ``cache_site_per_month = 2000`` — no public figure in docs/sources.md: an assumption of about one
+      rack of colocation with power at a regional site (CDN appliances themselves are commonly
+      provided by the CDN).
+    * ``currency = "USD"``.
+
+    Examples
+    --------
+    >>> Prices().transit_per_mbps_month, Prices(currency="JPY", transit_per_mbps_month=150).currency
+    (1.0, 'JPY')
+    >>> Prices(transit_usd=3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Prices
+    ...
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = "USD"
+    transit_per_mbps_month: float = Field(default=1.0, ge=0)
+    ix_port_per_month: dict[float, float] = Field(default_factory=lambda: {1.0: 1500.0, 10.0: 5000.0, 100.0: 15000.0})
+    line_per_gbps_km_month: float = Field(default=0.1, ge=0)
+    line_min_km: float = Field(default=5.0, ge=0)
+    cache_site_per_month: float = Field(default=2000.0, ge=0)
+
+    @field_validator("ix_port_per_month")
+    @classmethod
+    def _tiers(cls, v: dict[float, float]) -> dict[float, float]:
+        if not v:
+            raise ValueError("give at least one port tier, e.g. {10: 5000}")
+        if any(k <= 0 or p < 0 for k, p in v.items()):
+            raise ValueError("port tiers need a capacity > 0 Gbps and a price >= 0")
+        return dict(sorted((float(k), float(p)) for k, p in v.items()))
+
+    def ix_port(self, capacity_gbps: float) -> tuple[float, str]:
+        """Monthly price and description of the ports an IX membership of ``capacity_gbps`` needs.
+
+        Examples
+        --------
+        >>> Prices().ix_port(10), Prices().ix_port(40), Prices().ix_port(250)
+        ((5000.0, '1 x 10G'), (15000.0, '1 x 100G'), (45000.0, '3 x 100G'))
+        """
+        for tier, price in self.ix_port_per_month.items():
+            if capacity_gbps <= tier + 1e-9:
+                return price, f"1 x {tier:g}G"
+        tier, price = list(self.ix_port_per_month.items())[-1]
+        n = math.ceil(capacity_gbps / tier - 1e-9)
+        return n * price, f"{n} x {tier:g}G"
+
+
+class QualityMethod(BaseModel):
+    """Parameters of the measurement method (a scenario's ``quality:``); see the module docstring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    placement: str = Field(default="regional", pattern="^(regional|tokyo)$")
+    access_gbps: float = Field(default=1.0, gt=0)       # when the PoP has no access_gbps
+    flow_mbps: float = Field(default=25.0, gt=0)
+    loss_knee: float = Field(default=0.9, ge=0, lt=1)
+    loss_at_full: float = Field(default=0.01, ge=0, le=1)
+    mss_bytes: float = Field(default=1460.0, gt=0)
+    packet_bytes: float = Field(default=1500.0, gt=0)
+    burst_packets: float = Field(default=1000.0, gt=0)
+    max_queue_ms: float = Field(default=50.0, ge=0)
+    peak_hours: tuple[int, ...] = (21, 22)               # 21:00-23:00
+    start_hour: float = Field(default=0.0, ge=0, lt=24)  # clock hour of ts_s = 0
