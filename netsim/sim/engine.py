@@ -433,9 +433,11 @@ class _DesignRun:
                          fill_bytes=d[:, 4] * self.scale, up=up, prefetch_bytes=push_to[self.cache_codes])
         region = v.node_region[client].astype(np.int64)
         svc = _group(items.svc.astype(np.int64), region, offered, delivered_b, unreachable_b,
+                     np.where(survivor, offered, 0.0), np.where(survivor, delivered_b, 0.0),
                      radix=(len(v.services), len(v.regions)))
         self.out.add("services", bin=b, ts_s=t0, service=svc[0][0], region=svc[0][1],
                      offered_bytes=svc[1][0], delivered_bytes=svc[1][1], unreachable_bytes=svc[1][2],
+                     survivor_offered_bytes=svc[1][3], survivor_delivered_bytes=svc[1][4],
                      failures_active=n_fail)
         src_region = v.node_region[served_by].astype(np.int64)
         frm = v.served_from(served_by, client, no_copy).astype(np.int64)

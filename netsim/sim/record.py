@@ -43,6 +43,7 @@ SCHEMAS = {
     "services": {
         "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "service": pl.Utf8, "region": pl.Utf8,
         "offered_bytes": pl.Float64, "delivered_bytes": pl.Float64, "unreachable_bytes": pl.Float64,
+        "survivor_offered_bytes": pl.Float64, "survivor_delivered_bytes": pl.Float64,
         "failures_active": pl.Int64,
     },
     "pairs": {

@@ -29,11 +29,12 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
     rtt = np.concatenate([r for r, _ in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
     w = np.concatenate([x for _, x in run.rtt_samples]) if run.rtt_samples else np.zeros(0)
 
-    def availability_by(frame: pl.DataFrame, col: str) -> dict:
+    def availability_by(frame: pl.DataFrame, col: str, prefix: str = "") -> dict:
         if frame.height == 0:
             return {}
-        agg = group_sums(frame, [col], ["offered_bytes", "delivered_bytes"])
-        return {k: _share(d, o) for k, o, d in agg.select(col, "offered_bytes", "delivered_bytes").rows()}
+        o_col, d_col = f"{prefix}offered_bytes", f"{prefix}delivered_bytes"
+        agg = group_sums(frame, [col], [o_col, d_col])
+        return {k: _share(d, o) for k, o, d in agg.select(col, o_col, d_col).rows()}
 
     out = {
         "design": run.design,
@@ -53,6 +54,7 @@ def summarize_run(run, tables: dict[str, pl.DataFrame]) -> dict:
         "availability_during_failures_by_service": availability_by(svc_fail, "service"),
         "availability_during_failures_by_region": availability_by(svc_fail, "region"),
         "availability_by_region": availability_by(services, "region"),
+        "availability_survivors_by_region": availability_by(services, "region", "survivor_"),
         "backbone_peak_bps": float(bb.max()) if len(bb) else 0.0,
         "backbone_p95_bps": percentile_95(bb) if len(bb) else 0.0,
         "backbone_mean_bps": float(bb.mean()) if len(bb) else 0.0,

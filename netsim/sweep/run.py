@@ -6,7 +6,8 @@ Output directory::
     OUTDIR/tasks/<key>.json         one finished task (written to a temp name, then renamed)
     OUTDIR/results.parquet          one row per task: parameters + summary metrics
     OUTDIR/link_peaks.parquet       one row per task and link: the link's worst bin in that task
-    OUTDIR/regions.parquet          one row per task and region: availability
+    OUTDIR/regions.parquet          one row per task and region: availability of its survivors (subscribers
+                                    whose own PoP is up), availability_all (all its subscribers)
     OUTDIR/worst_links.parquet      per design, growth and link: the worst failure (see netsim.sweep.worst)
     OUTDIR/worst_regions.parquet    per design, growth and region: the worst failure
     OUTDIR/sweep.html               the worst-case tables as a small self-contained report section
@@ -90,7 +91,8 @@ _LINK_SCHEMA = {"src": pl.Utf8, "dst": pl.Utf8, "backbone": pl.Boolean, "capacit
                 "demand_bps": pl.Float64, "bps": pl.Float64, "dropped_bytes": pl.Float64,
                 "network_offered_bps": pl.Float64}
 _REGION_SCHEMA = {"region": pl.Utf8, "offered_bytes": pl.Float64, "delivered_bytes": pl.Float64,
-                  "unreachable_bytes": pl.Float64, "availability": pl.Float64}
+                  "unreachable_bytes": pl.Float64, "survivor_offered_bytes": pl.Float64,
+                  "survivor_delivered_bytes": pl.Float64, "availability": pl.Float64, "availability_all": pl.Float64}
 
 
 def combine(records: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

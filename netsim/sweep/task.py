@@ -110,13 +110,17 @@ def _link_peaks(res, g) -> list[dict]:
 def _regions(res) -> list[dict]:
     from netsim.sim.metrics import group_sums
 
-    s = res.summary[0]
-    avail = s.get("availability_by_region") or {}
+    # availability: over the region's survivors (subscribers whose own PoP is up; a region that is all dark has
+    # none: null, not a violation); availability_all: over all its subscribers (docs/metrics.md)
     if res.services.height == 0:
         return []
-    agg = group_sums(res.services, ["region"], ["offered_bytes", "delivered_bytes", "unreachable_bytes"])
-    return [{"region": r, "offered_bytes": o, "delivered_bytes": d, "unreachable_bytes": u, "availability": avail.get(r)}
-            for r, o, d, u in agg.select("region", "offered_bytes", "delivered_bytes", "unreachable_bytes").rows()]
+    cols = ["offered_bytes", "delivered_bytes", "unreachable_bytes", "survivor_offered_bytes", "survivor_delivered_bytes"]
+    agg = group_sums(res.services, ["region"], cols)
+    share = lambda d, o: float(d) / float(o) if o else None  # noqa: E731
+    return [{"region": r, "offered_bytes": o, "delivered_bytes": d, "unreachable_bytes": u,
+             "survivor_offered_bytes": so, "survivor_delivered_bytes": sd,
+             "availability": share(sd, so), "availability_all": share(d, o)}
+            for r, o, d, u, so, sd in agg.select("region", *cols).rows()]
 
 
 @functools.lru_cache(maxsize=4)

@@ -26,11 +26,25 @@ def test_check_passes_when_the_bounds_hold(cli, tri, cluster):
 
 
 def test_check_availability_bound_names_the_region_and_failure(cli, tri, cluster):
+    r = cli("check", tri, "--failures", "n-1-node", "--min-availability", "0.99", "--availability", "all",
+            "--scheduler", cluster.scheduler_address)
+    assert r.returncode == 1
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("VIOLATION")]
+    assert any("region r1" in ln and "failure: node a1" in ln and "availability (all) 0.0%" in ln for ln in lines)
+    assert any("region r2" in ln and "failure: node a2" in ln for ln in lines)
+
+
+def test_check_availability_counts_survivors_by_default(cli, tri, cluster):
+    """A region whose only PoP is down has no survivors: no design could serve it, so it is no violation; losing
+    the Tokyo node t1 still is (the regions' own PoPs are up and get nothing from the origin)."""
     r = cli("check", tri, "--failures", "n-1-node", "--min-availability", "0.99", "--scheduler", cluster.scheduler_address)
     assert r.returncode == 1
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("VIOLATION")]
-    assert any("region r1" in ln and "failure: node a1" in ln and "availability 0.0%" in ln for ln in lines)
-    assert any("region r2" in ln and "failure: node a2" in ln for ln in lines)
+    assert lines and all("availability (survivors)" in ln for ln in lines)
+    assert not any("failure: node a1" in ln and "region r1" in ln for ln in lines)
+    assert any("failure: node t1" in ln and "region r1" in ln for ln in lines)
+    r = cli("check", tri, "--min-availability", "0.9", "--availability", "most", "--scheduler", cluster.scheduler_address)
+    assert r.returncode == 2 and "--availability" in r.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -65,10 +79,15 @@ def test_sweep_cli_local_cluster_writes_tables_and_resumes(cli, tri, tmp_path):
     top = wl.row(0, named=True)
     assert (top["growth"], top["failure"], top["demand_utilisation"]) == (2.0, "none", pytest.approx(0.96))
     wr = pl.read_parquet(out / "worst_regions.parquet")
-    # every region is cut off by its own metro; ties go to the earlier failure
+    # over survivors (the default), a region's own dark metro leaves none of it to serve; the worst failure is
+    # Tokyo's: r1 gets nothing, r2 only the a1 -> a2 flow (1 GB of 181 GB a bin)
     assert sorted(wr.select("region", "growth", "failure", "availability").rows()) == [
-        ("r1", 1.0, "metro m1", 0.0), ("r1", 2.0, "metro m1", 0.0), ("r2", 1.0, "metro m2", 0.0), ("r2", 2.0, "metro m2", 0.0)]
+        ("r1", 1.0, "metro tk", 0.0), ("r1", 2.0, "metro tk", 0.0),
+        ("r2", 1.0, "metro tk", pytest.approx(1 / 181)), ("r2", 2.0, "metro tk", pytest.approx(1 / 181))]
     regions = pl.read_parquet(out / "regions.parquet")
+    # over all subscribers, each region is cut off by its own metro
+    own = regions.filter(pl.col("failure") == "metro m1", pl.col("region") == "r1")
+    assert own["availability_all"].to_list() == [0.0, 0.0] and own["availability"].null_count() == 2
     # without tk only the a1 -> a2 flow (1 GB of 181 GB a bin) still arrives
     tk = regions.filter(pl.col("failure") == "metro tk").sort("region", "growth")
     assert tk["availability"].to_list() == [0.0, 0.0, pytest.approx(1 / 181), pytest.approx(1 / 181)]

@@ -155,4 +155,6 @@ def test_run_task_is_plain_data(tri):
     payload = json.loads(json.dumps(task_payload(sc, t)))  # survives JSON: no live objects
     rec = run_task(payload)
     assert json.loads(json.dumps(rec))["params"]["failure"] == "node a1"
-    assert {r["region"]: r["availability"] for r in rec["regions"]}["r1"] == 0.0  # a1's clients are cut off
+    r1 = {r["region"]: r for r in rec["regions"]}["r1"]
+    # a1's clients are cut off: 0 % of all of them, and none of them is a survivor (their own PoP is down)
+    assert r1["availability_all"] == 0.0 and r1["availability"] is None and r1["survivor_offered_bytes"] == 0.0
