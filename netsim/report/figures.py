@@ -200,6 +200,7 @@ def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, spans, pct=Fal
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=figsize)
         span_s = 0.0
+        drawn: list[tuple[str, np.ndarray, np.ndarray]] = []
         for d in run.designs:
             b = run.bins.filter(pl.col("design") == d).sort("bin")
             if b.height == 0:
@@ -212,7 +213,13 @@ def _per_bin_lines(run: RunOutput, colors, *, value, ylabel: str, spans, pct=Fal
             y = np.append(y, y[-1])
             span_s = max(span_s, x[-1] * 3600.0)
             lw = 1.9 if d == run.reference else 1.5
-            ax.step(x, y, where="post", color=colors[d], lw=lw, label=_literal(d))
+            # a design whose series equals one already drawn would hide under it: say so, and dash it
+            same = next((n for n, px, py in drawn if len(px) == len(x) and np.array_equal(px, x)
+                         and np.allclose(py, y, rtol=1e-9, atol=1e-12, equal_nan=True)), None)
+            label = _literal(d) if same is None else f"{_literal(d)} (same as {_literal(same)})"
+            ax.step(x, y, where="post", color=colors[d], lw=lw, label=label,
+                    linestyle="-" if same is None else (0, (4, 3)))
+            drawn.append((d, x, y))
             if extra is not None:
                 extra(ax, b, x, colors[d], d)
         _shade(ax, spans)

@@ -218,3 +218,26 @@ def test_headline_marks_a_design_that_removes_nothing(html):
     # "other" is the same network as baseline: ±0% removed, not a green "−0%"
     card = re.search(r'<h3>other</h3>.*?</div>\s*</div>\s*</div>', html, flags=re.S).group(0)
     assert card.count("±0%") == 2 and "−0%" not in card
+
+
+def test_a_series_identical_to_another_says_so_in_the_legend(run_dir):
+    """The fixture's two designs are the same network ("other" = baseline): every per-bin figure must say the
+    second line is the same as the first (and dash it), not draw it silently under it; a different one must not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from netsim.report.figures import _per_bin_lines
+
+    run = load_run(run_dir)
+    colors = {d: f"C{i}" for i, d in enumerate(run.designs)}
+    spans = []  # no shading needed here
+    for value in (lambda b: b["backbone_bps"].to_numpy(), lambda b: b["delivered_bytes"].to_numpy()):
+        fig = _per_bin_lines(run, colors, value=value, ylabel="y", spans=spans)
+        labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert "other (same as baseline)" in labels and "baseline" in labels
+        styles = {ln.get_label(): ln.get_linestyle() for ln in fig.axes[0].get_lines()}
+        assert styles["other (same as baseline)"] != styles["baseline"]
+    # a series that differs keeps its plain label
+    fig = _per_bin_lines(run, colors, value=lambda b: b["backbone_bps"].to_numpy() * (2.0 if b["design"][0] == "other" else 1.0),
+                         ylabel="y", spans=spans)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["baseline", "other"]
