@@ -23,7 +23,7 @@ import math
 import tempfile
 from pathlib import Path
 
-from netsim.analysis.sizing import FAILURE_UTIL, TARGET_UTIL, busy_hour_loads, line_size, size_links
+from netsim.analysis.sizing import FAILURE_UTIL, TARGET_UTIL, busy_hour_loads, size_links
 from netsim.topology import load_topology
 from netsim.traffic.generators import MBPS_PER_SUBSCRIPTION_2024, expected_demand
 from netsim.traffic.timeshape import BUSY_HOUR_FACTOR

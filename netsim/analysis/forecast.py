@@ -53,7 +53,7 @@ import json
 import math
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Sequence
 
