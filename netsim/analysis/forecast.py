@@ -53,7 +53,7 @@ import json
 import math
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone  # noqa: F401  (timedelta: the docstring examples use it)
 from pathlib import Path
 from typing import Mapping, Sequence
 

@@ -54,6 +54,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("quality_peak_rtt_p50_ms", "peak-hour RTT to server p50", "ms", 1.0, "lower", 2),
     Metric("quality_failure_p50_mbps", "throughput during failures p50", "Mbps", 1.0, "higher"),
     Metric("quality_failure_unreachable_share", "quality tests with no path during failures", "%", 100.0, "lower"),
+    Metric("n1_worst_availability", "N-1 worst single failure: survivors' busy hour served", "%", 100.0, "higher"),
     Metric("capacity_months_to_threshold", "months until the first link passes the forecast threshold", "months", 1.0,
            "higher"),
     Metric("procurement_joint_per_month", "joint procurement cost", "k/month", 1e-3, "lower", unit_key="cost_currency"),

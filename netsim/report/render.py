@@ -59,6 +59,10 @@ def _headline(run: RunOutput) -> list[dict]:
             "avail_fail": S.fmt_pct(s.get("availability_during_failures")),
             "avail_fail_value": s.get("availability_during_failures"),
             "avail": S.fmt_pct(s.get("availability")),
+            # the fast N-1 pass (netsim.analysis.resilience): the worst single failure, and the single points of failure
+            "n1_worst": s.get("n1_worst_failure"),
+            "n1_avail": S.fmt_pct(s.get("n1_worst_availability")),
+            "n1_spof": ", ".join(s.get("n1_single_points_of_failure") or []),
         })
     return out
 

@@ -61,6 +61,7 @@ class RunResult:
     quality: pl.DataFrame | None = None  # per ISP, peak vs off-peak (filled by netsim.sim.run)
     quality_hourly: pl.DataFrame | None = None  # per ISP and hour of day (filled by netsim.sim.run)
     procurement: pl.DataFrame | None = None  # joint vs separate procurement of an aggregated ISP (netsim.sim.run)
+    resilience: pl.DataFrame | None = None  # the fast N-1 pass on the busy hour (netsim.sim.run, analysis.resilience)
     capacity_plan: pl.DataFrame | None = None  # when links cross the forecast threshold (netsim.sim.run)
     #: the link loads of the same design replayed without failures (netsim.sim.run, planning.basis normal)
     normal_links: pl.DataFrame | None = field(default=None, repr=False)

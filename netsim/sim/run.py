@@ -17,7 +17,7 @@ from netsim.sim.sources import traffic_source
 __all__ = ["Results", "run", "TABLES"]
 
 TABLES = ("bins", "links", "caches", "pairs", "services", "cost", "quality", "quality_hourly", "procurement",
-          "capacity_plan")
+          "capacity_plan", "resilience")
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Results:
     quality_hourly: pl.DataFrame
     procurement: pl.DataFrame
     capacity_plan: pl.DataFrame
+    resilience: pl.DataFrame
     summary: list[dict] = field(default_factory=list)
     graphs: dict = field(default_factory=dict)  # design name -> the design's topology (networkx.DiGraph)
     forecast: object = None  # netsim.analysis.forecast.ForecastResult of the scenario's forecast.history, if any
@@ -128,6 +129,22 @@ def _plan_links(res: RunResult) -> pl.DataFrame:
         return res.links
     renum = pl.DataFrame({"bin": calm, "_b": pl.int_range(calm.len(), eager=True)})
     return res.links.join(renum, on="bin", how="inner").with_columns(pl.col("_b").alias("bin")).drop("_b")
+
+
+def _resilience(res: RunResult, g, sc: Scenario, busy: pl.DataFrame) -> None:
+    """The fast N-1 pass (netsim.analysis.resilience) on the trace's busy hour: the worst single failure for the
+    design's survivors, and the failures that leave them less than half of it (single points of failure)."""
+    from netsim.analysis.resilience import SPOF_BELOW, n1_resilience
+
+    r = n1_resilience(g, busy, cache_offload=float(res.summary.get("cache_offload") or 0.0),
+                      igp_weight=sc.routing.igp_weight, multipath=sc.routing.multipath)
+    res.resilience = r.with_columns(pl.lit(res.design).alias("design")).select(["design", *r.columns])
+    s = res.summary
+    worst = r.filter(pl.col("availability").is_not_null())
+    s["n1_worst_availability"] = worst["availability"][0] if worst.height else None
+    s["n1_worst_failure"] = f"{worst['kind'][0]} {worst['element'][0]}" if worst.height else None
+    spof = worst.filter(pl.col("availability") < SPOF_BELOW)
+    s["n1_single_points_of_failure"] = [f"{k} {e}" for k, e in zip(spof["kind"], spof["element"])]
 
 
 def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunResult | None,
@@ -440,6 +457,10 @@ def _run(sc: Scenario, g0, fc, out_dir, on_bin) -> "Results":
         if i == 0:
             servers = _servers(g, sc.quality.placement)
         traffic = traffic_source(sc, g)
+        if i == 0:
+            from netsim.analysis.resilience import busy_hour_demand
+
+            busy = busy_hour_demand(traffic.trace, scale=traffic.scale)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
         done.append(run_design(sc, design, g, traffic, on_bin=cb))
         if sc.planning.basis == "normal" and (sc.failures.schedule or sc.failures.random) \
@@ -459,6 +480,7 @@ def _run(sc: Scenario, g0, fc, out_dir, on_bin) -> "Results":
         ref = next((r for r in done if not graphs[r.design].graph.get("aggregators")), None)
         _analyse(done[-1], g, sc, servers=servers, reference=ref, reference_g=graphs[ref.design] if ref else None,
                  growth=growth, start_hour=traffic.start_hour)
+        _resilience(done[-1], g, sc, busy)
         if ref is not None:  # aggregated designs that ran before any design of separate buyers
             for r in done[:-1]:
                 aggs = graphs[r.design].graph.get("aggregators")

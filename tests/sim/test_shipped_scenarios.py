@@ -163,3 +163,19 @@ def test_backbone_counts_each_byte_once(shipped_run):
         # ISP-to-ISP traffic leaves the region and comes back: the summed link loads count it twice
         base = x.filter(pl.col("design") == "baseline")
         assert base["backbone_links_bps"].sum() > 1.02 * base["backbone_bps"].sum()
+
+
+def test_tochigi_n1_pass_finds_each_design_s_single_points_of_failure(tochigi_run):
+    """The fast N-1 pass in every run: content lives in Tokyo, so Tokyo is the baseline's worst failure; the
+    aggregated ISP routes all four ISPs through its Utsunomiya site, which is its single point of failure."""
+    _, res, out = tochigi_run
+    s = {r["design"]: r for r in res.summary}
+    assert s["baseline"]["n1_worst_failure"] == "metro tokyo-otemachi" and s["baseline"]["n1_worst_availability"] < 0.1
+    assert "metro utsunomiya" in s["aggregated_isp"]["n1_single_points_of_failure"]
+    assert "metro utsunomiya" not in s["baseline"]["n1_single_points_of_failure"]
+    # the cache keeps serving the survivors when Tokyo is dark: better than without it
+    assert s["regional_ix+shared_cache"]["n1_worst_availability"] > s["regional_ix"]["n1_worst_availability"] + 0.2
+    assert set(res.resilience["design"]) == set(s) and (out / "resilience.parquet").is_file()
+    from netsim.report import render
+
+    assert "single points of failure</b> (&lt; 50 %):" in render(out).read_text()
