@@ -66,6 +66,10 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
         ("throughput during failures p50 (Mbps)", lambda s: _fmt(s.get("quality_failure_p50_mbps"))),
         ("quality tests with no path in failures", lambda s: _fmt(s.get("quality_failure_unreachable_share"), pct=True)),
         ("months until a link passes the threshold", lambda s: _fmt(s.get("capacity_months_to_threshold"))),
+        ("N-1 worst failure (survivors served)",
+         lambda s: "-" if not s.get("n1_worst_failure") else
+         f"{s['n1_worst_failure'].split(' ', 1)[1]} {_fmt(s.get('n1_worst_availability'), pct=True)}"),
+        ("N-1 single points of failure", lambda s: str(len(s.get("n1_single_points_of_failure") or []))),
     ]
     if any(s.get("prefetch_bytes", 0) for s in summary):
         rows.append(("pushed by prefetch (TB)", lambda s: _fmt(s.get("prefetch_bytes", 0) / 1e12)))
