@@ -216,6 +216,15 @@ class PlanningSpec(_Strict):
     basis: Literal["normal", "as_run"] = "normal"
 
 
+class ResilienceSpec(_Strict):
+    """The fast N-1 pass of a run (netsim.analysis.resilience): ``n1`` on (default) or off; ``spof_below``:
+    a single failure that leaves the survivors less than this share of their busy hour is a single point
+    of failure (assumption: 0.5)."""
+
+    n1: bool = True
+    spof_below: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+
+
 class ForecastSpec(_Strict):
     """Pillar 1 in a run: fit the growth of measured history (``history``: a CSV of ``timestamp,
     series, bps``, e.g. the members' SNMP counters; series named ``AS<asn>`` apply to that AS's
@@ -251,6 +260,7 @@ class Scenario(_Strict):
     quality: QualityMethod = Field(default_factory=QualityMethod)
     forecast: Optional[ForecastSpec] = None
     planning: PlanningSpec = Field(default_factory=PlanningSpec)
+    resilience: ResilienceSpec = Field(default_factory=ResilienceSpec)
     #: the directory relative paths resolve against (set by load_scenario)
     base_dir: Optional[str] = Field(default=None, exclude=True)
     source: Optional[str] = Field(default=None, exclude=True)

@@ -106,6 +106,9 @@ def n1_resilience(g: nx.DiGraph, demand: pl.DataFrame, *, cache_offload: float =
     c_src = content["src"].to_list()
     c_vol = content["bytes_per_s"].to_numpy()
     f_src, f_dst, f_vol = flows["src"].to_list(), flows["dst"].to_list(), flows["bytes_per_s"].to_numpy()
+    f_si, f_di = np.asarray(net.index(f_src), dtype=np.int64), np.asarray(net.index(f_dst), dtype=np.int64)
+    f_dst_arr = np.array(f_dst, dtype=object)
+    c_src_arr = np.array(content["src"].to_list(), dtype=object)
     frame = content.select("src", "provider", pl.lit(0, pl.UInt64).alias("obj"), pl.lit(1, pl.Int64).alias("bytes"))
     rows = []
     for kind, name, down in _elements(g):
@@ -113,13 +116,13 @@ def n1_resilience(g: nx.DiGraph, demand: pl.DataFrame, *, cache_offload: float =
         routes = base.without(nodes=down)
         dist = _distance_fn(routes)
         # survivors: content to an up client; a flow to an up receiver
-        c_live = np.array([s not in dn for s in c_src], dtype=bool)
-        f_live = np.array([t not in dn for t in f_dst], dtype=bool)
+        c_live = ~np.isin(c_src_arr, down)
+        f_live = ~np.isin(f_dst_arr, down)
         survivor = float(c_vol[c_live].sum() + f_vol[f_live].sum())
         served = 0.0
         if f_live.any():
             idx = np.flatnonzero(f_live)
-            ok = ~routes.unreachable([f_src[i] for i in idx], [f_dst[i] for i in idx])
+            ok = routes.reachable_idx(f_si[idx], f_di[idx])
             served += float(f_vol[idx][ok].sum())
         if c_live.any() and frame.height:
             system.clear()   # each failure starts from empty caches: what one state admits must not serve the next

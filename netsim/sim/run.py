@@ -131,10 +131,15 @@ def _plan_links(res: RunResult) -> pl.DataFrame:
     return res.links.join(renum, on="bin", how="inner").with_columns(pl.col("_b").alias("bin")).drop("_b")
 
 
+#: the resilience table of a design run without the N-1 pass (resilience.n1: false)
+_NO_RESILIENCE = pl.DataFrame(schema={"design": pl.Utf8, "kind": pl.Utf8, "element": pl.Utf8, "survivor_gbps": pl.Float64,
+                                      "served_gbps": pl.Float64, "availability": pl.Float64})
+
+
 def _resilience(res: RunResult, g, sc: Scenario, busy: pl.DataFrame) -> None:
     """The fast N-1 pass (netsim.analysis.resilience) on the trace's busy hour: the worst single failure for the
     design's survivors, and the failures that leave them less than half of it (single points of failure)."""
-    from netsim.analysis.resilience import SPOF_BELOW, n1_resilience
+    from netsim.analysis.resilience import n1_resilience
 
     r = n1_resilience(g, busy, cache_offload=float(res.summary.get("cache_offload") or 0.0),
                       igp_weight=sc.routing.igp_weight, multipath=sc.routing.multipath)
@@ -143,7 +148,7 @@ def _resilience(res: RunResult, g, sc: Scenario, busy: pl.DataFrame) -> None:
     worst = r.filter(pl.col("availability").is_not_null())
     s["n1_worst_availability"] = worst["availability"][0] if worst.height else None
     s["n1_worst_failure"] = f"{worst['kind'][0]} {worst['element'][0]}" if worst.height else None
-    spof = worst.filter(pl.col("availability") < SPOF_BELOW)
+    spof = worst.filter(pl.col("availability") < sc.resilience.spof_below)
     s["n1_single_points_of_failure"] = [f"{k} {e}" for k, e in zip(spof["kind"], spof["element"])]
 
 
@@ -457,7 +462,7 @@ def _run(sc: Scenario, g0, fc, out_dir, on_bin) -> "Results":
         if i == 0:
             servers = _servers(g, sc.quality.placement)
         traffic = traffic_source(sc, g)
-        if i == 0:
+        if i == 0 and sc.resilience.n1:
             from netsim.analysis.resilience import busy_hour_demand
 
             busy = busy_hour_demand(traffic.trace, scale=traffic.scale)
@@ -480,7 +485,10 @@ def _run(sc: Scenario, g0, fc, out_dir, on_bin) -> "Results":
         ref = next((r for r in done if not graphs[r.design].graph.get("aggregators")), None)
         _analyse(done[-1], g, sc, servers=servers, reference=ref, reference_g=graphs[ref.design] if ref else None,
                  growth=growth, start_hour=traffic.start_hour)
-        _resilience(done[-1], g, sc, busy)
+        if sc.resilience.n1:
+            _resilience(done[-1], g, sc, busy)
+        else:
+            done[-1].resilience = _NO_RESILIENCE
         if ref is not None:  # aggregated designs that ran before any design of separate buyers
             for r in done[:-1]:
                 aggs = graphs[r.design].graph.get("aggregators")

@@ -87,3 +87,18 @@ def test_busy_hour_demand_is_the_busiest_hour_at_full_scale():
     assert dict(zip(d["src"], d["bytes_per_s"])) == {"a1": pytest.approx(100 * 10 / 3600), "a2": pytest.approx(250 * 10 / 3600)}
     with pytest.raises(InputError, match="no rows"):
         busy_hour_demand(df.head(0))
+
+
+def test_the_pass_can_be_turned_off():
+    from netsim_testing import small
+
+    from netsim.scenario import load_scenario
+    from netsim.sim.run import run
+
+    sc = small(load_scenario("tochigi"))
+    sc.duration, sc.forecast, sc.designs = 3600.0, None, sc.designs[:1]
+    on = run(sc)
+    assert on.resilience.height > 0 and on.summary[0]["n1_worst_failure"] == "metro tokyo-otemachi"
+    sc.resilience = sc.resilience.model_copy(update={"n1": False})
+    off = run(sc)
+    assert off.resilience.height == 0 and "n1_worst_failure" not in off.summary[0]
