@@ -103,7 +103,6 @@ def n1_resilience(g: nx.DiGraph, demand: pl.DataFrame, *, cache_offload: float =
     system = CacheSystem(g, distance=_distance_fn(base))
     known = set(system.origin_providers)
     content = content.filter(pl.col("provider").is_in(sorted(known)))
-    c_src = content["src"].to_list()
     c_vol = content["bytes_per_s"].to_numpy()
     f_src, f_dst, f_vol = flows["src"].to_list(), flows["dst"].to_list(), flows["bytes_per_s"].to_numpy()
     f_si, f_di = np.asarray(net.index(f_src), dtype=np.int64), np.asarray(net.index(f_dst), dtype=np.int64)
@@ -130,11 +129,12 @@ def n1_resilience(g: nx.DiGraph, demand: pl.DataFrame, *, cache_offload: float =
             unreach = r["unreachable"].to_numpy()
             served += float(c_vol[c_live & ~unreach].sum())
             if cache_offload > 0:
-                cache = r["cache"].to_list()
+                cache = r["cache"].to_numpy()
                 lost = np.flatnonzero(c_live & unreach)
-                via = [i for i in lost if cache[i] is not None and cache[i] not in dn
-                       and not routes.unreachable([cache[i]], [c_src[i]])[0]]
-                served += cache_offload * float(c_vol[via].sum())
+                lost = lost[np.array([cache[i] is not None and cache[i] not in dn for i in lost], dtype=bool)]
+                if len(lost):
+                    ok = ~routes.unreachable(list(cache[lost]), list(c_src_arr[lost]))
+                    served += cache_offload * float(c_vol[lost][ok].sum())
         rows.append({"kind": kind, "element": name, "survivor_gbps": survivor * 8e-9, "served_gbps": served * 8e-9,
                      "availability": served / survivor if survivor > 0 else None})
     return (pl.DataFrame(rows, schema={"kind": pl.Utf8, "element": pl.Utf8, "survivor_gbps": pl.Float64,

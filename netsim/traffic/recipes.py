@@ -236,9 +236,10 @@ def _generate(r: Recipe, out: Path) -> int:
     return rows
 
 
-def _variant(name: str) -> tuple[Recipe, str | None] | None:
-    """The recipe a name stands for: ``name`` itself, or ``name@RATE`` (the recipe at another sample rate,
-    whose digest is not recorded); None if there is no such recipe."""
+def _variant(name: str) -> tuple[Recipe, str | None, str] | None:
+    """(recipe, expected digest, cache key) of a name: ``name`` itself, or ``name@RATE`` (the recipe at another
+    sample rate, whose digest is not recorded: none is expected, and the base recipe's digest keys its file);
+    None if there is no such recipe."""
     base, at, rate = name.partition("@")
     r = recipes().get(base)
     if r is None:
@@ -246,14 +247,14 @@ def _variant(name: str) -> tuple[Recipe, str | None] | None:
     if not at:
         if not r.digest:
             raise InputError("the recipe records no digest", source=str(_recipes_path()), where=name)
-        return r, r.digest
+        return r, r.digest, r.digest
     try:
         p = float(rate)
     except ValueError:
         p = float("nan")
     if not 0 < p <= 1:
         raise InputError(f"{name}: expected NAME@RATE with a sample rate in (0, 1], found {rate!r}")
-    return r.model_copy(update={"name": name, "sample_rate": p, "rows": None, "digest": None}), None
+    return r.model_copy(update={"name": name, "sample_rate": p, "rows": None, "digest": None}), None, r.digest or "none"
 
 
 def materialize(name: str) -> Path | None:
@@ -269,10 +270,8 @@ def materialize(name: str) -> Path | None:
     got = _variant(name)
     if got is None:
         return None
-    r, expected = got
-    base = recipes()[name.partition("@")[0]]
+    r, expected, key = got
     folder = cache_dir() / "traces"
-    key = expected or base.digest or "none"
     path = folder / f"{name}-{key[:16]}.parquet"
     if _checked(path, expected):
         return path

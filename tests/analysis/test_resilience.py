@@ -8,30 +8,14 @@ import pytest
 from netsim.analysis.resilience import busy_hour_demand, n1_resilience
 from netsim.errors import InputError
 from netsim.topology import load_topology
+from netsim_testing import TRI_TOPOLOGY
 
-TOPO = """\
-name: tri
-metros:
-  m1: {lat: 36.55, lon: 139.88, region: r1}
-  m2: {lat: 36.31, lon: 139.80, region: r2}
-  tk: {lat: 35.69, lon: 139.77, region: tokyo, core: true}
-nodes:
-  - {id: a1, kind: pop, asn: 64601, metro: m1, subscribers: 1000}
-  - {id: a2, kind: pop, asn: 64601, metro: m2, subscribers: 1000}
-  - {id: t1, kind: pop, asn: 64601, metro: tk}
-  - {id: o1, kind: origin, asn: 64700, metro: tk, provider: video}
-links:
-  - {src: a1, dst: t1, capacity_gbps: 10}
-  - {src: a2, dst: t1, capacity_gbps: 10}
-  - {src: a1, dst: a2, capacity_gbps: 10}
-  - {src: o1, dst: t1, capacity_gbps: 100, rel: c2p}
-"""
 
 
 @pytest.fixture
 def tri(tmp_path):
     p = tmp_path / "tri.yaml"
-    p.write_text(TOPO)
+    p.write_text(TRI_TOPOLOGY)   # the sweep tests' triangle: a1, a2 under Tokyo t1, a side link a1-a2
     return load_topology(p)
 
 

@@ -18,3 +18,25 @@ def small(sc):
                 if isinstance(args, dict) and args.get("history") == "tochigi-prev-1d":
                     args["history"] = SMALL["warmup"]
     return sc
+
+
+# t1 (Tokyo core) feeds two access PoPs a1, a2 over 10G uplinks; a1-a2 is a 10G side link.
+# Each PoP receives 4 x 45 GB per 5-minute bin from t1 = 48% of an uplink: losing one uplink
+# sends both PoPs' traffic over the other (96%), and the side link carries 48%.
+TRI_TOPOLOGY = """\
+name: tri
+metros:
+  m1: {lat: 36.55, lon: 139.88, region: r1}
+  m2: {lat: 36.31, lon: 139.80, region: r2}
+  tk: {lat: 35.69, lon: 139.77, region: tokyo, core: true}
+nodes:
+  - {id: a1, kind: pop, asn: 64601, metro: m1, subscribers: 1000}
+  - {id: a2, kind: pop, asn: 64601, metro: m2, subscribers: 1000}
+  - {id: t1, kind: pop, asn: 64601, metro: tk, subscribers: 1000}
+  - {id: o1, kind: origin, asn: 64700, metro: tk, provider: video}
+links:
+  - {src: a1, dst: t1, capacity_gbps: 10, tags: [backbone]}
+  - {src: a2, dst: t1, capacity_gbps: 10, tags: [backbone]}
+  - {src: a1, dst: a2, capacity_gbps: 10}
+  - {src: o1, dst: t1, capacity_gbps: 100, rel: c2p}
+"""

@@ -84,12 +84,17 @@ def tiny_recipes(tmp_path, monkeypatch):
     return write
 
 
-def test_first_use_generates_then_reuses_and_remakes_a_damaged_file(tiny_recipes, tmp_path):
-    from netsim.traffic.generators import mixed
+def _tiny_reference(tmp_path) -> tuple[Path, int]:
+    """What the tiny recipe makes, generated here directly: (file, rows)."""
     from netsim.topology import load_topology
+    from netsim.traffic.generators import mixed
 
     ref = tmp_path / "ref.parquet"
-    rows = mixed(load_topology("examples/two_as"), duration_s=600, seed=3, sample_rate=0.01).write(ref)
+    return ref, mixed(load_topology("examples/two_as"), duration_s=600, seed=3, sample_rate=0.01).write(ref)
+
+
+def test_first_use_generates_then_reuses_and_remakes_a_damaged_file(tiny_recipes, tmp_path):
+    ref, rows = _tiny_reference(tmp_path)
     tiny_recipes(rc.trace_digest(ref), rows)
     p = rc.materialize("tiny")
     assert p.parent == tmp_path / "cache" / "traces" and rc.trace_digest(p) == rc.trace_digest(ref)
@@ -132,11 +137,7 @@ def test_documented_command_regenerates_the_shipped_history(tmp_path):
 
 
 def test_a_variant_at_another_rate_is_made_once_and_kept(tiny_recipes, tmp_path):
-    from netsim.topology import load_topology
-    from netsim.traffic.generators import mixed
-
-    ref = tmp_path / "ref.parquet"
-    rows = mixed(load_topology("examples/two_as"), duration_s=600, seed=3, sample_rate=0.01).write(ref)
+    ref, rows = _tiny_reference(tmp_path)
     tiny_recipes(rc.trace_digest(ref), rows)
     p = rc.materialize("tiny@0.05")
     assert trace_meta(p)["sample_rate"] == 0.05 and pl.read_parquet(p).height > rows
