@@ -29,8 +29,11 @@ def print_evaluation(evaluation, *, threshold: float, console: Console | None = 
     t.add_column("model MAPE", justify="right")
     t.add_column("seasonal-naive MAPE", justify="right")
     t.add_column("growth / yr", justify="right")
-    t.add_column("peak util.", justify="right")
-    t.add_column(f"months to {threshold:.0%}", justify="right")
+    # utilisation needs a capacity: without one for any series the two columns would be "-" on every row
+    with_capacity = any(r["peak_utilisation"] is not None for r in evaluation.iter_rows(named=True))
+    if with_capacity:
+        t.add_column("peak util.", justify="right")
+        t.add_column(f"months to {threshold:.0%}", justify="right")
     for r in evaluation.iter_rows(named=True):
         naive = _f(r["naive_mape"], ".1f") + ("%" if r["naive_mape"] == r["naive_mape"] else "")
         if r["naive_lag"]:
@@ -47,8 +50,10 @@ def print_evaluation(evaluation, *, threshold: float, console: Console | None = 
         model = "-" if mm != mm else f"{mm:.1f}%"
         if mm == mm and r["naive_mape"] == r["naive_mape"] and mm < r["naive_mape"]:
             model = f"[green]{model}[/green]"
-        t.add_row(r["series"], model, naive, f"{r['growth_per_year']:+.1%}",
-                  "-" if r["peak_utilisation"] is None else f"{r['peak_utilisation']:.1%}", cross)
+        cells = [r["series"], model, naive, f"{r['growth_per_year']:+.1%}"]
+        if with_capacity:
+            cells += ["-" if r["peak_utilisation"] is None else f"{r['peak_utilisation']:.1%}", cross]
+        t.add_row(*cells)
     console.print(t)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Prices", "QualityMethod"]
 
@@ -31,12 +31,24 @@ class Prices(BaseModel):
     * ``cache_site_per_month = 2000`` — no public figure in docs/sources.md: an assumption of about one
       rack of colocation with power at a regional site (CDN appliances themselves are commonly
       provided by the CDN).
-    * ``currency = "USD"``.
+    * ``currency = "USD"``: the currency of every price of the run. The defaults above are in US dollars,
+      so a run in another currency gives every price in it, or gives ``usd_rate`` (units of ``currency``
+      per US dollar, e.g. 150 for JPY) and the prices it leaves out are converted from the defaults at
+      that rate. A currency other than USD with a default left out and no ``usd_rate`` is an error: the
+      report would otherwise label dollar prices as yen.
 
     Examples
     --------
-    >>> Prices().transit_per_mbps_month, Prices(currency="JPY", transit_per_mbps_month=150).currency
-    (1.0, 'JPY')
+    >>> Prices().transit_per_mbps_month, Prices(currency="jpy", usd_rate=150).transit_per_mbps_month
+    (1.0, 150.0)
+    >>> p = Prices(currency="JPY", usd_rate=150, transit_per_mbps_month=120)  # given in yen: kept
+    >>> p.transit_per_mbps_month, p.cache_site_per_month, p.ix_port(10)
+    (120.0, 300000.0, (750000.0, '1 x 10G'))
+    >>> Prices(currency="JPY", transit_per_mbps_month=150)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Prices
+    ...the defaults of ix_port_per_month, line_per_gbps_km_month, cache_site_per_month are in USD...
     >>> Prices(transit_usd=3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -46,7 +58,8 @@ class Prices(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    currency: str = "USD"
+    currency: str = Field(default="USD", pattern="^[A-Za-z]{3}$")
+    usd_rate: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     transit_per_mbps_month: float = Field(default=1.0, ge=0)
     ix_port_per_month: dict[float, float] = Field(default_factory=lambda: {1.0: 1500.0, 10.0: 5000.0, 100.0: 15000.0})
     line_per_gbps_km_month: float = Field(default=0.1, ge=0)
@@ -62,6 +75,29 @@ class Prices(BaseModel):
             raise ValueError("port tiers need a capacity > 0 Gbps and a price >= 0")
         return dict(sorted((float(k), float(p)) for k, p in v.items()))
 
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> "Prices":
+        if self.currency == "USD":
+            if self.usd_rate not in (None, 1.0):
+                raise ValueError(f"usd_rate is {self.usd_rate:g} but the currency is USD: drop it or name the currency")
+            return self
+        left = [k for k in _PRICE_FIELDS if k not in self.model_fields_set]
+        if not left:
+            return self
+        if self.usd_rate is None:
+            raise ValueError(f"the currency is {self.currency} but the defaults of {', '.join(left)} are in USD: give "
+                             f"them in {self.currency}, or give usd_rate ({self.currency} per USD) to convert them")
+        r = self.usd_rate
+        for k in left:
+            v = getattr(self, k)
+            object.__setattr__(self, k, {t: p * r for t, p in v.items()} if isinstance(v, dict) else v * r)
+        return self
+
     def ix_port(self, capacity_gbps: float) -> tuple[float, str]:
         """Monthly price and description of the ports an IX membership of ``capacity_gbps`` needs.
 
@@ -76,6 +112,10 @@ class Prices(BaseModel):
         tier, price = list(self.ix_port_per_month.items())[-1]
         n = math.ceil(capacity_gbps / tier - 1e-9)
         return n * price, f"{n} x {tier:g}G"
+
+
+#: the fields of Prices that are amounts of money (line_min_km is a length)
+_PRICE_FIELDS = ("transit_per_mbps_month", "ix_port_per_month", "line_per_gbps_km_month", "cache_site_per_month")
 
 
 class QualityMethod(BaseModel):

@@ -17,15 +17,20 @@ def report_command(
 ) -> None:
     """Re-render OUTDIR/report.html from the run's tables, summary.json and topologies."""
     from netsim.report import render
+    from netsim.sim.manifest import run_status
 
-    typer.echo(f"wrote {render(outdir)}")
+    path = render(outdir)   # first: a directory that is no run at all is one error line
+    for line in run_status(outdir):
+        typer.echo(f"warning: {outdir}: {line}", err=True)
+    typer.echo(f"wrote {path}")
 
 
 def _column_names(columns: list[dict]) -> list[str]:
     runs = list(dict.fromkeys(c["run"] for c in columns))
+    mark = ["\n(partial: see below)" if c.get("partial") else "" for c in columns]
     if len(runs) == 1:
-        return [c["design"] for c in columns]
-    return [f"{c['run']}\n{c['design']}" for c in columns]
+        return [c["design"] + m for c, m in zip(columns, mark)]
+    return [f"{c['run']}\n{c['design']}{m}" for c, m in zip(columns, mark)]
 
 
 def compare_command(
@@ -58,6 +63,8 @@ def compare_command(
         t.add_row(m["label"], *cells)
     # NOTE: piped output (not a terminal) would be cut to 80 columns, too narrow for several designs
     Console(width=None if sys.stdout.isatty() else max(120, 44 + 22 * len(names))).print(t)
+    for line in dict.fromkeys(f"{c['run']}: {x}" for c in cmp["columns"] for x in c["status"]):
+        typer.echo(f"warning: {line}", err=True)
     if json_file is not None:
         try:
             json_file.write_text(json.dumps(cmp, indent=2) + "\n")

@@ -11,7 +11,8 @@ __all__ = ["compare_runs"]
 
 
 def compare_runs(out_dirs: list[str | Path]) -> dict:
-    """Columns (run, scenario, design) and, per metric, each column's value, text and difference from column 0.
+    """Columns (run, scenario, design, and ``status``: what is wrong with the column's run, see
+    :func:`netsim.sim.manifest.run_status`; ``partial`` when anything is) and, per metric, each column's value, text and difference from column 0.
 
     The core metrics are always there; cost, quality, procurement and prefetch metrics when a column has them
     (the label names the currency when all columns agree). Values are as in summary.json (bytes, bps, 0..1 shares); ``delta`` is in the metric's display unit
@@ -32,11 +33,17 @@ def compare_runs(out_dirs: list[str | Path]) -> dict:
     """
     if not out_dirs:
         raise ValueError("give at least one run directory")
+    from netsim.sim.manifest import run_status
+
     columns, records = [], []
     for d in out_dirs:
         scenario, recs = load_summary(d)
+        status = run_status(Path(d))
         for r in recs:
-            columns.append({"run": str(d), "scenario": scenario, "design": r["design"]})
+            # a column is partial when its own design was cut short, or the directory is not one complete run
+            own = [x for x in status if not x.startswith("partial run: design ") or f" {r['design']} interrupted" in x]
+            columns.append({"run": str(d), "scenario": scenario, "design": r["design"], "status": own,
+                            "partial": bool(own)})
             records.append(r)
     metrics = []
     first = records[0]

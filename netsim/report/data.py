@@ -178,6 +178,8 @@ class RunOutput:
     procurement: pl.DataFrame | None = None
     capacity_plan: pl.DataFrame | None = None
     forecast: ForecastFiles | None = None
+    #: what is wrong with the directory (netsim.sim.manifest.run_status): partial, interrupted or mixed; empty if not
+    status: list[str] = field(default_factory=list)
     _topologies: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -245,4 +247,7 @@ def load_run(out_dir: str | Path) -> RunOutput:
     for t, cols in OPTIONAL_TABLES.items():
         p = path / f"{t}.parquet"
         frames[t] = _read_table(p, cols) if p.is_file() else None
-    return RunOutput(path=path, scenario=scenario, summary=summary, forecast=load_forecast(path), **frames)
+    from netsim.sim.manifest import run_status
+
+    return RunOutput(path=path, scenario=scenario, summary=summary, forecast=load_forecast(path), status=run_status(path),
+                     **frames)

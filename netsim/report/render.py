@@ -131,6 +131,8 @@ def report_context(run: RunOutput) -> dict:
         "version": netsim.__version__,
         "bin_s": bin_s,
         "n_bins": n_bins,
+        "rtt_window": F.rtt_window_s(run) is not None,
+        "status": run.status,
         "duration": clock(n_bins * bin_s) if n_bins * bin_s < 86400 else f"{n_bins * bin_s / 3600:.0f} h",
         "failure_windows": [f"{clock(t0 + a)}–{clock(t0 + b)}" for a, b in spans],
         "peak_when": when,

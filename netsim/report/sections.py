@@ -153,7 +153,9 @@ def procurement_section(run: RunOutput) -> dict | None:
                 "saving_tone": "" if saving is None or abs(saving) < 0.5 else ("better" if saving > 0 else "worse"),
             })
         saving = sep - joint
+        reference = s.get("procurement_reference") or run.reference
         out.append({
+            "reference": reference, "bridge": _cost_bridge(run, reference, d, pooling=saving),
             "design": d, "split": s.get("procurement_split") or "-",
             "separate_line_gbps": fmt_num(s.get("procurement_separate_line_gbps"), 0),
             "joint_line_gbps": fmt_num(s.get("procurement_joint_line_gbps"), 0),
@@ -164,6 +166,30 @@ def procurement_section(run: RunOutput) -> dict | None:
             "negative": [m["member"] for m in members if m["saving_tone"] == "worse"],
         })
     return {"currency": _currency(run), "designs": out} if out else None
+
+
+def _cost_bridge(run: RunOutput, reference: str, design: str, *, pooling: float) -> dict | None:
+    """From the reference design's monthly cost to the design's, component by component (the rows add up:
+    reference total + Σ differences = the design's total), and how much of it joint procurement alone explains
+    (``pooling``: separate − joint on the reference's traffic)."""
+    cost = run.cost
+    if cost is None or cost.height == 0 or reference == design:
+        return None
+    comps = F.cost_components(cost)
+    sums = {r["design"]: r for r in cost.group_by("design").agg(pl.col(comps + ["total"]).sum()).iter_rows(named=True)}
+    if reference not in sums or design not in sums:
+        return None
+    a, b = sums[reference], sums[design]
+    rows = []
+    for c in comps:
+        delta = float(b[c]) - float(a[c])
+        rows.append({"label": F.COST_COMPONENTS[c][0] if c in F.COST_COMPONENTS else c,
+                     "reference": fmt_money(a[c]), "design": fmt_money(b[c]), "diff": fmt_signed_money(delta),
+                     "tone": _tone(delta), "value": delta})
+    total = float(b["total"]) - float(a["total"])
+    return {"rows": rows, "reference_total": fmt_money(a["total"]), "design_total": fmt_money(b["total"]),
+            "diff": fmt_signed_money(total), "tone": _tone(total), "value": total,
+            "pooling": fmt_signed_money(-pooling), "rest": fmt_signed_money(total + pooling)}
 
 
 # --------------------------------------------------------------------------------------------- quality
@@ -254,6 +280,8 @@ def forecast_section(run: RunOutput, *, max_rows: int = 20, max_plan: int = 5, m
                 "within": bool(r["within_horizon"]),
             })
         out["more"] = max(0, ev.height - max_rows)
+        # utilisation needs a capacity: without one for any series shown, its two columns are left out
+        out["with_capacity"] = any(r["utilisation"] != "-" for r in out["series"])
         if fc.history is not None and fc.forecast is not None and fc.forecast.height:
             have = set(fc.forecast["series"].unique().to_list())
             pick = [s for s in ev["series"].to_list() if s in have][:max_figure]

@@ -47,6 +47,7 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
     t.add_column("metric")
     for s in summary:
         t.add_column(s["design"], justify="right")
+    currency = "/".join(sorted({str(s["cost_currency"]) for s in summary if s.get("cost_currency")}))
     rows = [
         ("offered (TB)", lambda s: _fmt(s["offered_bytes"] / 1e12)),
         ("availability", lambda s: _fmt(s["availability"], pct=True)),
@@ -60,7 +61,8 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
         ("cache offload (all content bytes)", lambda s: _fmt(s.get("cache_offload"), pct=True)),
         ("RTT p50 / p95 (ms)", lambda s: f"{_fmt(s['rtt_p50_ms'])} / {_fmt(s['rtt_p95_ms'])}"),
         ("peak link utilisation", lambda s: _fmt(s["peak_utilisation"], pct=True)),
-        ("cost (k/month)", lambda s: _fmt(None if s.get("cost_per_month") is None else s["cost_per_month"] / 1e3)),
+        (f"cost (k {currency}/month)" if currency else "cost (k/month)",
+         lambda s: _fmt(None if s.get("cost_per_month") is None else s["cost_per_month"] / 1e3)),
         ("throughput at peak p50 / p10 (Mbps)",
          lambda s: f"{_fmt(s.get('quality_peak_p50_mbps'))} / {_fmt(s.get('quality_peak_p10_mbps'))}"),
         ("throughput during failures p50 (Mbps)", lambda s: _fmt(s.get("quality_failure_p50_mbps"))),
@@ -71,6 +73,9 @@ def print_summary(summary: list[dict], console: Console | None = None) -> None:
          f"{s['n1_worst_failure'].split(' ', 1)[1]} {_fmt(s.get('n1_worst_availability'), pct=True)}"),
         ("N-1 single points of failure", lambda s: str(len(s.get("n1_single_points_of_failure") or []))),
     ]
+    if any(s.get("procurement_separate_per_month") is not None for s in summary):
+        rows.append((f"joint procurement saves (k {currency}/month)", lambda s: _fmt(
+            None if s.get("procurement_saving_per_month") is None else s["procurement_saving_per_month"] / 1e3)))
     if any(s.get("prefetch_bytes", 0) for s in summary):
         rows.append(("pushed by prefetch (TB)", lambda s: _fmt(s.get("prefetch_bytes", 0) / 1e12)))
         rows.append(("backbone peak saved by prefetch (Gbps)",

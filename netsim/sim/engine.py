@@ -37,7 +37,7 @@ from netsim.sim.demands import EncodedBins, Items, Spread, bin_items, demand_of,
 from netsim.sim.failures import Change, FailureState, build_timeline
 from netsim.sim.metrics import weighted_quantiles
 from netsim.sim.prefetch import SEEN_COLS, Prefetch
-from netsim.sim.record import SCHEMAS, Recorder
+from netsim.sim.record import RTT_CLASS_COLUMNS, RTT_CLASS_EDGES_MS, SCHEMAS, Recorder
 from netsim.sim.vocab import SERVED_FROM, Vocab
 
 __all__ = ["RunResult", "run_design", "backbone_links"]
@@ -371,8 +371,6 @@ class _DesignRun:
         served_by, client = items.served_by, items.client
         ok = ~np.isnan(rtt) & (delivered_b > 0)
         self.rtt_samples.append((rtt[ok], delivered_b[ok]))
-        # local turnaround: of the delivered bytes whose sender and client share a region, the share whose
-        # paths never leave it (on the DAGs, per distinct (sender, client))
         # local turnaround: of the *offered* bytes whose sender and client share a region, the share delivered
         # on paths that never leave it (on the DAGs, per distinct (sender, client)); offered, not delivered,
         # in the denominator, so a failure lowers it instead of leaving only the local traffic to count (a
@@ -398,6 +396,9 @@ class _DesignRun:
         via, hit = items.via_cache, items.hit
         off_sum, dlv_sum = float(offered.sum()), float(delivered_b.sum())
         q50, q95 = weighted_quantiles(rtt[ok], delivered_b[ok], (0.5, 0.95)) if ok.any() else (float("nan"),) * 2
+        # delivered bytes by RTT class (a class [lo, hi) per RTT_CLASS_EDGES_MS): what the hourly RTT figure adds up
+        rtt_class = np.bincount(np.searchsorted(RTT_CLASS_EDGES_MS, rtt[ok], side="right"), weights=delivered_b[ok],
+                                minlength=len(RTT_CLASS_COLUMNS))
         self.out.add(
             "bins", bin=b, ts_s=t0, offered_bytes=off_sum, delivered_bytes=dlv_sum,
             dropped_bytes=float(dropped_b.sum()), unreachable_bytes=float(unreachable_b.sum()),
@@ -413,7 +414,7 @@ class _DesignRun:
             cache_served_bytes=float(offered[items.req & v.node_cache[served_by]].sum()),
             cache_hit_ratio=_ratio(items.requests[hit].sum(), items.requests[via].sum()),
             cache_byte_hit_ratio=_ratio(offered[hit].sum(), offered[via].sum()),
-            rtt_p50_ms=q50, rtt_p95_ms=q95,
+            rtt_p50_ms=q50, rtt_p95_ms=q95, **{c: float(x) for c, x in zip(RTT_CLASS_COLUMNS, rtt_class)},
             failures_active=n_fail, max_utilisation=float(util.max()) if len(util) else 0.0, **push_rec,
             # survivors: subscribers whose own PoP is up (a dark metro takes its PoPs down with it)
             survivor_offered_bytes=float(offered[survivor].sum()),
@@ -569,6 +570,7 @@ def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *
     tables = {t: run.out.frame(t) for t in _SCHEMAS}
     summary = summarize_run(run, tables)
     summary["interrupted"] = interrupted
+    summary["bins_planned"] = run.n_bins
     summary["cache_warmup_requests"] = warmed
     routes_of = run.bin_routes
 

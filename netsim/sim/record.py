@@ -12,7 +12,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-__all__ = ["SCHEMAS", "Recorder"]
+__all__ = ["SCHEMAS", "Recorder", "RTT_CLASS_EDGES_MS", "RTT_CLASS_COLUMNS", "RTT_CLASS_LABELS"]
+
+#: Round-trip-time classes of delivered bytes (ms), by the fibre distance they stand for at 0.005 ms/km one way:
+#: under 2 ms is within about 200 km (the region; Tokyo from Tochigi), 2-10 ms within about 1,000 km (the rest
+#: of Japan), 10-50 ms within about 5,000 km (near Asia), 50-100 ms farther Asia, 100 ms and more trans-Pacific
+RTT_CLASS_EDGES_MS = (2.0, 10.0, 50.0, 100.0)
+RTT_CLASS_COLUMNS = ("rtt_lt2ms_bytes", "rtt_2_10ms_bytes", "rtt_10_50ms_bytes", "rtt_50_100ms_bytes",
+                     "rtt_ge100ms_bytes")
+RTT_CLASS_LABELS = ("< 2 ms", "2-10 ms", "10-50 ms", "50-100 ms", ">= 100 ms")
 
 SCHEMAS = {
     "bins": {
@@ -25,7 +33,9 @@ SCHEMAS = {
         "cache_requests": pl.Int64, "cache_hits": pl.Int64, "cache_bytes_requested": pl.Float64,
         "cache_bytes_hit": pl.Float64, "content_bytes": pl.Float64, "cache_served_bytes": pl.Float64,
         "cache_hit_ratio": pl.Float64, "cache_byte_hit_ratio": pl.Float64,
-        "rtt_p50_ms": pl.Float64, "rtt_p95_ms": pl.Float64, "failures_active": pl.Int64,
+        "rtt_p50_ms": pl.Float64, "rtt_p95_ms": pl.Float64,
+        **{c: pl.Float64 for c in RTT_CLASS_COLUMNS},
+        "failures_active": pl.Int64,
         "max_utilisation": pl.Float64, "prefetch_bytes": pl.Float64, "prefetch_delivered_bytes": pl.Float64,
         "prefetch_dropped_bytes": pl.Float64, "prefetch_unreachable_bytes": pl.Float64,
         "survivor_offered_bytes": pl.Float64, "survivor_delivered_bytes": pl.Float64,

@@ -11,6 +11,7 @@ import polars as pl
 
 from netsim.scenario import FailureSpec, Scenario, load_scenario
 from netsim.sim.engine import RunResult, run_design
+from netsim.sim.manifest import MANIFEST, write_manifest
 from netsim.sim.metrics import finite_or_none
 from netsim.sim.sources import traffic_source
 
@@ -48,9 +49,12 @@ class Results:
     def write(self, out_dir: str | Path, *, scenario: Scenario | None = None) -> None:
         """Write ``<table>.parquet`` for each table, ``topologies/<design>.yaml`` (each design's topology, for
         the report's map), ``forecast/`` (the scenario's forecast, if any), the resolved ``scenario.yaml``
-        and ``summary.json``; each file goes to a temp name first, then is renamed."""
+        and ``summary.json``; each file goes to a temp name first, then is renamed. ``manifest.json`` (see
+        :data:`MANIFEST`) is removed first and written last, so a directory whose files do not all come from
+        one write has no manifest, or one whose hashes do not match."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        (out / MANIFEST).unlink(missing_ok=True)
         for t in TABLES:
             tmp = out / f".{t}.parquet.tmp"
             getattr(self, t).write_parquet(tmp, statistics=False)
@@ -84,9 +88,14 @@ class Results:
             dump_yaml(doc, tmp, header=f"The scenario as run (durations in seconds, designs expanded); from {scenario.source}")
             tmp.replace(out / "scenario.yaml")
         tmp = out / ".summary.json.tmp"
-        doc = {"scenario": self.scenario, "designs": finite_or_none(self.summary)}
+        planned = [d.name for d in scenario.designs] if scenario is not None else [r["design"] for r in self.summary]
+        done = [r["design"] for r in self.summary]
+        complete = done == planned and not any(r.get("interrupted") for r in self.summary)
+        doc = {"scenario": self.scenario, "designs": finite_or_none(self.summary), "designs_planned": planned,
+               "complete": complete}
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n")
         tmp.replace(out / "summary.json")
+        write_manifest(out, complete=complete, tables=TABLES)
 
 
 def _servers(baseline_g, placement: str) -> tuple[dict | None, str | None]:
@@ -253,6 +262,7 @@ def _procurement(res: RunResult, g, sc: Scenario, aggregators, reference: RunRes
             s["procurement_joint_per_month"] = s.get("procurement_joint_per_month", 0.0) + jp.joint["total"]
             s["procurement_separate_line_gbps"] = s.get("procurement_separate_line_gbps", 0.0) + jp.separate["line_gbps"]
             s["procurement_joint_line_gbps"] = s.get("procurement_joint_line_gbps", 0.0) + jp.joint["line_gbps"]
+            s["procurement_saving_per_month"] = s["procurement_separate_per_month"] - s["procurement_joint_per_month"]
             s["procurement_split"] = jp.split
     if not rows:
         return pl.DataFrame(schema=_PROCUREMENT_SCHEMA)

@@ -26,7 +26,26 @@ def _pct(v):
     return "-" if v is None else f"{100 * v:.1f}%"
 
 
-def _run(scenario, output, *, failures, growth, seeds, workers, scheduler):
+_DESIGN_HELP = "Only this design (repeat for several; default: every design of the scenario)."
+
+
+def _only_designs(scenario, names: list[str] | None):
+    """The scenario (loaded) with only the named designs, in the scenario's order; an unknown name is an error
+    that lists the designs there are."""
+    from netsim.scenario import Scenario, load_scenario
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if not names:
+        return sc
+    have = [d.name for d in sc.designs]
+    unknown = [n for n in names if n not in have]
+    if unknown:
+        raise InputError(f"no design {unknown[0]!r} in the scenario (it has {', '.join(have)})", source=sc.source,
+                         where="--design")
+    return sc.model_copy(update={"designs": [d for d in sc.designs if d.name in set(names)]})
+
+
+def _run(scenario, output, *, failures, growth, seeds, workers, scheduler, designs=None):
     from netsim.sweep.grid import parse_growth
     from netsim.sweep.run import run_sweep
 
@@ -51,7 +70,7 @@ def _run(scenario, output, *, failures, growth, seeds, workers, scheduler):
         progress.update(bar, completed=done, total=total)
 
     try:
-        res = run_sweep(scenario, output, failures=failures, growth=factors, seeds=seeds, workers=workers,
+        res = run_sweep(_only_designs(scenario, designs), output, failures=failures, growth=factors, seeds=seeds, workers=workers,
                         scheduler=scheduler, on_progress=on_progress)
     finally:
         if bar is not None:
@@ -90,10 +109,12 @@ def sweep_command(
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local Dask worker processes (default: CPUs)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler (tcp://host:8786)."),
     top: int = typer.Option(10, "--top", help="Rows of each worst-case table to print."),
+    design: Optional[list[str]] = typer.Option(None, "--design", "-d", help=_DESIGN_HELP),
 ) -> None:
     """Run a what-if grid (designs x failure sets x growth x seeds) on Dask; write per-task results, the
     combined table and worst-case tables (worst_links / worst_regions .parquet, sweep.html)."""
-    res = _run(scenario, output, failures=failures, growth=growth, seeds=seeds, workers=workers, scheduler=scheduler)
+    res = _run(scenario, output, failures=failures, growth=growth, seeds=seeds, workers=workers, scheduler=scheduler,
+               designs=design)
     print_worst(res, top=top)
     typer.echo(f"wrote {output}/ (results, link_peaks, regions, worst_links, worst_regions .parquet; sweep.html; tasks/)")
 
@@ -120,6 +141,7 @@ def check_command(
     availability: str = typer.Option("survivors", "--availability",
         help="survivors: a region's subscribers whose own PoP is up (a dark metro's own cannot be served by any "
              "design); all: every subscriber of the region."),
+    design: Optional[list[str]] = typer.Option(None, "--design", "-d", help=_DESIGN_HELP),
 ) -> None:
     """CI gate: sweep the failure sets and exit 1, printing each violating (failure, link/region, value),
     when a link's demand utilisation exceeds --max-util or a region's availability is below
@@ -141,7 +163,7 @@ def check_command(
         tmp = Path(tempfile.mkdtemp(prefix="netsim-check-"))
     try:
         res = _run(scenario, output or tmp, failures=failures, growth=growth, seeds=seeds, workers=workers,
-                   scheduler=scheduler)
+                   scheduler=scheduler, designs=design)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -58,6 +58,26 @@ def test_prices_forbid_unknown_keys_and_pick_port_tiers():
     assert p.ix_port(200) == (18000.0, "2 x 100G")
 
 
+def test_one_currency_per_run():
+    usd = Prices()
+    # every amount given in yen: no rate needed, nothing converted
+    yen = Prices(currency="JPY", transit_per_mbps_month=150, ix_port_per_month={10: 600_000},
+                 line_per_gbps_km_month=15, cache_site_per_month=300_000)
+    assert (yen.transit_per_mbps_month, yen.cache_site_per_month) == (150.0, 300_000.0)
+    # the amounts left out are converted from the USD defaults at usd_rate; lengths are not money
+    half = Prices(currency="gbp", usd_rate=0.5, transit_per_mbps_month=0.8)
+    assert half.currency == "GBP" and half.transit_per_mbps_month == 0.8
+    assert half.line_per_gbps_km_month == usd.line_per_gbps_km_month * 0.5
+    assert half.ix_port_per_month == {k: v * 0.5 for k, v in usd.ix_port_per_month.items()}
+    assert half.cache_site_per_month == 1000.0 and half.line_min_km == usd.line_min_km
+    with pytest.raises(ValidationError, match="cache_site_per_month are in USD"):
+        Prices(currency="JPY", transit_per_mbps_month=150, ix_port_per_month={10: 600_000}, line_per_gbps_km_month=15)
+    with pytest.raises(ValidationError, match="pattern"):
+        Prices(currency="dollars")      # ISO 4217 codes are three letters
+    with pytest.raises(ValidationError, match="usd_rate"):
+        Prices(usd_rate=0)
+
+
 # ------------------------------------------------------------------------------------------ a tiny design
 def tiny():
     """ISP A (65001: a1, a2, cache), ISP B (65002: b1), an IX (65009), transit carrier T (65003: t1)."""

@@ -150,6 +150,7 @@ PROCUREMENT = pl.DataFrame({
     "transit_cost": [5000.0, 2000.0], "separate_cost": [5900.0, 2600.0], "share": [0.7, 0.3],
     "joint_cost": [5250.0, 2750.0], "saving": [650.0, -150.0]})
 PROCUREMENT_SUMMARY = {"procurement_separate_per_month": 8500.0, "procurement_joint_per_month": 8000.0,
+                       "procurement_saving_per_month": 500.0, "procurement_reference": "baseline",
                        "procurement_split": "p95", "procurement_separate_line_gbps": 20.0,
                        "procurement_joint_line_gbps": 10.0}
 FORECAST_SERIES = ("baseline/a1->t1", "other/" + EVIL + "->t1", "baseline/backbone")
@@ -217,6 +218,11 @@ def add_optional_files(out) -> None:
         if rec["design"] == "other":
             rec.update(PROCUREMENT_SUMMARY, prefetch_bytes=sum(PREFETCH_BYTES.values()), **PREFETCH_SUMMARY)
     (out / "summary.json").write_text(json.dumps(doc))
+    # the files added stand for one complete run: list them in its manifest as `netsim run` would
+    from netsim.sim.manifest import write_manifest
+    from netsim.sim.run import TABLES
+
+    write_manifest(out, complete=True, tables=TABLES)
 
 
 @pytest.fixture(scope="session")

@@ -241,3 +241,84 @@ def test_a_series_identical_to_another_says_so_in_the_legend(run_dir):
     fig = _per_bin_lines(run, colors, value=lambda b: b["backbone_bps"].to_numpy() * (2.0 if b["design"][0] == "other" else 1.0),
                          ylabel="y", spans=spans)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["baseline", "other"]
+
+
+def test_rtt_figure_one_panel_per_design_shares_of_offered_bytes(html, run_dir):
+    """The RTT figure stacks, per design, the RTT classes and the undelivered rest to 100 % of the offered bytes
+    (so a failure shows as bytes not delivered, not as a better RTT mix); an identical panel says so."""
+    from netsim.sim.record import RTT_CLASS_COLUMNS, RTT_CLASS_LABELS
+
+    b = pl.read_parquet(run_dir / "bins.parquet")
+    split = b.select(pl.sum_horizontal(RTT_CLASS_COLUMNS)).to_series()
+    assert (split - b["delivered_bytes"]).abs().max() <= 1e-6 * b["delivered_bytes"].max()
+    sec = re.search(r'<section id="rtt">.*?</section>', html, flags=re.S).group(0)
+    assert sec.count("<svg") == 1 and "per bin" in sec   # a 30-minute run: drawn per bin, not per hour
+    for text in ["baseline", "other (same as baseline)", "not delivered", "failure window",
+                 *(f"RTT {lab}".replace(">", "&gt;").replace("<", "&lt;") for lab in RTT_CLASS_LABELS)]:
+        assert text in sec, text
+
+
+# ------------------------------------------------------------------------------------------ partial and mixed runs
+def test_a_complete_run_has_a_manifest_and_no_warning(rendered):
+    from netsim.sim.manifest import run_status
+
+    out, html = rendered
+    doc = json.loads((out / "manifest.json").read_text())
+    assert doc["complete"] is True
+    assert {"bins.parquet", "summary.json", "scenario.yaml", "topologies/baseline.yaml"} <= set(doc["files"])
+    assert run_status(out) == []
+    assert 'id="status"' not in html
+    assert not any(c["partial"] for c in compare_runs([out])["columns"])
+
+
+@pytest.mark.parametrize("stop_in, expect", [
+    ("other", ["partial run: design other interrupted after 3 of 6 bins"]),
+    ("baseline", ["partial run: design baseline interrupted after 3 of 6 bins", "partial run: designs not run: other"]),
+])
+def test_an_interrupted_run_is_marked_in_report_and_compare(cli, tmp_path, make_scenario, stop_in, expect):
+    """Ctrl-C during a design (here: at its third bin) keeps what was done; report and compare say the run is partial,
+    and which column is cut short."""
+    from netsim.sim.manifest import run_status
+    from netsim.sim.run import run
+
+    def stop(design, b, n):
+        if design == stop_in and b == 2:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run(make_scenario(tmp_path), out, on_bin=stop)
+    assert run_status(out) == expect
+    assert json.loads((out / "manifest.json").read_text())["complete"] is False
+    sec = re.search(r'<section id="status".*?</section>', render(out).read_text(), flags=re.S).group(0)
+    assert all(line in sec for line in expect)
+    cols = compare_runs([out])["columns"]
+    assert {c["design"]: c["partial"] for c in cols} == ({"baseline": False, "other": True} if stop_in == "other"
+                                                          else {"baseline": True})
+    r = cli("compare", str(out))
+    assert r.returncode == 0 and "(partial: see below)" in r.stdout
+    assert all(f"warning: {out}: {line}" in r.stderr for line in expect)
+
+
+def test_a_directory_mixing_two_runs_or_cut_while_writing_is_marked(cli, fresh_run):
+    from netsim.sim.manifest import run_status
+
+    # a table of another run (here: the same one with a bin less) beside this run's summary
+    pl.read_parquet(fresh_run / "bins.parquet").filter(pl.col("bin") > 0).write_parquet(fresh_run / "bins.parquet")
+    assert run_status(fresh_run) == ["bins.parquet differs from the manifest: it was written by another run, or "
+                                     "changed, after this run's files"]
+    r = cli("report", str(fresh_run))
+    assert r.returncode == 0 and "warning:" in r.stderr and "bins.parquet differs" in r.stderr
+    assert 'id="status"' in (fresh_run / "report.html").read_text()
+    # killed between the write step's renames: the manifest is removed first and written last
+    (fresh_run / "manifest.json").unlink()
+    assert run_status(fresh_run)[0].startswith("no manifest.json: the run stopped while writing")
+    assert all(c["partial"] for c in compare_runs([fresh_run])["columns"])
+
+
+def test_a_run_written_before_the_rtt_classes_still_renders(fresh_run):
+    bins = pl.read_parquet(fresh_run / "bins.parquet")
+    bins.drop([c for c in bins.columns if c.startswith("rtt_") and c.endswith("_bytes")]).write_parquet(
+        fresh_run / "bins.parquet")
+    sec = re.search(r'<section id="rtt">.*?</section>', render(fresh_run).read_text(), flags=re.S).group(0)
+    assert "<svg" in sec and "95th percentile" in sec   # the per-bin percentile lines instead

@@ -107,6 +107,25 @@ def test_procurement_section(rendered):
     assert "Negative saving" in sec and EVIL_ESC in sec
 
 
+def test_procurement_reconciled_with_the_monthly_cost(rendered):
+    """The bridge from the reference's monthly cost to the design's adds up, component by component, and splits the
+    difference into what pooling alone saves and the rest (conftest: baseline 8,580 -> other 8,130; pooling 500)."""
+    _, html = rendered
+    bridge = section(html, "procurement").split("<h4>")[1]
+    assert bridge.startswith("From baseline's monthly cost to other's (JPY per month)")
+    rows = {r[0]: r[1:] for r in cells(bridge)[1:]}
+    num = lambda t: float(t.replace(",", "").replace("−", "-").replace("±", "") or 0)  # noqa: E731
+    comps = [k for k in rows if not k.startswith(("monthly cost", "of which"))]
+    assert comps == ["lines", "IX ports", "cache sites", "transit (95th percentile)", "shared (aggregated ISP)"]
+    total = rows["monthly cost, all members"]
+    assert total == ["8,580", "8,130", "−450"]
+    assert sum(num(rows[c][0]) for c in comps) == 8580 and sum(num(rows[c][1]) for c in comps) == 8130
+    assert sum(num(rows[c][2]) for c in comps) == -450
+    pool = rows["of which: joint procurement alone (the comparison above)"][-1]
+    rest = rows["of which: the rest of the design (its traffic, lines, ports, cache)"][-1]
+    assert (pool, rest) == ("−500", "+50") and num(pool) + num(rest) == num(total[2])
+
+
 def test_quality_section(rendered):
     out, html = rendered
     q = pl.read_parquet(out / "quality.parquet")
@@ -205,7 +224,7 @@ def test_summary_and_compare_have_cost_quality_and_prefetch_rows(rendered):
     out, html = rendered
     summ = cells(section(html, "summary"))
     labels = [r[0] for r in summ]
-    for lab in ("monthly cost (JPY)", "joint procurement cost (JPY)", "pushed by prefetch",
+    for lab in ("monthly cost (JPY)", "joint procurement saves (members' upstream line + transit) (JPY)", "pushed by prefetch",
                 "backbone peak saved by prefetch", "peak-hour throughput p50"):
         assert lab in labels, lab
     c = compare_runs([out])

@@ -99,7 +99,8 @@ def test_quality_tables_and_placement(planned):
 
 def test_scenario_prices_set_the_cost(tmp_path):
     base = run(_short(tmp_path, "", hours=1))
-    dear = run(_short(tmp_path, "prices: {transit_per_mbps_month: 2.5, currency: EUR}\n", hours=1))
+    # in euros at 1 EUR per USD: transit given in euros, the rest converted from the USD defaults
+    dear = run(_short(tmp_path, "prices: {transit_per_mbps_month: 2.5, currency: EUR, usd_rate: 1.0}\n", hours=1))
     a = base.cost.filter(pl.col("design") == "baseline").sort("asn")
     b = dear.cost.filter(pl.col("design") == "baseline").sort("asn")
     assert (a["transit"] > 0).all()
@@ -110,6 +111,9 @@ def test_scenario_prices_set_the_cost(tmp_path):
 
 @pytest.mark.parametrize("extra, where", [
     ("prices: {transit_usd: 1}\n", "prices.transit_usd"),
+    # yen transit beside the dollar defaults: one currency per run, so an error, not dollars labelled yen
+    ("prices: {currency: JPY, transit_per_mbps_month: 150}\n", "the defaults of ix_port_per_month"),
+    ("prices: {currency: USD, usd_rate: 150}\n", "usd_rate is 150 but the currency is USD"),
     ("quality: {placement: moon}\n", "quality.placement"),
     ("cost: {split: coin}\n", "cost.split"),
     ("forecast: {history: tochigi-history.csv, holdout: soon}\n", "forecast.holdout"),

@@ -10,6 +10,7 @@ import pytest
 
 from netsim.data import shipped_names
 from netsim.scenario import load_scenario
+from netsim.sim.record import RTT_CLASS_COLUMNS
 from netsim.sim.run import run
 
 SCENARIOS = shipped_names("scenarios")
@@ -62,6 +63,23 @@ def test_invariants_every_bin(shipped_run):
         assert res.caches["requests"].sum() == b["cache_requests"].sum()
     sc = load_scenario(name)
     assert b.height == len(sc.designs) * b.filter(pl.col("design") == sc.designs[0].name).height
+    # the RTT classes split the delivered bytes: every delivered byte in exactly one class
+    np.testing.assert_allclose(b.select(pl.sum_horizontal(RTT_CLASS_COLUMNS)).to_series().to_numpy(),
+                               b["delivered_bytes"].to_numpy(), rtol=1e-9, atol=1.0)
+
+
+def test_rtt_classes_agree_with_where_bytes_came_from(tochigi_run):
+    """An independent tally of the same bytes: in Tochigi every overseas origin is across the Pacific (RTT >= 100 ms)
+    and everything else is in Japan (under 10 ms, Tochigi to Osaka and back), so the >= 100 ms class of each design
+    holds exactly the delivered bytes the pairs table says were served from overseas."""
+    _, res, _ = tochigi_run
+    over = (res.pairs.filter(pl.col("served_from") == "overseas").group_by("design")
+            .agg(pl.col("delivered_bytes").sum()))
+    cls = res.bins.group_by("design").agg(pl.col(list(RTT_CLASS_COLUMNS)).sum())
+    both = cls.join(over, on="design")
+    assert both.height == len(res.summary)
+    np.testing.assert_allclose(both["rtt_ge100ms_bytes"].to_numpy(), both["delivered_bytes"].to_numpy(), rtol=1e-9)
+    assert (both["rtt_10_50ms_bytes"] == 0).all() and (both["rtt_50_100ms_bytes"] == 0).all()
 
 
 def test_local_turnaround_is_a_share_of_offered_bytes(shipped_run):

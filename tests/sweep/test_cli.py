@@ -18,6 +18,20 @@ def test_check_fails_with_the_violating_rows_when_one_failure_overloads_a_link(c
     assert "check FAILED" in r.stdout
 
 
+def test_check_one_design_of_several(cli, make_scenario, tmp_path, cluster):
+    """--design restricts the grid (a gate for the design a consortium picked); an unknown name lists the designs."""
+    sc = make_scenario(tmp_path / "two", designs="[baseline, {name: twin, transforms: [{baseline: {}}]}]")
+    args = ("check", sc, "--failures", "n-1-link", "--max-util", "0.8", "--scheduler", cluster.scheduler_address)
+    both = [ln for ln in cli(*args).stdout.splitlines() if ln.startswith("VIOLATION")]
+    r = cli(*args, "--design", "twin")
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("VIOLATION")]
+    assert len(both) == 4 and len(lines) == 2 and all("design: twin" in ln for ln in lines)
+    assert "(5 tasks, failures n-1-link)" in r.stdout   # one design: the reference and its four duplex links
+    r = cli(*args, "--design", "nope")
+    assert r.returncode == 2 and "no design 'nope' in the scenario (it has baseline, twin)" in r.stderr
+
+
 def test_check_passes_when_the_bounds_hold(cli, tri, cluster):
     r = cli("check", tri, "--failures", "n-1-link", "--max-util", "0.97", "--min-availability", "0.99",
             "--scheduler", cluster.scheduler_address)
