@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import heapq
 import itertools
@@ -130,6 +131,25 @@ TOCHIGI_CITIES = {
     "kanuma": (36.567, 139.745, 94_000, "kenoh", "Kanuma"),
     "moka": (36.434, 140.013, 78_000, "kenoh", "Moka"),
     "nikko": (36.720, 139.698, 78_000, "kenoh", "Nikko"),
+}
+#: The four local ISPs' access networks (netsim.analysis.quality: each tier is shared by `shared_by`
+#: subscribers; docs/quality.md gives each figure's source or says it is an assumption). FTTH on the NTT
+#: NGN: GE-PON (1 Gbps down per tree of up to 32 ONUs, IEEE 802.3ah), an OLT uplink, and either the PPPoE
+#: termination device the ISP rents in the NGN (the evening bottleneck Japanese users know) or the IPoE
+#: path via a VNE; cable: a DOCSIS service group. Home limit (router, Wi-Fi, device) and access RTT:
+#: assumptions.
+_FTTH = {"line_gbps": 1.0, "cpe_mbps": 500.0, "latency_ms": 1.0}
+_PON = [{"name": "pon", "gbps": 1.0, "shared_by": 32}, {"name": "olt-uplink", "gbps": 10.0, "shared_by": 512}]
+_VNE = {"name": "ipoe-vne", "gbps": 100.0, "shared_by": 20000, "path": "ipoe"}
+TOCHIGI_ACCESS = {
+    "isp-a": {"line_gbps": 1.0, "cpe_mbps": 500.0, "latency_ms": 4.0,     # DOCSIS 3.1 (4 Gbps per group)
+              "tiers": [{"name": "docsis-group", "gbps": 4.0, "shared_by": 500}]},
+    "isp-b": {**_FTTH, "pppoe_share": 0.6,                                # an older base: most still on PPPoE
+              "tiers": [*_PON, {"name": "pppoe-nte", "gbps": 1.0, "shared_by": 650, "path": "pppoe"}, _VNE]},
+    "isp-c": {"line_gbps": 1.0, "cpe_mbps": 500.0, "latency_ms": 4.0,     # DOCSIS 3.0 (32 channels, ~1.2 Gbps)
+              "tiers": [{"name": "docsis-group", "gbps": 1.2, "shared_by": 700}]},
+    "isp-d": {**_FTTH, "pppoe_share": 0.4,
+              "tiers": [*_PON, {"name": "pppoe-nte", "gbps": 1.0, "shared_by": 500, "path": "pppoe"}, _VNE]},
 }
 #: The four local ISPs: main PoP, the cities they serve, their share of the broadband
 #: subscriptions in those cities (assumed), their transit carriers, extra upstream lines.
@@ -510,6 +530,8 @@ def build_tochigi(prefs: list[dict]) -> tuple[dict, str]:
     used_asns = sorted({n["asn"] for n in nodes})
     by_asn = {v: k for k, v in ASN.items()}
     ases = {a: {"name": AS_INFO[by_asn[a]][0], "type": AS_INFO[by_asn[a]][1]} for a in used_asns}
+    for isp, prof in TOCHIGI_ACCESS.items():
+        ases[ASN[isp]]["access"] = copy.deepcopy(prof)   # no shared objects: YAML would write anchors
     doc = {
         "name": "tochigi",
         "description": ("Tochigi: four local ISPs in nine cities, each with its own upstream line(s) to Tokyo "
@@ -571,6 +593,15 @@ Capacities (Gbps; duplex)
   - Tokyo side (outside the study, kept as drawn): carrier and content ports at JPIX, transit
     to pacific-transit and the trans-Pacific cable are {TOCHIGI_CONTENT_GBPS} Gbps; carrier-a's Utsunomiya
     PoP has a 400 Gbps line to Otemachi.
+
+Access networks (ases[asn].access; the quality method's tiers, docs/quality.md)
+  isp-a: cable, DOCSIS 3.1 service groups of 4 Gbps for 500 homes; isp-c: cable, DOCSIS 3.0
+  (~1.2 Gbps per group of 700). isp-b, isp-d: FTTH on the NTT NGN, GE-PON (1 Gbps per 32) behind
+  10G OLT uplinks (512 each); 60% (isp-b) and 40% (isp-d) of subscribers on PPPoE through a
+  1 Gbps termination device shared by 650 (isp-b) or 500 (isp-d), the rest on IPoE via a VNE.
+  Lines 1 Gbps; in-home limit 500 Mbps; access round trip 1 ms (FTTH), 4 ms (cable). The sharing
+  ratios are assumptions (docs/quality.md): at the busy hour's ~1.36 Mbps per subscription they
+  load the PPPoE devices to ~65-85% and isp-c's cable groups to ~75%.
 
 Latencies
   Not written: great-circle km x route factor 1.5 x 0.005 ms/km (fibre 4.9 us/km; docs/sources.md),

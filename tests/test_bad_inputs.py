@@ -22,6 +22,14 @@ CASES = [
     ("cacheable.yaml", _SC + "caches: {cacheable: {video: 1.5}}\n", ["run"], "caches.cacheable.video (line 4)"),
     ("transfer.yaml", _SC.replace("{trace: tochigi-1d}", "{trace: tochigi-1d, transfer_mbps: 0}"), ["run"],
      "traffic.transfer_mbps (line 3)"),
+    # the scenario chose a weight no link has: located in the scenario, not on a link of the topology
+    ("igp.yaml", _SC + "routing: {igp_weight: no_such_attr}\n", ["run"], "routing.igp_weight: link"),
+    # polars' multi-line parse error (with the file's text in it) is one line
+    ("quote.csv", "ts,src,dst,provider,obj,bytes,service\n1,\"isp-a\n", ["trace", "info"],
+     'cannot read the file: invalid csv file Field "isp-a is not properly escaped'),
+    ("top.csv", "ts,src,dst,provider,obj,bytes,service\n1,a,b,,,10,p2p\n", ["trace", "info", "--top", "-5"],
+     "--top must be >= 0, found -5"),
+    ("dur.yaml", _SC + "duration: 1000w\n", ["run"], "duration: the run would take 2,016,000 bins"),
 ]
 
 
@@ -29,9 +37,10 @@ CASES = [
 def test_bad_input_is_one_located_line_and_exit_2(tmp_path, cli, name, text, cmd, fragment):
     p = tmp_path / name
     p.write_text(text)
-    args = [*cmd, str(p)] + (["-o", str(tmp_path / "out")] if cmd == ["run"] else [])
+    args = [*cmd[:2], str(p), *cmd[2:]] + (["-o", str(tmp_path / "out")] if cmd == ["run"] else [])
     r = cli(*args)
     assert r.returncode == 2, r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert str(p) in lines[0] and fragment in lines[0], lines[0]
+    # the line names the file, or the flag that was wrong
+    assert (str(p) in lines[0] or p.name in lines[0] or fragment.startswith("--")) and fragment in lines[0], lines[0]

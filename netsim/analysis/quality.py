@@ -2,45 +2,61 @@
 
 The measurement method
 ----------------------
-A campaign measures, for each **access ISP** (an AS with access PoPs: ``pop`` nodes with
-``subscribers > 0``) and each **hour of the day**, a download test from a **measurement server**
-to subscribers at every access PoP of the ISP, in every simulated bin (samples are weighted by
-the PoP's subscribers; an ECMP split weights each path by its fraction, as a test flow is
-hashed onto one path).
+Written as a measurement programme would publish it; docs/quality.md gives the sources of the
+defaults and how to read a result.
 
-*Server placement* — ``regional``: one server node in the client's region; ``tokyo``: one in a
-core metro (graph attribute ``metros[m]['core']``, ids starting with ``tokyo`` first). The rule
-(:func:`measurement_server`) picks a node that exists in every design (a hub PoP before an
-access PoP, a cache or an IX), so designs are compared against the same server. ``servers=``
-overrides the choice per client.
+*What is measured.* A download test (TCP, many parallel connections as common speed tests use, so
+one connection's window is not the limit) from a **measurement server** to the subscribers of every
+**access ISP** (an AS with access PoPs: ``pop`` nodes with ``subscribers > 0``), at every access PoP,
+in every simulated bin. Samples are weighted by the PoP's subscribers (an ECMP split weights each
+path by its fraction; subscribers on PPPoE and on IPoE are measured apart, by their share).
 
-For a path ``server → client`` in a bin with link utilisations ``uₗ`` (the engine's ``links``
-table; a link missing from it is idle) and capacities ``cₗ``:
+*Where the servers are* (``quality.placement``). ``regional``: one server in the client's region,
+the same node for every ISP there (:func:`measurement_server`: a hub PoP before an access PoP, a
+cache or an IX; a region with no other node falls back to Tokyo); ``tokyo``: one server in a core
+metro, so every test crosses the backbone, as national speed-test servers do. Servers are fixed on
+the first design's topology, so every design is measured against the same servers.
 
-* **fair share** of a link for one more elastic (TCP) flow:
-  ``shareₗ = max(cₗ · (1 − uₗ), cₗ / (nₗ + 1))`` with ``nₗ = uₗ · cₗ / flow_rate`` the number of
-  typical flows (``flow_mbps``, default 25 Mbps, a 4K video stream) that make up the load: the
-  test takes the idle capacity, and at least an equal share with the flows already there when
-  the link is full;
-* **bottleneck** = ``minₗ shareₗ``;
-* **RTT** = ``2 × Σ latency_ms`` (propagation, the return path taken as symmetric) + ``Σ queueₗ``,
-  ``queueₗ = min(max_queue_ms, burst_packets · packet_bits / cₗ · ρ/(1 − ρ))`` with ``ρ = uₗ``: the
-  mean wait of an M/M/1 queue whose arrivals come in bursts of ``burst_packets`` packets
-  (M^X/M/1; TCP sends windows, not single packets), capped at a buffer's worth;
-* **loss** ``pₗ = loss_at_full · ((uₗ − loss_knee) / (1 − loss_knee))²`` above the knee (0.9),
-  0 below; path loss ``p = 1 − Πₗ (1 − pₗ)``;
-* **TCP bound** (Mathis et al. 1997), only on a lossy path: ``MSS · 8 / RTT · C / √p``,
-  ``C = √(3/2)``;
-* **access line**: the client PoP's ``access_gbps`` attribute, default 1 Gbps (FTTH);
-* **measured throughput** = ``min(access, bottleneck, TCP bound)``.
+*When.* Every hour of the day; the **peak** is 21:00-23:00 (when Japanese networks peak: MIC), the
+rest is off-peak, both in normal operation; bins with a failure in force are reported apart.
 
-Reported as a campaign would: per (design, ISP, hour) the median and 10th percentile of the
-throughput and the median RTT; and per (design, ISP) peak hours (21:00–23:00, when Japanese
-networks peak, docs/sources.md) against off-peak. Hours are of the bins' start (``ts_s`` from the trace
-start, taken as midnight unless ``start_hour`` says otherwise). Paths come from the ``paths``
-function given (the base routes), or per bin from ``paths_for_bin`` (routes under that bin's
-failures); a test without a path measures 0 Mbps and no RTT (``unreachable_share``), so the
-medians include failed tests, as a campaign's would.
+*What is reported.* Per design, ISP and hour: the median and 10th percentile of the throughput, the
+median RTT and the share of tests with no route; per design and ISP, peak against off-peak (their
+ratio is the evening slowdown) and **what limits the peak-hour tests** (the element that bounds most
+of them). A campaign reports medians and a low percentile, not means: a few fast lines would hide
+the congested majority.
+
+*The model of one test.* The path is the network path server → PoP (links with capacity ``cₗ`` and
+the engine's utilisation ``uₗ`` in the bin), then the PoP's **access network**
+(:func:`access_profile`: topology ``ases[asn].access``, overridden per node): a list of shared
+**tiers** (a PON tree, an OLT uplink, a PPPoE termination device or the IPoE path via a VNE, a
+cable service group), each of capacity ``c`` shared by ``shared_by`` subscribers and loaded by their
+traffic in the bin (the PoP's downstream per subscriber, the engine's ``access`` table, ×
+``shared_by``; the load may exceed the capacity, as the engine does not model the access), and the
+subscriber's line (``line_gbps``) and home (``cpe_mbps``: router, Wi-Fi, device). On each link and
+tier, with ``ρ`` its load over capacity:
+
+* **share** = ``max(c · (1 − min(ρ, 1)), c / (n + 1))``, ``n = ρ · c / flow_rate`` the typical flows
+  (``flow_mbps``, 25 Mbps, a 4K stream) its load makes: processor sharing (a flow gets the idle
+  capacity on average), and at least an equal share with the flows there when it is full. It is
+  continuous in the load and never rises with it;
+* **RTT** = ``2 × Σ latency_ms`` (propagation, return path taken as symmetric) + the access's own
+  round trip (``latency_ms``: PON scheduling, the home network) + ``Σ queue``, ``queue =
+  min(max_queue_ms, burst_packets · packet_bits / c · ρ/(1 − ρ))``: the mean wait of an M/M/1 queue
+  whose arrivals come in bursts of ``burst_packets`` packets (M^X/M/1; TCP sends windows), capped at
+  a buffer's worth;
+* **loss** ``p = loss_at_full · ((ρ − loss_knee) / (1 − loss_knee))²`` above the knee (0.9), 0 below;
+  path loss ``1 − Π (1 − p)``; **TCP bound** (Mathis et al. 1997), on a lossy path only:
+  ``MSS · 8 / RTT · √(3/2) / √p``;
+* **measured throughput** = the least of every share, the line, the home and the TCP bound; the
+  **limit** is which one (a TCP-bound test is named after its lossiest element).
+
+A topology without access profiles measures the line (the node's ``access_gbps``, default 1 Gbps)
+and the network path only. Hours are of the bins' start (``ts_s`` from the trace start, taken as
+midnight unless ``start_hour`` says otherwise). Paths come from the ``paths`` function given (the
+base routes), or per bin from ``paths_for_bin`` (routes under that bin's failures); a test without a
+path measures 0 Mbps and no RTT (``unreachable_share``), so the medians include failed tests, as a
+campaign's would.
 """
 
 from __future__ import annotations
@@ -58,7 +74,7 @@ from netsim.errors import InputError
 from netsim.sim.metrics import weighted_quantile
 
 __all__ = ["QualityMethod", "QualityResult", "empty_summary", "measure_quality", "measurement_server", "measurement_servers",
-           "path_quality", "access_isps"]
+           "path_quality", "access_isps", "AccessProfile", "access_profile"]
 
 PathsFn = Callable[[str, str], Sequence[tuple[Sequence[str], float]]]
 _KIND_ORDER = {"pop": 0, "cache": 1, "ix": 2}
@@ -68,7 +84,8 @@ _KIND_ORDER = {"pop": 0, "cache": 1, "ix": 2}
 class QualityResult:
     """Samples, the hourly table and the peak/off-peak summary of a measurement campaign."""
 
-    samples: pl.DataFrame   # design, asn, pop, server, bin, hour, weight, reachable, throughput_mbps, rtt_ms, loss
+    samples: pl.DataFrame   # design, asn, pop, server, bin, hour, weight, reachable, throughput_mbps, rtt_ms, loss,
+    #                         path (all|pppoe|ipoe), limit (what bounds the test: a tier's name, network, line, ...)
     hourly: pl.DataFrame    # design, asn, name, hour, throughput_p50_mbps, throughput_p10_mbps, rtt_p50_ms,
     #                         unreachable_share, samples
     summary: pl.DataFrame   # design, asn, name, peak_/offpeak_/failure_ x (throughput_p50_mbps, throughput_p10_mbps,
@@ -163,41 +180,125 @@ def measurement_servers(g: nx.DiGraph, placement: str) -> dict[str, str]:
 
 
 def path_quality(capacity_gbps, latency_ms, utilisation, *, access_gbps: float,
-                 method: QualityMethod | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Throughput (Mbps), RTT (ms) and loss of one path in every bin.
+                 method: QualityMethod | None = None, cpe_mbps: float | None = None, extra_rtt_ms: float = 0.0,
+                 detail: bool = False):
+    """Throughput (Mbps), RTT (ms) and loss of one path in every bin (and, with ``detail``, what limits it).
 
     Parameters
     ----------
-    capacity_gbps, latency_ms : array (links,)
-    utilisation : array (bins, links)
+    capacity_gbps, latency_ms : array (elements,)
+        The path's links, then any access tiers (latency 0).
+    utilisation : array (bins, elements)
+        Offered load / capacity; above 1 for an overloaded access tier (the engine keeps links at or
+        below 1): the fair share then counts every flow that wants through it.
     access_gbps : float
-        The subscriber's line speed.
+        The subscriber's line rate.
+    cpe_mbps : float, optional
+        The in-home limit (router, Wi-Fi, device).
+    extra_rtt_ms : float
+        Round trip the access adds (PON scheduling, the home network).
+    detail : bool
+        Also return, per bin, the index of the limiting element: ``0..k-1`` an element of the path
+        (its fair share, or its loss when the TCP bound is the lowest: the lossiest element), ``k`` the
+        line, ``k+1`` the home (CPE).
 
     Examples
     --------
     >>> thr, rtt, loss = path_quality([10.0, 10.0], [1.0, 2.0], [[0.3, 0.5], [0.3, 0.99]], access_gbps=1.0)
     >>> thr.round(1).tolist(), rtt.round(2).tolist(), loss.round(4).tolist()
     ([1000.0, 2.8], [7.71, 56.51], [0.0, 0.0081])
+    >>> thr, _, _, limit = path_quality([1.0], [0.0], [[0.2], [0.8], [1.5]], access_gbps=1.0, cpe_mbps=500, detail=True)
+    >>> thr.round(1).tolist(), limit.tolist()   # the home router; the shared tier; loss on the overloaded tier
+    ([500.0, 200.0, 2.9], [2, 0, 0])
     """
     m = method or QualityMethod()
     c = np.asarray(capacity_gbps, dtype=np.float64) * 1e9
     lat = np.asarray(latency_ms, dtype=np.float64)
-    u = np.clip(np.atleast_2d(np.asarray(utilisation, dtype=np.float64)), 0.0, 1.0)
+    u_load = np.maximum(np.atleast_2d(np.asarray(utilisation, dtype=np.float64)), 0.0)
+    u = np.minimum(u_load, 1.0)
     flow = m.flow_mbps * 1e6
-    n_flows = u * c / flow
+    # NOTE: the flows already there count at the load they offer, beyond capacity too, so the share keeps
+    # falling as an overloaded tier's load grows (continuous and non-increasing in the load)
+    n_flows = u_load * c / flow
     share = np.maximum(c * (1 - u), c / (n_flows + 1))
-    bottleneck = share.min(axis=1) if share.shape[1] else np.full(u.shape[0], np.inf)
     service_ms = m.burst_packets * m.packet_bytes * 8 / c * 1e3
     with np.errstate(divide="ignore", invalid="ignore"):
         queue = np.where(u < 1, service_ms * u / (1 - u), np.inf)
     queue = np.minimum(queue, m.max_queue_ms)
-    rtt = 2 * lat.sum() + queue.sum(axis=1)
+    rtt = 2 * lat.sum() + queue.sum(axis=1) + float(extra_rtt_ms)
     p_link = np.where(u > m.loss_knee, m.loss_at_full * ((u - m.loss_knee) / (1 - m.loss_knee)) ** 2, 0.0)
     loss = 1 - np.prod(1 - p_link, axis=1)
     with np.errstate(divide="ignore"):
         mathis = np.where(loss > 0, m.mss_bytes * 8 / (rtt / 1e3) * math.sqrt(1.5) / np.sqrt(loss), np.inf)
-    thr = np.minimum(np.minimum(bottleneck, mathis), access_gbps * 1e9)
+    n = u.shape[0]
+    fixed = np.column_stack([np.full(n, access_gbps * 1e9), np.full(n, (cpe_mbps or np.inf) * 1e6), mathis])
+    bounds = np.hstack([share, fixed])
+    limit = np.argmin(bounds, axis=1)
+    thr = bounds[np.arange(n), limit]
+    # a loss-bound test is limited by the element that loses the packets: name it, not "TCP"
+    by_loss = (limit == share.shape[1] + 2) & (p_link.shape[1] > 0)
+    if by_loss.any():
+        limit = np.where(by_loss, np.argmax(p_link, axis=1) if p_link.shape[1] else limit, limit)
+    if detail:
+        return thr / 1e6, rtt, loss, limit
     return thr / 1e6, rtt, loss
+
+
+#: what the limit codes of the samples name, besides an access tier's own name
+LIMIT_NETWORK, LIMIT_LINE, LIMIT_CPE, LIMIT_TCP = "network", "line", "home (cpe)", "tcp (loss)"  # TCP: never left as such
+
+
+@dataclass(frozen=True)
+class AccessProfile:
+    """A PoP's access network, resolved (see :func:`access_profile`)."""
+
+    line_gbps: float
+    cpe_mbps: float | None = None
+    latency_ms: float = 0.0
+    pppoe_share: float = 0.0
+    tiers: tuple = ()   # dicts: name, gbps, shared_by, path
+
+    def paths(self) -> list[tuple[str, float]]:
+        """The subscriber groups measured apart, with their share: ``all`` when no tier depends on the
+        path, else ``pppoe`` and ``ipoe`` by ``pppoe_share`` (a group with no share left out).
+
+        Examples
+        --------
+        >>> AccessProfile(1.0).paths(), AccessProfile(1.0, pppoe_share=0.25, tiers=({"path": "pppoe"},)).paths()
+        ([('all', 1.0)], [('pppoe', 0.25), ('ipoe', 0.75)])
+        """
+        if not any(t.get("path", "all") != "all" for t in self.tiers):
+            return [("all", 1.0)]
+        return [(k, w) for k, w in (("pppoe", self.pppoe_share), ("ipoe", 1.0 - self.pppoe_share)) if w > 0]
+
+    def tiers_on(self, path: str) -> list[dict]:
+        return [t for t in self.tiers if t.get("path", "all") in ("all", path)]
+
+
+def access_profile(g: nx.DiGraph, pop: str, *, default_line_gbps: float = 1.0) -> AccessProfile:
+    """The access network of access PoP ``pop``: the defaults, then its AS's profile (``ases[asn].access``,
+    graph attribute ``as_access``), then the node's own ``access`` (field by field; a node's ``tiers``
+    replace the AS's). The line rate without a profile is the node's ``access_gbps``, else
+    ``default_line_gbps``. A topology without profiles measures line rate and the network path only.
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(as_access={1: {"pppoe_share": 0.5, "tiers": [{"name": "pon", "gbps": 1.0, "shared_by": 32}]}})
+    >>> g.add_node("a", asn=1, subscribers=10, access={"line_gbps": 10.0}); g.add_node("b", asn=2, subscribers=5)
+    >>> access_profile(g, "a").line_gbps, access_profile(g, "a").pppoe_share, len(access_profile(g, "a").tiers)
+    (10.0, 0.5, 1)
+    >>> access_profile(g, "b")
+    AccessProfile(line_gbps=1.0, cpe_mbps=None, latency_ms=0.0, pppoe_share=0.0, tiers=())
+    """
+    d = g.nodes[pop]
+    merged: dict = {}
+    for part in ((g.graph.get("as_access") or {}).get(d.get("asn")) or {}, d.get("access") or {}):
+        merged.update({k: v for k, v in part.items() if v is not None})
+    line = merged.get("line_gbps") or d.get("access_gbps") or default_line_gbps
+    return AccessProfile(line_gbps=float(line), cpe_mbps=merged.get("cpe_mbps"),
+                         latency_ms=float(merged.get("latency_ms") or 0.0),
+                         pppoe_share=float(merged.get("pppoe_share") or 0.0),
+                         tiers=tuple(dict(t) for t in merged.get("tiers") or ()))
 
 
 def _util_matrix(links_table: pl.DataFrame, *, design: str | None) -> tuple[dict[str, pl.DataFrame], int]:
@@ -218,7 +319,8 @@ def _util_matrix(links_table: pl.DataFrame, *, design: str | None) -> tuple[dict
 def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *, method: QualityMethod | None = None,
                     design: str | None = None, bin_s: float = 300.0, servers: Mapping[str, str] | None = None,
                     paths_for_bin: Callable[[int], PathsFn] | None = None,
-                    failure_bins: Sequence[int] | None = None) -> QualityResult:
+                    failure_bins: Sequence[int] | None = None,
+                    access_load: Mapping[str, np.ndarray] | None = None) -> QualityResult:
     """Run the measurement method (module docstring) over a run's per-bin link utilisation.
 
     Parameters
@@ -248,6 +350,9 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
         Bins with a failure in force. The summary's peak and off-peak figures are then of normal
         operation only (as a campaign reports its busy hours), and its ``failure_`` columns are
         of these bins (every hour); the hourly table keeps every bin.
+    access_load : mapping, optional
+        Per access PoP, its subscribers' downstream traffic in bps per bin (the engine's ``access``
+        table): what loads the PoP's access tiers (:func:`access_profile`). Without it the tiers are idle.
 
     Examples
     --------
@@ -283,15 +388,21 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
                 server = (servers or {}).get(pop)
                 if server is None or server not in g:
                     server = measurement_server(g, pop, m.placement)
-                access = float(g.nodes[pop].get("access_gbps") or m.access_gbps)
+                prof = access_profile(g, pop, default_line_gbps=m.access_gbps)
                 subs = float(g.nodes[pop]["subscribers"])
+                per_sub = np.zeros(n_bins)
+                if access_load is not None and pop in access_load:
+                    load = np.asarray(access_load[pop], dtype=np.float64)
+                    per_sub[:min(len(load), n_bins)] = load[:n_bins] / subs
                 for pf, bins in groups.values():
                     bins = np.asarray(bins)
                     found = list(pf(server, pop))
                     if not found:  # no route (e.g. during a failure): the test fails
-                        rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs,
-                                                  np.zeros(len(bins)), np.full(len(bins), np.nan),
-                                                  np.ones(len(bins)), reachable=False))
+                        for kind, share in prof.paths():
+                            rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs * share,
+                                                      np.zeros(len(bins)), np.full(len(bins), np.nan),
+                                                      np.ones(len(bins)), reachable=False, path=kind,
+                                                      limit=np.full(len(bins), LIMIT_NETWORK, dtype=object)))
                         continue
                     for nodes, frac in found:
                         nodes = list(nodes)
@@ -303,17 +414,29 @@ def measure_quality(g: nx.DiGraph, links_table: pl.DataFrame, paths: PathsFn, *,
                         lat = [g.edges[e].get("latency_ms", 0.0) for e in edges]
                         util = (np.stack([util_of.get((str(u), str(v)), zeros)[bins] for u, v in edges], axis=1)
                                 if edges else np.zeros((len(bins), 0)))
-                        thr, rtt, loss = path_quality(cap, lat, util, access_gbps=access, method=m)
-                        rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs * float(frac),
-                                                  thr, rtt, loss, reachable=True))
+                        for kind, share in prof.paths():
+                            tiers = prof.tiers_on(kind)
+                            # a tier's load: its sharers' traffic, each subscriber at the PoP's mean in the bin
+                            t_util = (np.stack([per_sub[bins] * t["shared_by"] / (t["gbps"] * 1e9) for t in tiers], axis=1)
+                                      if tiers else np.zeros((len(bins), 0)))
+                            thr, rtt, loss, lim = path_quality(
+                                cap + [t["gbps"] for t in tiers], lat + [0.0] * len(tiers), np.hstack([util, t_util]),
+                                access_gbps=prof.line_gbps, cpe_mbps=prof.cpe_mbps, extra_rtt_ms=prof.latency_ms,
+                                method=m, detail=True)
+                            names = np.array([LIMIT_NETWORK] * len(edges) + [t["name"] for t in tiers]
+                                             + [LIMIT_LINE, LIMIT_CPE, LIMIT_TCP], dtype=object)
+                            rows.append(_sample_frame(dname, asn, pop, server, bins, hours[bins], subs * float(frac) * share,
+                                                      thr, rtt, loss, reachable=True, path=kind, limit=names[lim]))
     samples = (pl.concat(rows) if rows else _sample_frame("", 0, "", "", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                                                          0.0, *([np.zeros(0)] * 3), reachable=True)).sort(
-        ["design", "asn", "pop", "bin"], maintain_order=True)
+                                                          0.0, *([np.zeros(0)] * 3), reachable=True, path="all",
+                                                          limit=np.zeros(0, dtype=object))).sort(
+        ["design", "asn", "pop", "bin", "path"], maintain_order=True)
     names = g.graph.get("as_names", {}) or {}
     return QualityResult(samples, _hourly(samples, names), _summary(samples, names, m.peak_hours, failure_bins))
 
 
-def _sample_frame(design, asn, pop, server, bins, hours, weight, thr, rtt, loss, *, reachable: bool) -> pl.DataFrame:
+def _sample_frame(design, asn, pop, server, bins, hours, weight, thr, rtt, loss, *, reachable: bool, path: str,
+                  limit) -> pl.DataFrame:
     return pl.DataFrame({"design": pl.Series([design] * len(bins), dtype=pl.Utf8),
                          "asn": pl.Series([asn] * len(bins), dtype=pl.Int64),
                          "pop": pl.Series([pop] * len(bins), dtype=pl.Utf8),
@@ -322,7 +445,9 @@ def _sample_frame(design, asn, pop, server, bins, hours, weight, thr, rtt, loss,
                          "weight": pl.Series(np.full(len(bins), weight), dtype=pl.Float64),
                          "reachable": pl.Series([reachable] * len(bins), dtype=pl.Boolean),
                          "throughput_mbps": pl.Series(thr, dtype=pl.Float64), "rtt_ms": pl.Series(rtt, dtype=pl.Float64),
-                         "loss": pl.Series(loss, dtype=pl.Float64)})
+                         "loss": pl.Series(loss, dtype=pl.Float64),
+                         "path": pl.Series([path] * len(bins), dtype=pl.Utf8),
+                         "limit": pl.Series(list(limit), dtype=pl.Utf8)})
 
 
 def _stats(part: pl.DataFrame) -> dict:
@@ -330,9 +455,28 @@ def _stats(part: pl.DataFrame) -> dict:
     thr = part["throughput_mbps"].to_numpy()
     ok = part["reachable"].to_numpy()
     rtt = part["rtt_ms"].to_numpy()
+    limit, limit_share = _weighted_mode(part["limit"].to_list() if "limit" in part.columns else [], w)
     return {"throughput_p50_mbps": weighted_quantile(thr, w, 0.5), "throughput_p10_mbps": weighted_quantile(thr, w, 0.1),
             "rtt_p50_ms": weighted_quantile(rtt[ok], w[ok], 0.5),
-            "unreachable_share": float(w[~ok].sum() / w.sum()) if w.sum() > 0 else float("nan")}
+            "unreachable_share": float(w[~ok].sum() / w.sum()) if w.sum() > 0 else float("nan"),
+            "limit": limit, "limit_share": limit_share}
+
+
+def _weighted_mode(labels: list, w: np.ndarray) -> tuple[str | None, float]:
+    """The label with the most weight and its share of the weight (ties: the first in sorted order).
+
+    Examples
+    --------
+    >>> _weighted_mode(["line", "pppoe-nte", "line"], np.array([1.0, 3.0, 1.0]))
+    ('pppoe-nte', 0.6)
+    """
+    if not len(labels) or w.sum() <= 0:
+        return None, float("nan")
+    tot: dict = {}
+    for lab, x in zip(labels, w):
+        tot[lab] = tot.get(lab, 0.0) + float(x)
+    best = min(tot, key=lambda k: (-tot[k], str(k)))
+    return best, tot[best] / float(w.sum())
 
 
 def _hourly(samples: pl.DataFrame, names) -> pl.DataFrame:
@@ -343,7 +487,8 @@ def _hourly(samples: pl.DataFrame, names) -> pl.DataFrame:
                          "samples": part.height})
     return pl.DataFrame(rows, schema={"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, "hour": pl.Int64,
                                       "throughput_p50_mbps": pl.Float64, "throughput_p10_mbps": pl.Float64,
-                                      "rtt_p50_ms": pl.Float64, "unreachable_share": pl.Float64, "samples": pl.Int64})
+                                      "rtt_p50_ms": pl.Float64, "unreachable_share": pl.Float64,
+                                      "limit": pl.Utf8, "limit_share": pl.Float64, "samples": pl.Int64})
 
 
 def empty_summary() -> pl.DataFrame:
@@ -360,7 +505,8 @@ def empty_summary() -> pl.DataFrame:
 def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int], failure_bins: Sequence[int] | None = None) -> pl.DataFrame:
     rows = []
     nan = float("nan")
-    empty = {"throughput_p50_mbps": nan, "throughput_p10_mbps": nan, "rtt_p50_ms": nan, "unreachable_share": nan}
+    empty = {"throughput_p50_mbps": nan, "throughput_p10_mbps": nan, "rtt_p50_ms": nan, "unreachable_share": nan,
+             "limit": None, "limit_share": nan}
     if samples.height:
         peak = pl.col("hour").is_in(list(peak_hours))
         failed = pl.col("bin").is_in(pl.Series(sorted(set(int(b) for b in (failure_bins or ()))), dtype=pl.Int64).implode())
@@ -375,8 +521,9 @@ def _summary(samples: pl.DataFrame, names, peak_hours: Sequence[int], failure_bi
                          "peak_to_offpeak": sp["throughput_p50_mbps"] / so["throughput_p50_mbps"]
                          if so["throughput_p50_mbps"] else nan,
                          **{f"failure_{k}": v for k, v in sf.items()}})
-    cols = ["throughput_p50_mbps", "throughput_p10_mbps", "rtt_p50_ms", "unreachable_share"]
-    schema = {"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, **{f"peak_{c}": pl.Float64 for c in cols},
-              **{f"offpeak_{c}": pl.Float64 for c in cols}, "peak_to_offpeak": pl.Float64,
-              **{f"failure_{c}": pl.Float64 for c in cols}}
+    cols = {"throughput_p50_mbps": pl.Float64, "throughput_p10_mbps": pl.Float64, "rtt_p50_ms": pl.Float64,
+            "unreachable_share": pl.Float64, "limit": pl.Utf8, "limit_share": pl.Float64}
+    schema = {"design": pl.Utf8, "asn": pl.Int64, "name": pl.Utf8, **{f"peak_{c}": t for c, t in cols.items()},
+              **{f"offpeak_{c}": t for c, t in cols.items()}, "peak_to_offpeak": pl.Float64,
+              **{f"failure_{c}": t for c, t in cols.items()}}
     return pl.DataFrame(rows, schema=schema)

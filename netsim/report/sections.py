@@ -224,7 +224,8 @@ def quality_section(run: RunOutput, spans, *, max_isps: int = 8) -> dict | None:
                    "peak_rtt": fmt_num(r.get("peak_rtt_p50_ms"), 2),
                    "off_rtt": fmt_num(r.get("offpeak_rtt_p50_ms"), 2),
                    "ratio": fmt_pct(r.get("peak_to_offpeak"), 0),
-                   "peak_unreachable": fmt_pct(r.get("peak_unreachable_share"))}
+                   "peak_unreachable": fmt_pct(r.get("peak_unreachable_share")),
+                   "limit": _limit_text(r.get("peak_limit"), r.get("peak_limit_share"))}
             if has_failure:
                 row.update(fail_p50=fmt_num(r.get("failure_throughput_p50_mbps"), 0),
                            fail_p10=fmt_num(r.get("failure_throughput_p10_mbps"), 0),
@@ -233,13 +234,50 @@ def quality_section(run: RunOutput, spans, *, max_isps: int = 8) -> dict | None:
         if len(rows) > first:
             rows[first]["span"] = len(rows) - first  # the ISP's name spans its designs' rows
     placements = sorted({str(s["quality_placement"]) for s in run.summary if s.get("quality_placement")})
+    changes = _quality_changes(q, designs, run.reference)
     figure, hidden = None, 0
     h = run.quality_hourly
     if h is not None and h.height:
         figure = Markup(F.fig_quality_hourly(h, run.designs, spans, max_isps=max_isps))
         hidden = max(0, h["asn"].n_unique() - max_isps)
     return {"placements": [_PLACEMENT.get(p, p) for p in placements], "rows": rows, "has_failure": has_failure,
-            "figure": figure, "hidden_isps": hidden}
+            "figure": figure, "hidden_isps": hidden, "changes": changes}
+
+
+def _limit_text(limit, share) -> str:
+    """What bounds most of the peak-hour tests, with the share of tests (by subscribers) it bounds.
+
+    Examples
+    --------
+    >>> _limit_text("pppoe-nte", 0.6), _limit_text(None, None)
+    ('pppoe-nte (60%)', '-')
+    """
+    if not limit:
+        return "-"
+    x = _num(share)
+    return str(limit) if x is None else f"{limit} ({100 * x:.0f}%)"
+
+
+def _quality_changes(q: pl.DataFrame, designs: list[str], reference: str, *, rel: float = 0.01) -> list[dict]:
+    """Per ISP and design, where the peak-hour median differs from the reference design's by more than ``rel``:
+    both medians and what limits each (the reason the report names)."""
+    if "peak_limit" not in q.columns or reference not in designs:
+        return []
+    out = []
+    ref = {r["asn"]: r for r in q.filter(pl.col("design") == reference).iter_rows(named=True)}
+    for d in designs:
+        if d == reference:
+            continue
+        for r in q.filter(pl.col("design") == d).sort("asn").iter_rows(named=True):
+            b = ref.get(r["asn"])
+            x, y = _num(b and b.get("peak_throughput_p50_mbps")), _num(r.get("peak_throughput_p50_mbps"))
+            if x is None or y is None or abs(y - x) <= rel * max(abs(x), 1e-9):
+                continue
+            out.append({"name": r["name"], "design": d, "reference": reference, "before": fmt_num(x, 0),
+                        "after": fmt_num(y, 0), "tone": "better" if y > x else "worse",
+                        "limit_before": _limit_text(b.get("peak_limit"), b.get("peak_limit_share")),
+                        "limit_after": _limit_text(r.get("peak_limit"), r.get("peak_limit_share"))})
+    return out
 
 
 # --------------------------------------------------------------------------------------------- forecast

@@ -57,6 +57,7 @@ class RunResult:
     caches: pl.DataFrame
     pairs: pl.DataFrame
     services: pl.DataFrame
+    access: pl.DataFrame   # per access PoP and bin: its subscribers' downstream and upstream bytes (the access load)
     cost: pl.DataFrame | None = None  # per member monthly cost (filled by netsim.sim.run)
     quality: pl.DataFrame | None = None  # per ISP, peak vs off-peak (filled by netsim.sim.run)
     quality_hourly: pl.DataFrame | None = None  # per ISP and hour of day (filled by netsim.sim.run)
@@ -106,7 +107,15 @@ class _DesignRun:
                              source=scenario.source, where="duration")
         self.n_bins = max(1, int(math.ceil(duration_s / self.bin_s - 1e-9)))
         self.duration_s = duration_s
-        self.net = routing.compile(g, igp_weight=scenario.routing.igp_weight)
+        from netsim.errors import InputError
+
+        try:
+            self.net = routing.compile(g, igp_weight=scenario.routing.igp_weight)
+        except InputError as e:
+            if "IGP weight" not in e.message:
+                raise
+            # the scenario chose the weight: say so there (the topology is not wrong)
+            raise InputError(e.message, source=scenario.source, where="routing.igp_weight") from None
         self.links = list(self.net.links)
         self.link_src = np.asarray(self.net.index([u for u, _ in self.links]), dtype=np.int32)
         self.link_dst = np.asarray(self.net.index([v for _, v in self.links]), dtype=np.int32)
@@ -154,7 +163,11 @@ class _DesignRun:
             "links": {"src": v.nodes, "dst": v.nodes}, "caches": {"cache": v.nodes},
             "services": {"service": v.services, "region": v.regions},
             "pairs": {"src_region": v.regions, "dst_region": v.regions, "served_from": list(SERVED_FROM)},
+            "access": {"pop": v.nodes},
         })
+        #: node codes of the access PoPs (pop nodes with subscribers), whose access load is recorded
+        self.access_codes = np.array([i for i, n in enumerate(v.nodes) if g.nodes[n].get("kind") == "pop"
+                                      and g.nodes[n].get("subscribers", 0) > 0], dtype=np.int64)
         self.prefetch = Prefetch(self, g.graph["prefetch"]) if g.graph.get("prefetch") else None
 
     def distance_fn(self, routes):
@@ -447,6 +460,11 @@ class _DesignRun:
                     radix=(len(v.regions), len(v.regions), len(SERVED_FROM)))
         self.out.add("pairs", bin=b, src_region=pr[0][0], dst_region=pr[0][1],
                      served_from=pr[0][2], offered_bytes=pr[1][0], delivered_bytes=pr[1][1])
+        if len(self.access_codes):
+            nn = len(v.nodes)
+            down = np.bincount(client, weights=delivered_b, minlength=nn)[self.access_codes]
+            up = np.bincount(served_by, weights=delivered_b, minlength=nn)[self.access_codes]
+            self.out.add("access", bin=b, ts_s=t0, pop=self.access_codes, down_bytes=down, up_bytes=up)
 
 
 def _group(*cols, radix):

@@ -60,6 +60,11 @@ SCHEMAS = {
         "design": pl.Utf8, "bin": pl.Int64, "src_region": pl.Utf8, "dst_region": pl.Utf8, "served_from": pl.Utf8,
         "offered_bytes": pl.Float64, "delivered_bytes": pl.Float64,
     },
+    # per access PoP: the delivered bytes its subscribers received (down) and sent (up), the load of its access network
+    "access": {
+        "design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "pop": pl.Utf8, "down_bytes": pl.Float64,
+        "up_bytes": pl.Float64,
+    },
 }
 
 

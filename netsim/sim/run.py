@@ -17,7 +17,7 @@ from netsim.sim.sources import traffic_source
 
 __all__ = ["Results", "run", "TABLES"]
 
-TABLES = ("bins", "links", "caches", "pairs", "services", "cost", "quality", "quality_hourly", "procurement",
+TABLES = ("bins", "links", "caches", "pairs", "services", "access", "cost", "quality", "quality_hourly", "procurement",
           "capacity_plan", "resilience")
 
 
@@ -31,6 +31,7 @@ class Results:
     caches: pl.DataFrame
     pairs: pl.DataFrame
     services: pl.DataFrame
+    access: pl.DataFrame
     cost: pl.DataFrame
     quality: pl.DataFrame
     quality_hourly: pl.DataFrame
@@ -207,8 +208,13 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
     method = sc.quality
     if "start_hour" not in method.model_fields_set:
         method = method.model_copy(update={"start_hour": float(start_hour) % 24})
+    access_load = {}
+    for (pop,), part in res.access.group_by(["pop"]):
+        arr = np.zeros(res.bins.height)
+        arr[part["bin"].to_numpy()] = part["down_bytes"].to_numpy() * 8 / sc.bin_s
+        access_load[str(pop)] = arr
     q = measure_quality(g, res.links, res.paths_for_bin(0), method=method, design=res.design, bin_s=sc.bin_s,
-                        servers=servers, paths_for_bin=res.paths_for_bin, failure_bins=failed)
+                        servers=servers, paths_for_bin=res.paths_for_bin, failure_bins=failed, access_load=access_load)
     res.quality, res.quality_hourly = q.summary, q.hourly
     s["quality_placement"] = placement
     # as a measurement campaign reports it: the evening peak (21-23h) in normal operation; what the

@@ -75,6 +75,8 @@ def _node_attrs(n: NodeModel, metros) -> dict[str, Any]:
         attrs["subscribers"] = n.subscribers
         if n.access_gbps is not None:
             attrs["access_gbps"] = n.access_gbps
+        if n.access is not None:
+            attrs["access"] = n.access.model_dump(exclude_none=True)
     if n.kind == "cache":
         attrs["capacity_bytes"] = n.capacity_bytes
         attrs["policy"] = n.policy or "lru"
@@ -99,6 +101,8 @@ def _check_node_fields(i: int, n: NodeModel) -> None:
                 raise InputError(f"{f} is only valid on cache nodes, found on a {n.kind} node", where=f"{where}.{f}")
     if n.kind != "origin" and n.provider is not None:
         raise InputError(f"provider is only valid on origin nodes, found on a {n.kind} node", where=f"{where}.provider")
+    if n.kind != "pop" and n.access is not None:
+        raise InputError(f"access is only valid on pop nodes, found on a {n.kind} node", where=f"{where}.access")
     if n.kind != "pop" and n.subscribers:
         raise InputError(f"subscribers is only valid on pop nodes, found on a {n.kind} node", where=f"{where}.subscribers")
 
@@ -112,6 +116,8 @@ def model_to_graph(model: TopologyModel) -> nx.DiGraph:
     g.graph["metros"] = {k: v.model_dump(exclude_none=True) for k, v in sorted(model.metros.items())}
     g.graph["as_names"] = {asn: a.name for asn, a in sorted(model.ases.items()) if a.name}
     g.graph["as_types"] = {asn: a.type for asn, a in sorted(model.ases.items()) if a.type}
+    g.graph["as_access"] = {asn: a.access.model_dump(exclude_none=True) for asn, a in sorted(model.ases.items())
+                            if a.access is not None}
     first: dict[str, int] = {}
     for i, n in enumerate(model.nodes):
         if n.id in first:
@@ -218,9 +224,10 @@ def graph_to_dict(g: nx.DiGraph) -> dict[str, Any]:
         doc["description"] = g.graph["description"]
     if g.graph.get("metros"):
         doc["metros"] = {k: dict(v) for k, v in g.graph["metros"].items()}
-    names, types = g.graph.get("as_names", {}), g.graph.get("as_types", {})
-    if names or types:
-        doc["ases"] = {int(a): _clean({"name": names.get(a), "type": types.get(a)}) for a in sorted(set(names) | set(types))}
+    names, types, access = g.graph.get("as_names", {}), g.graph.get("as_types", {}), g.graph.get("as_access", {})
+    if names or types or access:
+        doc["ases"] = {int(a): _clean({"name": names.get(a), "type": types.get(a), "access": access.get(a)})
+                       for a in sorted(set(names) | set(types) | set(access))}
     nodes = []
     for n, d in g.nodes(data=True):
         entry = {"id": n, **_clean(d)}

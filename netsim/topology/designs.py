@@ -43,7 +43,7 @@ def apply_design(g: nx.DiGraph, name: str, transforms: list[dict], *, source: st
     >>> apply_design(g, "x", [{"nope": {}}])
     Traceback (most recent call last):
     ...
-    netsim.errors.InputError: designs.transforms[0]: unknown design transform 'nope'; known: aggregated_isp, baseline, prefetch, regional_ix, shared_cache
+    netsim.errors.InputError: designs.transforms[0]: unknown design transform 'nope'; known: access, aggregated_isp, baseline, prefetch, regional_ix, shared_cache
     """
     out = g.copy()
     steps = transforms or ([{name: {}}] if name in DESIGNS else None)
@@ -294,6 +294,45 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
         _link(g, pop, here, capacity_gbps=max(old_up[a], line_gbps / len(mem)), rel="c2p", tags=("aggregation",))
     _link(g, here, tokyo, capacity_gbps=line_gbps, rel="internal", tags=("backbone", "upstream", "joint"))
     _link(g, tokyo, transit, capacity_gbps=line_gbps, rel="c2p", tags=("transit",))
+    return g
+
+
+@DESIGNS.register("access")
+def access(g: nx.DiGraph, *, members: list | None = None, pops: list | None = None, set: dict | None = None) -> nx.DiGraph:
+    """Change the access network (the quality method's tiers, netsim.analysis.quality.access_profile): the
+    fields of ``set`` (any of ``line_gbps, cpe_mbps, latency_ms, pppoe_share, tiers``) replace those of
+    each member AS's profile (``members``: ASNs) and of each listed access PoP's own (``pops``), e.g. an
+    aggregated ISP moving its members' subscribers from PPPoE to IPoE (``set: {pppoe_share: 0.1}``) or a
+    larger OLT uplink. A PoP's own setting of a field would hide its AS's new one, so for ``members``
+    the field is also cleared on their PoPs."""
+    from pydantic import ValidationError
+
+    from netsim.topology.schema import AccessModel
+
+    if not members and not pops:
+        raise InputError("name the member ASNs and/or the access PoPs to change", where="members")
+    if not set:
+        raise InputError("expected the fields to change, e.g. set: {pppoe_share: 0.1}", where="set")
+    try:
+        fields = AccessModel.model_validate(set).model_dump(exclude_none=True)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise InputError(f"{err['msg']}, found {err.get('input')!r}", where=f"set.{loc}") from None
+    if not fields:
+        raise InputError("expected at least one field with a value", where="set")
+    as_access = {a: dict(v) for a, v in (g.graph.get("as_access") or {}).items()}
+    for a in _check_members(g, members) if members else []:
+        as_access[a] = {**as_access.get(a, {}), **fields}
+        for n, d in g.nodes(data=True):
+            if d.get("asn") == a and d.get("access"):
+                d["access"] = {k: v for k, v in d["access"].items() if k not in fields}
+    g.graph["as_access"] = as_access
+    for i, node in enumerate(pops or []):
+        d = _need_node(g, node, f"pops[{i}]", kind="pop")
+        if not d.get("subscribers"):
+            raise InputError(f"node {node!r} has no subscribers; expected an access PoP", where=f"pops[{i}]")
+        d["access"] = {**(d.get("access") or {}), **fields}
     return g
 
 

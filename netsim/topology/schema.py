@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "NODE_KINDS", "RELS", "REVERSE_REL", "CACHE_POLICIES_KNOWN",
-    "NodeModel", "LinkModel", "MetroModel", "ASModel", "TopologyModel",
+    "NodeModel", "LinkModel", "MetroModel", "ASModel", "TopologyModel", "AccessModel", "AccessTierModel",
 ]
 
 NODE_KINDS = ("pop", "ix", "cache", "origin")
@@ -43,11 +43,38 @@ class MetroModel(_Strict):
     core: bool = False  # a core metro (Tokyo, Osaka): inter-metro links reaching it are backbone
 
 
+class AccessTierModel(_Strict):
+    """One shared resource of the access network: every subscriber behind it shares ``gbps`` with
+    ``shared_by - 1`` others (a PON tree, an OLT uplink, a PPPoE termination device, a cable service
+    group). ``path``: which subscribers' traffic crosses it (``all``, or only those on ``pppoe`` or
+    ``ipoe``)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    gbps: float = Field(gt=0, le=1e6)
+    shared_by: int = Field(ge=1, le=10_000_000)
+    path: Literal["all", "pppoe", "ipoe"] = "all"
+
+
+class AccessModel(_Strict):
+    """The access network between an ISP's PoP and its subscribers (netsim.analysis.quality uses it).
+
+    Every field is optional in a file; a profile given on an AS (``ases[asn].access``) applies to its
+    access PoPs, and one on a node (``nodes[i].access``) overrides it field by field.
+    """
+
+    line_gbps: Optional[float] = Field(default=None, gt=0, le=1e4)     # the subscriber's line rate
+    cpe_mbps: Optional[float] = Field(default=None, gt=0, le=1e7)      # in-home limit: router, Wi-Fi, device
+    latency_ms: Optional[float] = Field(default=None, ge=0, le=1e4)    # round trip the access adds
+    pppoe_share: Optional[float] = Field(default=None, ge=0, le=1)     # subscribers whose traffic takes PPPoE
+    tiers: Optional[list[AccessTierModel]] = None
+
+
 class ASModel(_Strict):
-    """Descriptive facts about an AS (all optional)."""
+    """Descriptive facts about an AS (all optional), and its access network (``access``)."""
 
     name: Optional[str] = None
     type: Optional[str] = None  # e.g. carrier, regional-isp, cable, content, transit, ix-operator
+    access: Optional[AccessModel] = None
 
 
 class NodeModel(_Strict):
@@ -60,7 +87,8 @@ class NodeModel(_Strict):
     lon: Optional[float] = Field(default=None, ge=-180, le=180)
     name: Optional[str] = None
     subscribers: int = Field(default=0, ge=0)
-    access_gbps: Optional[float] = Field(default=None, gt=0)  # subscriber line speed (quality)
+    access_gbps: Optional[float] = Field(default=None, gt=0)  # subscriber line speed (quality); access.line_gbps wins
+    access: Optional[AccessModel] = None                     # overrides the AS's access profile (access PoPs)
     # caches
     capacity_bytes: Optional[int] = Field(default=None, gt=0)
     policy: Optional[Literal["lru", "fifo", "lfu", "s3fifo", "static"]] = None

@@ -321,6 +321,8 @@ def info(
     """Summarise a trace: rows, time span, bytes and requests by service and provider, top pairs, peak/mean."""
     if not bin_s > 0:
         raise InputError(f"--bin must be > 0, found {bin_s}", where="--bin")
+    if top < 0:
+        raise InputError(f"--top must be >= 0, found {top}", where="--top")
     s = summarize_trace(path, bin_s=bin_s, top=top)
     c = Console()
     meta = s["meta"]

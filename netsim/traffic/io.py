@@ -56,10 +56,23 @@ class RawTrace:
                 batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
         """Stream the rows in typed batches, validated as they pass."""
         frame = self.frame.select(COLUMNS) if self.text else conform(self.frame, source=source)
-        stream = (self.batches or _collect_batches)(frame, batch_rows)
+        stream = _readable((self.batches or _collect_batches)(frame, batch_rows), source=source)
         return validate_batches(stream, source=source, nodes=nodes,
                                 topology=topology, check_order=check_order, line_offset=self.line_offset,
                                 text=self.text, ts_affine=(self.ts_scale, self.ts_offset))
+
+
+def _readable(stream: Iterator[pl.DataFrame], *, source: str) -> Iterator[pl.DataFrame]:
+    """The batches of ``stream``; a file polars cannot parse (an unterminated quote, a damaged page) is one
+    InputError line naming it, not polars' multi-line message with the file's text in it."""
+    try:
+        yield from stream
+    except pl.exceptions.PolarsError as e:
+        text = str(e)
+        if "Original error:" in text:   # polars' own diagnosis, after its hints
+            text = text.split("Original error:", 1)[1]
+        text = " ".join(text.replace("`", "").split())
+        raise InputError(f"cannot read the file: {text[:200]}", source=source) from None
 
 
 @dataclass(frozen=True)

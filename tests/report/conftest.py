@@ -134,6 +134,7 @@ def _quality_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
                          "peak_rtt_p50_ms": 12.5 + i + j, "peak_unreachable_share": 0.0,
                          "offpeak_throughput_p50_mbps": base, "offpeak_throughput_p10_mbps": base * 0.75,
                          "offpeak_rtt_p50_ms": 4.25 + i + j, "offpeak_unreachable_share": 0.0,
+                         "peak_limit": "pppoe-nte" if i else "home (cpe)", "peak_limit_share": 0.75,
                          "peak_to_offpeak": 0.5,
                          "failure_throughput_p50_mbps": 7.0 + i, "failure_throughput_p10_mbps": 0.0,
                          "failure_rtt_p50_ms": 40.0, "failure_unreachable_share": 0.375 - 0.125 * i})

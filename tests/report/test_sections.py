@@ -141,9 +141,14 @@ def test_quality_section(rendered):
     assert got[0] == "other"
     assert got[1:] == [f"{r['peak_throughput_p50_mbps']:,.0f}", f"{r['peak_throughput_p10_mbps']:,.0f}",
                        f"{r['offpeak_throughput_p50_mbps']:,.0f}", f"{r['offpeak_throughput_p10_mbps']:,.0f}",
-                       f"{r['peak_rtt_p50_ms']:.2f}", f"{r['offpeak_rtt_p50_ms']:.2f}", "50%", "0.0%",
+                       f"{r['peak_rtt_p50_ms']:.2f}", f"{r['offpeak_rtt_p50_ms']:.2f}", "50%", "pppoe-nte (75%)", "0.0%",
                        f"{r['failure_throughput_p50_mbps']:,.0f}", "0", f"{100 * r['failure_unreachable_share']:.1f}%"]
     assert body[2][0] == EVIL and body[2][1] == "baseline"
+    # each ISP whose peak median moved in "other" is listed with what limits it in each design: the reason
+    changes = re.findall(r"<li>(.*?)</li>", sec.split("Where a design changes the peak-hour median")[1], flags=re.S)
+    assert len(changes) == 2 and all("(limited by home (cpe) (75%) in baseline, by pppoe-nte (75%) in other)" in c
+                                     for c in changes)
+    assert "450 → 400 Mbps" in changes[0] and "425 → 375 Mbps" in changes[1] and 'class="bad"' in changes[0]
     assert EVIL_ESC in sec and EVIL not in sec
     svg = re.search(r"<svg.*?</svg>", sec, flags=re.S).group(0)
     assert "failure window" in svg and EVIL_ESC in svg  # shaded; the ISP name drawn as escaped text

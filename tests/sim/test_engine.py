@@ -150,7 +150,7 @@ def test_scenario_errors_are_located(tmp_path):
 
 
 @pytest.mark.parametrize("design, expect", [
-    ("[{name: x, transforms: [{nosuch: {}}]}]", r"designs\[0\].transforms\[0\]: unknown design transform 'nosuch'; known: aggregated_isp, baseline, prefetch, regional_ix, shared_cache"),
+    ("[{name: x, transforms: [{nosuch: {}}]}]", r"designs\[0\].transforms\[0\]: unknown design transform 'nosuch'; known: access, aggregated_isp, baseline, prefetch, regional_ix, shared_cache"),
     ("[{name: x, transforms: [{regional_ix: {ix: tochigi-ix, members: [64601], colour: red}}]}]",
      r"designs\[0\].transforms\[0\].regional_ix.colour: unknown parameter 'colour' of regional_ix; expected one of: ix, members, port_gbps, metro, asn"),
     ("[{name: x, transforms: [{regional_ix: {ix: a1, members: [64601]}}]}]",

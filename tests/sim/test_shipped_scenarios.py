@@ -197,3 +197,40 @@ def test_tochigi_n1_pass_finds_each_design_s_single_points_of_failure(tochigi_ru
     from netsim.report import render
 
     assert "single points of failure</b> (&lt; 50 %):" in render(out).read_text()
+
+
+def test_access_load_is_the_delivered_traffic_of_the_access_pops(shipped_run):
+    """access.parquet splits each bin's delivered bytes over the access PoPs that received them (every client of a
+    shipped trace is an access PoP)."""
+    _, res, _ = shipped_run
+    per_bin = res.access.group_by("design", "bin").agg(pl.col("down_bytes").sum())
+    both = res.bins.select("design", "bin", "delivered_bytes").join(per_bin, on=["design", "bin"], how="left")
+    np.testing.assert_allclose(both["down_bytes"].fill_null(0.0).to_numpy(), both["delivered_bytes"].to_numpy(),
+                               rtol=1e-9, atol=1.0)
+
+
+#: a loose range of multi-connection speed-test medians for Japanese FTTH at the evening peak (docs/quality.md)
+PEAK_MEDIAN_RANGE_MBPS = (100.0, 600.0)
+
+
+def test_tochigi_quality_sees_the_access_network(tochigi_run):
+    """Pillar 3 on the shipped case: peak-hour medians differ between ISPs by their access settings, the PPPoE-heavy
+    FTTH ISP is below its line and its off-peak because its PPPoE termination devices are loaded, every median
+    is within the published range, and moving the members to IPoE (aggregated_isp) lifts it for that reason."""
+    _, res, _ = tochigi_run
+    q = {(r["design"], r["asn"]): r for r in res.quality.iter_rows(named=True)}
+    base = {a: q[("baseline", a)] for a in (65001, 65002, 65003, 65004)}
+    medians = {a: r["peak_throughput_p50_mbps"] for a, r in base.items()}
+    assert len({round(m) for m in medians.values()}) >= 3, medians
+    lo, hi = PEAK_MEDIAN_RANGE_MBPS
+    assert all(lo <= m <= hi for m in medians.values()), medians
+    b = base[65002]   # isp-b: FTTH, 60 % on PPPoE behind devices shared by 650
+    assert b["peak_throughput_p50_mbps"] < 0.8 * b["offpeak_throughput_p50_mbps"] < 1000.0
+    assert b["peak_limit"] == "pppoe-nte" and b["peak_limit_share"] >= 0.5
+    assert base[65003]["peak_limit"] == "docsis-group"          # isp-c: a loaded DOCSIS 3.0 group
+    assert base[65001]["peak_limit"] == "home (cpe)"            # isp-a: DOCSIS 3.1, nothing shared is loaded
+    agg = q[("aggregated_isp", 65002)]
+    assert agg["peak_throughput_p50_mbps"] > 1.5 * b["peak_throughput_p50_mbps"]
+    assert agg["peak_limit"] == "home (cpe)"
+    # designs that leave the access alone leave the cable ISPs' access-bound medians where they were
+    assert q[("regional_ix", 65003)]["peak_throughput_p50_mbps"] == pytest.approx(medians[65003], rel=0.02)
