@@ -23,7 +23,7 @@ def _register_groups() -> None:
     from netsim.cache.cli import cache_app
     from netsim.report.cli import compare_command, report_command
     from netsim.routing.cli import bench
-    from netsim.sim.cli import run_command
+    from netsim.sim.cli import run_command, scenario_app
     from netsim.sweep.cli import check_command, sweep_command
     from netsim.topology.cli import topo_app
     from netsim.traffic.cli import trace_app
@@ -31,6 +31,7 @@ def _register_groups() -> None:
     app.add_typer(topo_app, name="topo")
     app.add_typer(trace_app, name="trace")
     app.add_typer(cache_app, name="cache")
+    app.add_typer(scenario_app, name="scenario")
     app.command("run")(run_command)
     app.command("bench")(bench)
     app.command("report")(report_command)

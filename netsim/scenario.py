@@ -279,6 +279,11 @@ class Scenario(_Strict):
             return resolve_path(kind, name, base=Path(self.base_dir) if self.base_dir else None)
         except FileNotFoundError as e:
             raise InputError(str(e), source=self.source, where=where) from None
+        except InputError as e:
+            if e.source is not None:   # about another file (a shipped trace's recipe): it names it
+                raise
+            # e.g. a shipped trace name with a bad @RATE: the mistake is in this scenario, at `where`
+            raise InputError(e.message, source=self.source, where=where) from None
 
     @field_validator("designs", mode="before")
     @classmethod

@@ -180,6 +180,8 @@ class RunOutput:
     forecast: ForecastFiles | None = None
     #: what is wrong with the directory (netsim.sim.manifest.run_status): partial, interrupted or mixed; empty if not
     status: list[str] = field(default_factory=list)
+    #: the scenario check's warnings (summary.json ``warnings``): what makes the figures misleading
+    warnings: list[str] = field(default_factory=list)
     _topologies: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -249,5 +251,9 @@ def load_run(out_dir: str | Path) -> RunOutput:
         frames[t] = _read_table(p, cols) if p.is_file() else None
     from netsim.sim.manifest import run_status
 
+    try:
+        found = json.loads((path / "summary.json").read_text()).get("warnings") or []
+    except (OSError, ValueError, AttributeError):
+        found = []
     return RunOutput(path=path, scenario=scenario, summary=summary, forecast=load_forecast(path), status=run_status(path),
-                     **frames)
+                     warnings=[str(w) for w in found] if isinstance(found, list) else [], **frames)

@@ -133,6 +133,7 @@ def report_context(run: RunOutput) -> dict:
         "n_bins": n_bins,
         "rtt_window": F.rtt_window_s(run) is not None,
         "status": run.status,
+        "scenario_warnings": run.warnings,
         "duration": clock(n_bins * bin_s) if n_bins * bin_s < 86400 else f"{n_bins * bin_s / 3600:.0f} h",
         "failure_windows": [f"{clock(t0 + a)}–{clock(t0 + b)}" for a, b in spans],
         "peak_when": when,

@@ -103,9 +103,12 @@ def run_command(
     from netsim.scenario import load_scenario
     from netsim.sim.run import run
 
+    from netsim.sim.check import check_scenario
+
     sc = load_scenario(scenario)
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
+    checked = check_scenario(sc)   # before any progress bar: a bad scenario is one line, nothing simulated
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _BinRate(),
                   TimeRemainingColumn(), console=console, transient=False) as progress:
@@ -117,7 +120,7 @@ def run_command(
             progress.update(tasks[design], completed=b + 1)
 
         try:
-            res = run(sc, output, on_bin=on_bin)
+            res = run(sc, output, on_bin=on_bin, checked=checked)
         except KeyboardInterrupt:
             progress.stop()
             typer.echo(f"interrupted: the bins already done are kept in {output}/", err=True)
@@ -135,3 +138,63 @@ def run_command(
     from netsim.report import render
 
     typer.echo(f"report: {render(output)}")
+
+
+scenario_app = typer.Typer(help="Check scenario files before running them.", no_args_is_help=True)
+
+
+@scenario_app.command("check")
+def scenario_check_command(
+    scenario: str = typer.Argument(..., help="A scenario file or a shipped name (tochigi)."),
+) -> None:
+    """Validate a scenario without simulating it: its topology, traffic, every design's transforms, the failures
+    and prices; exit 2 with one located line at the first problem, print warnings about what would make the
+    figures misleading. `netsim run` runs the same check before the first design."""
+    import time
+
+    from netsim.scenario import load_scenario
+    from netsim.sim.check import check_scenario
+
+    t0 = time.perf_counter()
+    sc = load_scenario(scenario)
+    c = check_scenario(sc)
+    for w in c.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    g = c.topology
+    typer.echo(f"scenario {sc.name} OK ({sc.source}): topology {g.graph.get('name', sc.topology)} "
+               f"({g.number_of_nodes():,} nodes, {g.number_of_edges():,} links), traffic {c.trace}, "
+               f"{len(c.graphs)} design(s): {', '.join(c.graphs)}; {len(sc.failures.schedule)} scheduled failure(s); "
+               f"{len(c.warnings)} warning(s); checked in {time.perf_counter() - t0:.1f} s")
+
+
+@scenario_app.command("new")
+def scenario_new_command(
+    topology: str = typer.Argument(..., help="A topology file (e.g. written by `netsim topo adopt`) or a shipped name."),
+    output: Path = typer.Option(..., "-o", "--output", help="The scenario file to write (.yaml)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The scenario's name (default: the topology's)."),
+) -> None:
+    """Write a runnable, commented starter scenario for a topology: the network as drawn, a shared cache, a
+    regional IX when two or more access ASes meet, and the core metro dark at the evening peak."""
+    import os
+
+    from netsim.errors import InputError
+    from netsim.scenario import load_scenario
+    from netsim.sim.check import check_scenario, starter_scenario
+    from netsim.topology import load_topology
+
+    g = load_topology(topology)
+    p = Path(topology)
+    ref = topology
+    if p.exists():   # name the topology relative to the scenario's folder, so the two travel together
+        ref = os.path.relpath(p.resolve(), Path(output).resolve().parent)
+    text = starter_scenario(ref, g, name=name)
+    if output.exists():
+        raise InputError(f"{output} exists; choose another -o or remove it", where="-o")
+    try:
+        output.write_text(text)
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror}", source=str(output)) from None
+    c = check_scenario(load_scenario(output))   # what it wrote runs
+    for w in c.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    typer.echo(f"wrote {output} ({len(c.graphs)} designs: {', '.join(c.graphs)}); run it: netsim run {output} -o OUTDIR")

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import warnings
+
 import polars as pl
 
 from netsim.scenario import FailureSpec, Scenario, load_scenario
+from netsim.sim.check import ScenarioCheck, check_scenario
 from netsim.sim.engine import RunResult, run_design
 from netsim.sim.manifest import MANIFEST, write_manifest
 from netsim.sim.metrics import finite_or_none
@@ -41,11 +44,13 @@ class Results:
     summary: list[dict] = field(default_factory=list)
     graphs: dict = field(default_factory=dict)  # design name -> the design's topology (networkx.DiGraph)
     forecast: object = None  # netsim.analysis.forecast.ForecastResult of the scenario's forecast.history, if any
+    warnings: list = field(default_factory=list)  # netsim.sim.check's warnings about the scenario
 
     @classmethod
-    def combine(cls, scenario: str, runs: list[RunResult], graphs: dict | None = None, forecast=None) -> "Results":
+    def combine(cls, scenario: str, runs: list[RunResult], graphs: dict | None = None, forecast=None,
+                warnings=()) -> "Results":
         return cls(scenario=scenario, summary=[r.summary for r in runs], graphs=dict(graphs or {}), forecast=forecast,
-                   **{t: pl.concat([getattr(r, t) for r in runs], how="vertical") for t in TABLES})
+                   warnings=list(warnings), **{t: pl.concat([getattr(r, t) for r in runs], how="vertical") for t in TABLES})
 
     def write(self, out_dir: str | Path, *, scenario: Scenario | None = None) -> None:
         """Write ``<table>.parquet`` for each table, ``topologies/<design>.yaml`` (each design's topology, for
@@ -93,7 +98,7 @@ class Results:
         done = [r["design"] for r in self.summary]
         complete = done == planned and not any(r.get("interrupted") for r in self.summary)
         doc = {"scenario": self.scenario, "designs": finite_or_none(self.summary), "designs_planned": planned,
-               "complete": complete}
+               "complete": complete, "warnings": list(self.warnings)}
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n")
         tmp.replace(out / "summary.json")
         write_manifest(out, complete=complete, tables=TABLES)
@@ -366,14 +371,16 @@ def _link_prefetch(sc: Scenario, runs: list[RunResult]) -> None:
 
 
 def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, seed: int | None = None,
-        on_bin: Callable[[str, int, int], None] | None = None, base_topology=None) -> Results:
+        on_bin: Callable[[str, int, int], None] | None = None, base_topology=None,
+        checked: ScenarioCheck | None = None) -> Results:
     """Simulate every design of a scenario (a Scenario, a file, or a shipped name) on the same traffic.
 
     With ``out_dir``, tables and summary.json are (re)written after each design completes, so an
     interrupted run keeps the designs already done; on Ctrl-C the design in progress keeps the bins
     it finished (its summary says ``interrupted``), the files are written, and KeyboardInterrupt
     is raised again. ``base_topology`` is the scenario's topology already parsed (callers that run
-    many variants of one scenario, e.g. sweeps, parse it once; it is not modified).
+    many variants of one scenario, e.g. sweeps, parse it once; it is not modified). ``checked``: the scenario's
+    :func:`netsim.sim.check.check_scenario` already done (the CLI checks before it shows progress bars).
 
     Examples
     --------
@@ -386,15 +393,26 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
     if seed is not None:
         sc = sc.model_copy(update={"seed": int(seed)})
     if base_topology is None:
-        base_topology = load_topology(sc.resolve("topologies", sc.topology, where="topology"))
+        base_topology = checked.topology if checked is not None else \
+            load_topology(sc.resolve("topologies", sc.topology, where="topology"))
     g0 = base_topology
+    # before simulating anything: every design, failure and file the scenario names (netsim.sim.check), so a
+    # misspelt node in the last design is not found after the others were simulated
+    if checked is None or checked.topology is not g0:
+        checked = check_scenario(sc, g0)
+    for w in checked.warnings:
+        warnings.warn(f"{sc.source or sc.name}: {w}", ScenarioWarning, stacklevel=2)
     fc = _load_forecast(sc)  # before simulating: a bad history file is reported at once
     if sc.caches.warmup:  # likewise a warm-up trace that is not there (even if no design has a cache)
         sc.resolve("traces", sc.caches.warmup, where="caches.warmup")
     if out_dir is None:
-        return _run(sc, g0, fc, None, on_bin)
+        return _run(sc, checked, fc, None, on_bin)
     with claim_output(out_dir):  # before simulating: an unusable -o, or another run writing there, is said at once
-        return _run(sc, g0, fc, out_dir, on_bin)
+        return _run(sc, checked, fc, out_dir, on_bin)
+
+
+class ScenarioWarning(UserWarning):
+    """Something that makes a run's numbers misleading without being an error (netsim.sim.check)."""
 
 
 def claim_output(out_dir):
@@ -465,15 +483,13 @@ def _lock_owner(lock: Path) -> int | None:
     return pid
 
 
-def _run(sc: Scenario, g0, fc, out_dir, on_bin) -> "Results":
-    from netsim.topology.designs import apply_design
-
+def _run(sc: Scenario, checked: ScenarioCheck, fc, out_dir, on_bin) -> "Results":
     done: list[RunResult] = []
     graphs: dict = {}
     servers: tuple = (None, None)
     growth = _growth_of(fc)
     for i, design in enumerate(sc.designs):
-        g = apply_design(g0, design.name, design.transforms, source=sc.source, where=f"designs[{i}]")
+        g = checked.graphs[design.name]
         graphs[design.name] = g
         if i == 0:
             servers = _servers(g, sc.quality.placement)
@@ -512,7 +528,7 @@ def _run(sc: Scenario, g0, fc, out_dir, on_bin) -> "Results":
                     r.procurement = _procurement(r, graphs[r.design], sc, aggs, ref, graphs[ref.design])
         _link_prefetch(sc, done)
         if out_dir is not None:
-            Results.combine(sc.name, done, graphs, fc).write(out_dir, scenario=sc)
+            Results.combine(sc.name, done, graphs, fc, warnings=checked.warnings).write(out_dir, scenario=sc)
         if done[-1].summary.get("interrupted"):
             raise KeyboardInterrupt
-    return Results.combine(sc.name, done, graphs, fc)
+    return Results.combine(sc.name, done, graphs, fc, warnings=checked.warnings)

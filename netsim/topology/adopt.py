@@ -10,8 +10,10 @@ from netsim.errors import InputError
 from netsim.topology.build import model_to_graph
 from netsim.topology.schema import LinkModel, NodeModel, TopologyModel
 
-__all__ = ["from_networkx"]
+__all__ = ["from_networkx", "make_runnable", "SUBSCRIPTIONS_PER_PERSON", "DEFAULT_SUBSCRIBERS", "DEFAULT_CAPACITY_GBPS"]
 
+#: The capacity the readers give a link whose file says none (an assumption a run must not rest on)
+DEFAULT_CAPACITY_GBPS = 10.0
 _LAT_KEYS = ("lat", "latitude", "Latitude", "y")
 _LON_KEYS = ("lon", "longitude", "Longitude", "x")
 _NODE_FIELDS = set(NodeModel.model_fields) - {"id"}
@@ -34,7 +36,7 @@ def from_networkx(
     *,
     asn: int = 64512,
     name: str | None = None,
-    capacity_gbps: float = 10.0,
+    capacity_gbps: float = DEFAULT_CAPACITY_GBPS,
     capacity_attr: str | None = None,
     capacity_scale: float = 1.0,
     dist_attr: str = "dist",
@@ -121,3 +123,124 @@ def from_networkx(
         return model_to_graph(model)
     except InputError as e:
         raise e.located(source=source) from None
+
+
+#: Subscriptions per person when subscribers come from a population attribute: Japan's 43.8M fixed
+#: broadband subscriptions (APNIC blog, 2023-09-04) over its 126.1M people (2020 census), docs/sources.md.
+SUBSCRIPTIONS_PER_PERSON = 43.8e6 / 126.1e6
+#: Subscribers per access PoP when a file gives none and no option says: an assumption (a mid-size
+#: metro PoP of a regional ISP).
+DEFAULT_SUBSCRIBERS = 10_000
+
+
+def make_runnable(g: nx.DiGraph, *, capacity_gbps: float | None = None, subscribers_per_node: int | None = None,
+                  subscribers_by_node: dict | None = None, subscribers_attr: str | None = None,
+                  per_person: float = SUBSCRIPTIONS_PER_PERSON, origins: int = 2, origin_nodes: list | None = None,
+                  providers: tuple = ("video", "web"), origin_gbps: float = 100.0, core: list | None = None,
+                  source: str | None = None) -> tuple[nx.DiGraph, list[str]]:
+    """Fill what an imported topology lacks for a run, and say what was assumed (one line each).
+
+    * **capacity**: every link set to ``capacity_gbps`` when given (the file's otherwise);
+    * **subscribers** on ``pop`` nodes: from ``subscribers_by_node`` (node -> count), a node attribute
+      (``subscribers_attr`` × ``per_person``, e.g. a population column), ``subscribers_per_node``,
+      else, when no node has any, :data:`DEFAULT_SUBSCRIBERS` each;
+    * **origins** of the content providers (``providers``), when the topology has none: one origin
+      node per provider at each of ``origin_nodes``, else at the ``origins`` (two: no single point of
+      failure) best-connected PoPs (most
+      link capacity, then degree, then id), in an AS of their own, as a customer of the host
+      (``c2p``: every AS learns the route) on an ``origin_gbps`` link;
+    * **core metros** (``core``, else the metro of the first origin host when no metro is core): the
+      inter-metro links reaching them are the backbone when no link is tagged ``backbone`` (a metro
+      is only known with coordinates: a graph without them gets no core).
+
+    Examples
+    --------
+    >>> p = nx.path_graph(4)
+    >>> nx.set_node_attributes(p, {i: {"lat": 35.0 + i, "lon": 139.0} for i in p})
+    >>> t, said = make_runnable(from_networkx(p, asn=65000), capacity_gbps=40, providers=("video",), origins=1)
+    >>> sorted(n for n, d in t.nodes(data=True) if d["kind"] == "origin"), t.nodes["0"]["subscribers"]
+    (['origin-video-1'], 10000)
+    >>> for line in said: print(line)
+    every link set to 40 Gbps
+    no subscribers in the file: 10,000 per PoP (4 PoPs)
+    origins of video at 1 (the best-connected PoP), AS64700+, 100 Gbps c2p links
+    core metro: 1 (the first origin's), so links reaching it are the backbone
+    """
+    said: list[str] = []
+    g = g.copy()
+    if capacity_gbps is not None:
+        if not capacity_gbps > 0:
+            raise InputError(f"expected a capacity > 0, found {capacity_gbps}", where="--capacity-gbps")
+        for _, _, d in g.edges(data=True):
+            d["capacity_gbps"] = float(capacity_gbps)
+        said.append(f"every link set to {capacity_gbps:g} Gbps")
+    pops = sorted((n for n, d in g.nodes(data=True) if d.get("kind") == "pop"), key=str)
+    if subscribers_by_node is not None:
+        for n, c in subscribers_by_node.items():
+            if n not in g or g.nodes[n].get("kind") != "pop":
+                raise InputError(f"node {n!r} is not a pop node of the topology", source=source, where="subscribers")
+            g.nodes[n]["subscribers"] = int(c)
+        said.append(f"subscribers of {len(subscribers_by_node)} PoPs from the file given")
+    elif subscribers_attr is not None:
+        missing = [n for n in pops if g.nodes[n].get(subscribers_attr) in (None, "")]
+        for n in pops:
+            try:
+                g.nodes[n]["subscribers"] = int(round(float(g.nodes[n].get(subscribers_attr) or 0) * per_person))
+            except (TypeError, ValueError):
+                raise InputError(f"node {n!r}: {subscribers_attr} is {g.nodes[n][subscribers_attr]!r}, not a number",
+                                 where="--subscribers-attr") from None
+        said.append(f"subscribers = {subscribers_attr} x {per_person:.3f} per unit"
+                    + (f" ({len(missing)} PoPs without it: 0)" if missing else ""))
+    elif subscribers_per_node is not None:
+        for n in pops:
+            g.nodes[n]["subscribers"] = int(subscribers_per_node)
+        said.append(f"{subscribers_per_node:,} subscribers per PoP ({len(pops)} PoPs)")
+    elif not any(g.nodes[n].get("subscribers", 0) > 0 for n in pops):
+        for n in pops:
+            g.nodes[n]["subscribers"] = DEFAULT_SUBSCRIBERS
+        said.append(f"no subscribers in the file: {DEFAULT_SUBSCRIBERS:,} per PoP ({len(pops)} PoPs)")
+    hosts: list = []
+    if not any(d.get("kind") == "origin" for _, d in g.nodes(data=True)):
+        if origin_nodes:
+            for n in origin_nodes:
+                if n not in g:
+                    raise InputError(f"node {n!r} is not in the topology", where="--origin-node")
+            hosts = list(origin_nodes)
+            how = "the nodes given"
+        else:
+            def rank(n):
+                cap = sum(d.get("capacity_gbps", 0.0) for _, _, d in g.out_edges(n, data=True))
+                return (-cap, -g.degree(n), str(n))
+
+            hosts = sorted(pops, key=rank)[:max(0, int(origins))]
+            how = "the best-connected PoP" if len(hosts) == 1 else f"the {len(hosts)} best-connected PoPs"
+        for k, p in enumerate(providers):
+            for h in hosts:
+                oid = f"origin-{p}-{h}"
+                hd = g.nodes[h]
+                g.add_node(oid, **{key: hd[key] for key in ("metro", "region", "lat", "lon") if key in hd},
+                           kind="origin", asn=64700 + k, provider=p)
+                g.add_edge(oid, h, capacity_gbps=float(origin_gbps), latency_ms=0.01, rel="c2p", tags=("origin",))
+                g.add_edge(h, oid, capacity_gbps=float(origin_gbps), latency_ms=0.01, rel="p2c", tags=("origin",))
+        if hosts and providers:
+            said.append(f"origins of {', '.join(providers)} at {', '.join(map(str, hosts))} ({how}), AS64700+, "
+                        f"{origin_gbps:g} Gbps c2p links")
+    metros = {m: dict(d) for m, d in (g.graph.get("metros") or {}).items()}
+    for n, d in g.nodes(data=True):
+        m = d.get("metro")
+        if m is not None and m not in metros and "lat" in d and "lon" in d:
+            metros[m] = {"lat": d["lat"], "lon": d["lon"], "region": d.get("region", m)}
+    if core:
+        for m in core:
+            if m not in metros:
+                raise InputError(f"metro {m!r} is not in the topology (metros: {', '.join(sorted(metros)[:10])}...)",
+                                 where="--core")
+            metros[m]["core"] = True
+        said.append(f"core metro(s): {', '.join(core)}")
+    elif not any(d.get("core") for d in metros.values()) and hosts:
+        m = g.nodes[hosts[0]].get("metro")
+        if m in metros:
+            metros[m]["core"] = True
+            said.append(f"core metro: {m} (the first origin's), so links reaching it are the backbone")
+    g.graph["metros"] = metros
+    return g, said

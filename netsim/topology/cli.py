@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -31,6 +32,62 @@ def check(path: str = typer.Argument(..., help="A topology file or a shipped nam
     t.add_row("capacity (Gbps, directed)", f"{s['capacity_gbps']:,.1f}  (" +
               ", ".join(f"{k} {v:,.1f}" for k, v in s["capacity_gbps_by_rel"].items()) + ")")
     console.print(t)
+    from netsim.sim.check import topology_warnings
+
+    for w in topology_warnings(g):
+        typer.echo(f"warning: {w}", err=True)
+
+
+@topo_app.command("adopt")
+def adopt(
+    source: str = typer.Argument(..., help="A topology in any readable format (topohub JSON, GraphML, SNDlib, YAML...)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The runnable topology to write (.yaml)."),
+    capacity_gbps: Optional[float] = typer.Option(None, "--capacity-gbps", help="Set every link to this capacity."),
+    subscribers_per_node: Optional[int] = typer.Option(None, "--subscribers-per-node", help="Subscribers at every PoP."),
+    subscribers_csv: Optional[Path] = typer.Option(None, "--subscribers-csv", help="CSV node,subscribers."),
+    subscribers_attr: Optional[str] = typer.Option(None, "--subscribers-attr",
+                                                   help="A node attribute (e.g. population) x --per-person."),
+    per_person: float = typer.Option(0.347, "--per-person", help="Subscriptions per unit of --subscribers-attr "
+                                     "(default: Japan's 43.8M fixed broadband over 126.1M people)."),
+    origins: int = typer.Option(2, "--origins", help="Content origins at this many best-connected PoPs (when none; two: no single point of failure)."),
+    origin_node: Optional[list[str]] = typer.Option(None, "--origin-node", help="Put the origins here (repeatable)."),
+    providers: str = typer.Option("video,web", "--providers", help="Content providers given origins (comma-separated)."),
+    core: Optional[list[str]] = typer.Option(None, "--core", help="A core metro: links reaching it are the backbone (repeatable)."),
+) -> None:
+    """Make an imported topology runnable: capacities, subscribers, content origins and core metros, saying
+    what was assumed; then `netsim scenario new OUT.yaml -o scenario.yaml` writes a scenario for it."""
+    import csv
+
+    from netsim.errors import InputError
+    from netsim.topology.adopt import make_runnable
+
+    g = load_topology(source)
+    by_node = None
+    if subscribers_csv is not None:
+        by_node = {}
+        try:
+            with open(subscribers_csv, newline="") as f:
+                for i, row in enumerate(csv.DictReader(f)):
+                    try:
+                        by_node[str(row["node"])] = int(float(row["subscribers"]))
+                    except (KeyError, TypeError, ValueError):
+                        raise InputError("expected columns node,subscribers with a number", source=str(subscribers_csv),
+                                         where=f"row {i} (line {i + 2})") from None
+        except OSError as e:
+            raise InputError(f"cannot read: {e.strerror}", source=str(subscribers_csv)) from None
+    provs = tuple(p.strip() for p in providers.split(",") if p.strip())
+    g, said = make_runnable(g, capacity_gbps=capacity_gbps, subscribers_per_node=subscribers_per_node,
+                            subscribers_by_node=by_node, subscribers_attr=subscribers_attr, per_person=per_person,
+                            origins=origins, origin_nodes=origin_node, providers=provs, core=core,
+                            source=str(subscribers_csv) if subscribers_csv else None)
+    for line in said:
+        typer.echo(f"assumed: {line}", err=True)
+    save_topology(g, output)
+    from netsim.sim.check import topology_warnings
+
+    for w in topology_warnings(g):
+        typer.echo(f"warning: {w}", err=True)
+    typer.echo(f"wrote {output} ({g.number_of_nodes()} nodes, {g.number_of_edges()} links)")
 
 
 @topo_app.command("show")

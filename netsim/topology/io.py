@@ -48,12 +48,41 @@ def _pick_reader(path: Path) -> str:
     raise InputError(f"unknown topology file extension {suffix!r}; expected one of {', '.join(known)} (or pass format=)", source=str(path))
 
 
+def _topohub_file(spec: str) -> Path:
+    """``topohub:GROUP/NAME`` (e.g. ``topohub:sndlib/abilene``): the topology as the topohub package ships it
+    (``pip install topohub``), written to netsim's cache as node-link JSON for the ``nodelink`` reader."""
+    import json
+
+    key = spec.split(":", 1)[1]
+    try:
+        import topohub
+    except ImportError:
+        raise InputError("the topohub package is not installed (pip install topohub)", where=spec) from None
+    try:
+        try:
+            doc = topohub.get(key, use_names=True)   # the cities' names as node ids, where topohub can
+        except (ValueError, AssertionError):
+            doc = topohub.get(key)
+    except (KeyError, OSError, ValueError):
+        raise InputError(f"topohub has no topology {key!r} (keys look like sndlib/abilene, topozoo/Geant2012)",
+                         where=spec) from None
+    from netsim.traffic.recipes import cache_dir
+
+    out = cache_dir() / "topohub" / (key.replace("/", "__") + ".json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, sort_keys=True))
+    tmp.replace(out)
+    return out
+
+
 def load_topology(path: str | Path, *, format: str | None = None, warn: bool = True) -> nx.DiGraph:
     """Load a topology file (YAML, GraphML, SNDlib, node-link JSON, CAIDA, PeeringDB) or a shipped name.
 
     Parameters
     ----------
-    path : a file path, or a shipped topology name such as ``"tochigi"`` or ``"japan"``.
+    path : a file path, a shipped topology name such as ``"tochigi"`` or ``"japan"``, or ``topohub:GROUP/NAME``
+        (a topology of the topohub package, when installed: ``topohub:sndlib/abilene``).
     format : a reader name (see ``READERS.names()``); default: by extension, sniffing content if ambiguous.
     warn : emit ``TopologyWarning`` for legal but suspicious things (an access PoP with no way out of its AS).
 
@@ -68,10 +97,13 @@ def load_topology(path: str | Path, *, format: str | None = None, warn: bool = T
     ('pop', 'c2p')
     """
     _load_formats()
-    try:
-        p = resolve_path("topologies", path)
-    except FileNotFoundError as e:
-        raise InputError(str(e)) from None
+    if isinstance(path, str) and path.startswith("topohub:"):
+        p = _topohub_file(path)
+    else:
+        try:
+            p = resolve_path("topologies", path)
+        except FileNotFoundError as e:
+            raise InputError(str(e)) from None
     name = format or _pick_reader(p)
     if format is not None and format not in READERS:
         raise InputError(f"unknown topology format {format!r}; known: {', '.join(READERS.names())}")
