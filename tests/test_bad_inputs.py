@@ -30,6 +30,10 @@ CASES = [
     ("top.csv", "ts,src,dst,provider,obj,bytes,service\n1,a,b,,,10,p2p\n", ["trace", "info", "--top", "-5"],
      "--top must be >= 0, found -5"),
     ("dur.yaml", _SC + "duration: 1000w\n", ["run"], "duration: the run would take 2,016,000 bins"),
+    # a misspelt metro is the culprit, not the link whose latency it leaves without coordinates
+    ("metro.yaml", _TOPO.replace("CAP", "10").replace("  - {id: b, kind: pop, asn: 1, metro: m}",
+                                                      "  - {id: b, kind: pop, asn: 1, metro: mm}"),
+     ["topo", "check"], "nodes[1].metro (line 6): metro 'mm' is not in metros (did you mean m?)"),
 ]
 
 

@@ -67,6 +67,15 @@ def _headline(run: RunOutput) -> list[dict]:
     return out
 
 
+def _core_metros(run: RunOutput) -> str:
+    """The core metros of the reference design's topology, by name (what "backbone" leads to), or ""."""
+    g = run.topology(run.reference)
+    if g is None:
+        return ""
+    metros = g.graph.get("metros") or {}
+    return ", ".join(str(d.get("name") or m) for m, d in sorted(metros.items()) if d.get("core"))
+
+
 def _summary_rows(run: RunOutput) -> list[dict]:
     ref = run.record(run.reference)
     rows = []
@@ -134,6 +143,7 @@ def report_context(run: RunOutput) -> dict:
         "rtt_window": F.rtt_window_s(run) is not None,
         "status": run.status,
         "scenario_warnings": run.warnings,
+        "core_metros": _core_metros(run),
         "duration": clock(n_bins * bin_s) if n_bins * bin_s < 86400 else f"{n_bins * bin_s / 3600:.0f} h",
         "failure_windows": [f"{clock(t0 + a)}–{clock(t0 + b)}" for a, b in spans],
         "peak_when": when,

@@ -43,10 +43,19 @@ def resolve_target(g: nx.DiGraph, kind: str, value, *, where: str, source: str |
         return [("link", e) for e in edges]
     attr = {"metro": "metro", "asn": "asn"}[kind]
     nodes = sorted(n for n, d in g.nodes(data=True) if d.get(attr) == value)
+    if not nodes and kind == "metro":
+        # the readers turn place names into ids (New York -> new-york): accept the name as written in the file
+        from netsim.topology.formats._common import slug
+
+        nodes = sorted(n for n, d in g.nodes(data=True) if slug(str(d.get("metro"))) == slug(str(value)))
     if not nodes:
+        import difflib
+
         known = sorted({str(d.get(attr)) for _, d in g.nodes(data=True)})
-        hint = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
-        raise InputError(f"no node has {attr} {value!r} (known: {hint})", source=source, where=where)
+        close = difflib.get_close_matches(str(value), known, n=3)
+        hint = (f"did you mean {', '.join(close)}?" if close else
+                "known: " + ", ".join(known[:8]) + (", ..." if len(known) > 8 else ""))
+        raise InputError(f"no node has {attr} {value!r} ({hint})", source=source, where=where)
     return [("node", n) for n in nodes]
 
 

@@ -47,8 +47,8 @@ def from_networkx(
     """Adopt a networkx graph (directed or not) as a topology DiGraph.
 
     Node attributes that netsim knows (``kind``, ``asn``, ``metro``, ``lat``...) are kept; missing
-    ones are filled: ``kind='pop'``, ``asn`` (one AS for the whole graph), ``metro`` = the node's
-    ``label`` or id, coordinates from ``lat/lon``, ``Latitude/Longitude`` or ``y/x``. An undirected
+    ones are filled: ``kind='pop'``, ``asn`` (one AS for the whole graph), ``metro`` = a slug of the
+    node's ``label`` (as the file readers make it) or its id, coordinates from ``lat/lon``, ``Latitude/Longitude`` or ``y/x``. An undirected
     edge becomes two directed links. Link latency: ``latency_ms`` if present, else the route
     distance ``dist_attr`` in km × 0.005 ms/km, else great circle × 1.5 × 0.005 ms/km from the
     coordinates, else ``default_latency_ms`` (None: raise). Capacity: ``capacity_attr`` ×
@@ -62,6 +62,8 @@ def from_networkx(
     >>> t.edges['0', '1']["rel"], t.edges['0', '1']["latency_ms"], t.nodes['0']["asn"]
     ('internal', 1.0, 65000)
     """
+    from netsim.topology.formats._common import slug  # (the formats package imports this module)
+
     ids = {n: str(n) for n in g.nodes}
     if len(set(ids.values())) != len(ids):
         raise InputError("node ids collide when turned into strings", source=source)
@@ -71,7 +73,9 @@ def from_networkx(
         entry.setdefault("kind", "pop")
         entry.setdefault("asn", asn)
         label = d.get("label") or d.get("name")
-        entry.setdefault("metro", str(label) if label else ids[n])
+        # metro ids as every reader makes them (a slug of the label: "New York" -> new-york), so a scenario's
+        # `metro:` means the same whichever way the topology came in
+        entry.setdefault("metro", (slug(str(label)) or str(label)) if label else ids[n])
         if "name" not in entry and label:
             entry["name"] = str(label)
         lat, lon = _first(d, _LAT_KEYS), _first(d, _LON_KEYS)

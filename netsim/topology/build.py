@@ -133,7 +133,7 @@ def model_to_graph(model: TopologyModel) -> nx.DiGraph:
                 raise InputError(f"parent {n.parent!r} is a {g.nodes[n.parent]['kind']}; expected a cache or origin", where=f"nodes[{i}].parent")
     defined: dict[tuple[str, str], int] = {}
     for i, link in enumerate(model.links):
-        for (u, v), explicit in _link_edges(i, link, g):
+        for (u, v), explicit in _link_edges(i, link, g, node_at=first):
             if (u, v) in defined:
                 raise InputError(f"link {u}->{v} defined twice (also links[{defined[(u, v)]}])", where=f"links[{i}]")
             defined[(u, v)] = i
@@ -149,7 +149,7 @@ def model_to_graph(model: TopologyModel) -> nx.DiGraph:
     return g
 
 
-def _link_edges(i: int, link: LinkModel, g: nx.DiGraph):
+def _link_edges(i: int, link: LinkModel, g: nx.DiGraph, *, node_at: dict | None = None):
     where = f"links[{i}]"
     for end in ("src", "dst"):
         node = getattr(link, end)
@@ -177,6 +177,16 @@ def _link_edges(i: int, link: LinkModel, g: nx.DiGraph):
         lat_ms = default_latency_ms(float(great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"])))
     else:
         missing = u if "lat" not in a else v
+        metro = g.nodes[missing].get("metro")
+        metros = g.graph.get("metros") or {}
+        if metros and metro not in metros and node_at and missing in node_at:
+            # the culprit is the node's metro (a misspelling, most likely), not the link
+            import difflib
+
+            close = difflib.get_close_matches(str(metro), sorted(metros), n=1)
+            raise InputError(f"metro {metro!r} is not in metros" + (f" (did you mean {close[0]}?)" if close else "")
+                             + f", so node {missing!r} has no coordinates for the latency of link {u}->{v}",
+                             where=f"nodes[{node_at[missing]}].metro")
         raise InputError(f"latency_ms is not given and node {missing!r} has no coordinates (lat/lon or a metro with them)",
                          where=f"{where}.latency_ms")
     attrs: dict[str, Any] = {"capacity_gbps": float(link.capacity_gbps), "latency_ms": float(lat_ms), "rel": rel,

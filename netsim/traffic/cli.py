@@ -178,6 +178,43 @@ def history(
     typer.echo(f"wrote {output}: {frame['series'].n_unique()} series x {frame.height // frame['series'].n_unique():,} hours")
 
 
+@trace_app.command("from-demands")
+def from_demands(
+    source: str = typer.Argument(..., help="A topology with a demand matrix: SNDlib native, topohub JSON, "
+                                           "or topohub:GROUP/NAME."),
+    output: Path = typer.Option(..., "-o", "--output", help="Trace to write (.parquet or .csv)."),
+    unit: str = typer.Option(..., "--unit", help="What one unit of a demand value is: bps, kbps, Mbps or Gbps "
+                                                 "(the files do not say: check the source; the printed mean helps)."),
+    duration: str = typer.Option("1d", "--duration", help="Length of the trace (1d, 2h, seconds)."),
+    sample_rate: float = typer.Option(0.01, "--sample-rate", help="Share of the flows written (each row stands for "
+                                                                  "1/sample_rate flows)."),
+    flow_mb: float = typer.Option(25.0, "--flow-mb", help="Size of one flow, MB (an assumption)."),
+    start_hour: float = typer.Option(0.0, "--start-hour", help="Clock hour of the trace's start (20: the evening)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same file)."),
+) -> None:
+    """A flow trace from a topology's measured demand matrix, with the diurnal shape of the generators: its mean
+    over the trace is the demand. Replay it with `traffic: {trace: OUT}` on the same network (`topo adopt`)."""
+    from netsim.topology import load_topology
+    from netsim.traffic.demands import flows_from_demands
+    from netsim.traffic.io import write_trace
+    from netsim.units import parse_duration_s
+
+    g = load_topology(source)
+    demands = g.graph.get("demands")
+    if not demands:
+        raise InputError("the topology has no demand matrix (SNDlib DEMANDS, or topohub's graph.demands)", source=source)
+    try:
+        dur = parse_duration_s(duration)
+    except ValueError as e:
+        raise InputError(str(e), where="--duration") from None
+    df, meta = flows_from_demands(demands, unit=unit, duration_s=dur, sample_rate=sample_rate, flow_mb=flow_mb,
+                                  start_hour=start_hour, seed=seed)
+    n = write_trace(df, output, meta={**meta, "topology": source}, validate=False)
+    mean = df["bytes"].sum() * 8 * meta["scale"] / dur
+    typer.echo(f"wrote {output}: {n:,} flows from {meta['demands']} demands, mean {mean / 1e9:,.2f} Gbps over "
+               f"{dur / 3600:g} h (scale {meta['scale']:g})")
+
+
 def _parse_option(text: str) -> tuple[str, object]:
     import json
 

@@ -113,3 +113,15 @@ def test_a_failure_after_the_end_of_the_run_is_said_not_dropped(tmp_path):
     c = check_scenario(load_scenario(p))
     assert c.warnings == ["failures.schedule[0] starts at 72,000 s, after the run ends (7,200 s): it will not happen "
                           "(times count from the run's start: 00:10 is ten minutes in)"]
+
+
+def test_a_metro_is_found_by_the_name_a_file_gave_it_and_a_misspelling_gets_a_suggestion(tmp_path):
+    """Readers turn place names into ids (Utsunomiya -> utsunomiya); a failure naming the place as written finds
+    it, and a misspelt one is told the nearest id instead of a list of eight."""
+    text = _tochigi_text()
+    p = tmp_path / "s.yaml"
+    p.write_text(text.replace("metro: tokyo-otemachi}", "metro: Tokyo Otemachi}", 1))
+    check_scenario(load_scenario(p))
+    p.write_text(text.replace("metro: tokyo-otemachi}", "metro: tokyo-otemachy}", 1))
+    with pytest.raises(Exception, match=r"no node has metro 'tokyo-otemachy' \(did you mean tokyo-otemachi\?\)"):
+        check_scenario(load_scenario(p))

@@ -130,7 +130,12 @@ def test_unknown_extension(tmp_path):
 def test_latency_needs_coordinates(tmp_path):
     text = BASE.replace("m2: {lat: 36.0, lon: 139.0}", "m9: {lat: 36.0, lon: 139.0}")
     msg = load_err(tmp_path, text)
-    assert "links[0].latency_ms (line 10): latency_ms is not given and node 'b' has no coordinates" in msg
+    # the culprit is the node's metro, which metros does not have, not the link
+    assert "nodes[1].metro (line 7): metro 'm2' is not in metros, so node 'b' has no coordinates for the latency " \
+           "of link a->b" in msg
+    # without any metros table, the link is where latency_ms is missing
+    text = "\n".join(ln for ln in BASE.splitlines() if not ln.startswith(("metros:", "  m1:", "  m2:"))) + "\n"
+    assert "latency_ms is not given and node 'a' has no coordinates" in load_err(tmp_path, text)
 
 
 def test_cache_fields_and_defaults(tmp_path):
@@ -172,7 +177,9 @@ def test_from_networkx_fills_defaults():
     h.add_edge("x", "y")
     h.add_edge("y", "z", dist=200.0)
     g = from_networkx(h, asn=7, capacity_gbps=5.0)
-    assert g.nodes["x"]["asn"] == 7 and g.nodes["x"]["metro"] == "X" and g.nodes["z"]["metro"] == "z"
+    # the metro id is a slug of the label, as every file reader makes it; the name keeps the label
+    assert g.nodes["x"]["asn"] == 7 and g.nodes["x"]["metro"] == "x" and g.nodes["x"]["name"] == "X"
+    assert g.nodes["z"]["metro"] == "z"
     assert g.edges["x", "y"]["capacity_gbps"] == 5.0 and g.edges["y", "x"]["rel"] == "internal"
     assert g.edges["x", "y"]["latency_ms"] == pytest.approx(float(great_circle_km(35, 139, 36, 139)) * 0.0075, rel=1e-5)
     assert g.edges["y", "z"]["latency_ms"] == pytest.approx(1.0)  # 200 km of route × 0.005 ms/km
