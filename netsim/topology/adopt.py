@@ -137,14 +137,17 @@ SUBSCRIPTIONS_PER_PERSON = 43.8e6 / 126.1e6
 DEFAULT_SUBSCRIBERS = 10_000
 
 
-def make_runnable(g: nx.DiGraph, *, capacity_gbps: float | None = None, subscribers_per_node: int | None = None,
+def make_runnable(g: nx.DiGraph, *, capacity_gbps: float | None = None, capacity_per_degree: float | None = None,
+                  regions_by_node: dict | None = None, subscribers_per_node: int | None = None,
                   subscribers_by_node: dict | None = None, subscribers_attr: str | None = None,
                   per_person: float = SUBSCRIPTIONS_PER_PERSON, origins: int = 2, origin_nodes: list | None = None,
                   providers: tuple = ("video", "web"), origin_gbps: float = 100.0, core: list | None = None,
                   source: str | None = None) -> tuple[nx.DiGraph, list[str]]:
     """Fill what an imported topology lacks for a run, and say what was assumed (one line each).
 
-    * **capacity**: every link set to ``capacity_gbps`` when given (the file's otherwise);
+    * **capacity**: every link set to ``capacity_gbps`` when given, or by role: ``capacity_per_degree`` ×
+      the smaller degree of its two ends (links between hubs carry more than a spur); the file's otherwise;
+    * **regions** of the nodes named in ``regions_by_node`` (node -> region; default: each metro its own);
     * **subscribers** on ``pop`` nodes: from ``subscribers_by_node`` (node -> count), a node attribute
       (``subscribers_attr`` × ``per_person``, e.g. a population column), ``subscribers_per_node``,
       else, when no node has any, :data:`DEFAULT_SUBSCRIBERS` each;
@@ -178,6 +181,19 @@ def make_runnable(g: nx.DiGraph, *, capacity_gbps: float | None = None, subscrib
         for _, _, d in g.edges(data=True):
             d["capacity_gbps"] = float(capacity_gbps)
         said.append(f"every link set to {capacity_gbps:g} Gbps")
+    elif capacity_per_degree is not None:
+        if not capacity_per_degree > 0:
+            raise InputError(f"expected a capacity > 0, found {capacity_per_degree}", where="--capacity-per-degree")
+        und = g.to_undirected(as_view=True)
+        for u, v, d in g.edges(data=True):
+            d["capacity_gbps"] = float(capacity_per_degree) * min(und.degree(u), und.degree(v))
+        said.append(f"link capacity = {capacity_per_degree:g} Gbps x the smaller degree of its ends")
+    if regions_by_node is not None:
+        for n, r in regions_by_node.items():
+            if n not in g:
+                raise InputError(f"node {n!r} is not in the topology", source=source, where="regions")
+            g.nodes[n]["region"] = str(r)
+        said.append(f"regions of {len(regions_by_node)} nodes from the file given")
     pops = sorted((n for n, d in g.nodes(data=True) if d.get("kind") == "pop"), key=str)
     if subscribers_by_node is not None:
         for n, c in subscribers_by_node.items():

@@ -43,6 +43,9 @@ def adopt(
     source: str = typer.Argument(..., help="A topology in any readable format (topohub JSON, GraphML, SNDlib, YAML...)."),
     output: Path = typer.Option(..., "-o", "--output", help="The runnable topology to write (.yaml)."),
     capacity_gbps: Optional[float] = typer.Option(None, "--capacity-gbps", help="Set every link to this capacity."),
+    capacity_per_degree: Optional[float] = typer.Option(None, "--capacity-per-degree",
+                                                        help="Set each link to this x the smaller degree of its ends."),
+    regions_csv: Optional[Path] = typer.Option(None, "--regions-csv", help="CSV node,region (default: a metro each)."),
     subscribers_per_node: Optional[int] = typer.Option(None, "--subscribers-per-node", help="Subscribers at every PoP."),
     subscribers_csv: Optional[Path] = typer.Option(None, "--subscribers-csv", help="CSV node,subscribers."),
     subscribers_attr: Optional[str] = typer.Option(None, "--subscribers-attr",
@@ -62,24 +65,30 @@ def adopt(
     from netsim.topology.adopt import make_runnable
 
     g = load_topology(source)
-    by_node = None
-    if subscribers_csv is not None:
-        by_node = {}
+    def read_pairs(path: Path, column: str, cast) -> dict:
+        out = {}
         try:
-            with open(subscribers_csv, newline="") as f:
+            with open(path, newline="") as f:
                 for i, row in enumerate(csv.DictReader(f)):
                     try:
-                        by_node[str(row["node"])] = int(float(row["subscribers"]))
+                        out[str(row["node"])] = cast(row[column])
                     except (KeyError, TypeError, ValueError):
-                        raise InputError("expected columns node,subscribers with a number", source=str(subscribers_csv),
-                                         where=f"row {i} (line {i + 2})") from None
+                        raise InputError(f"expected columns node,{column}" + (" with a number" if cast is not str else ""),
+                                         source=str(path), where=f"row {i} (line {i + 2})") from None
         except OSError as e:
-            raise InputError(f"cannot read: {e.strerror}", source=str(subscribers_csv)) from None
+            raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
+        return out
+
+    if capacity_gbps is not None and capacity_per_degree is not None:
+        raise InputError("give --capacity-gbps or --capacity-per-degree, not both", where="--capacity-per-degree")
+    by_node = read_pairs(subscribers_csv, "subscribers", lambda x: int(float(x))) if subscribers_csv else None
+    regions = read_pairs(regions_csv, "region", str) if regions_csv else None
     provs = tuple(p.strip() for p in providers.split(",") if p.strip())
-    g, said = make_runnable(g, capacity_gbps=capacity_gbps, subscribers_per_node=subscribers_per_node,
+    g, said = make_runnable(g, capacity_gbps=capacity_gbps, capacity_per_degree=capacity_per_degree,
+                            regions_by_node=regions, subscribers_per_node=subscribers_per_node,
                             subscribers_by_node=by_node, subscribers_attr=subscribers_attr, per_person=per_person,
                             origins=origins, origin_nodes=origin_node, providers=provs, core=core,
-                            source=str(subscribers_csv) if subscribers_csv else None)
+                            source=str(subscribers_csv or regions_csv) if (subscribers_csv or regions_csv) else None)
     for line in said:
         typer.echo(f"assumed: {line}", err=True)
     save_topology(g, output)

@@ -83,3 +83,25 @@ def test_scenario_new_needs_subscribers():
         g.nodes[n]["subscribers"] = 0
     with pytest.raises(InputError, match="no access PoP"):
         starter_scenario("x.yaml", g)
+
+
+def test_capacity_by_role_and_regions_from_a_file(tmp_path, cli):
+    """A star with a tail: the hub's links get more (degree 1 ends: 1 x 10 Gbps; the hub-to-d link, whose smaller end
+    has degree 2: 20 Gbps); regions come from a CSV."""
+    h = nx.Graph([("hub", "a"), ("hub", "b"), ("hub", "d"), ("d", "e")])
+    for i, n in enumerate(sorted(h)):
+        h.nodes[n].update(lat=35.0 + i / 10, lon=139.0, label=n)
+    g, said = make_runnable(from_networkx(h, asn=1), capacity_per_degree=10, regions_by_node={"a": "west", "e": "east"},
+                            origins=1)
+    assert g.edges["hub", "a"]["capacity_gbps"] == 10.0 and g.edges["hub", "d"]["capacity_gbps"] == 20.0
+    assert g.nodes["a"]["region"] == "west" and g.nodes["e"]["region"] == "east"
+    assert said[:2] == ["link capacity = 10 Gbps x the smaller degree of its ends", "regions of 2 nodes from the file given"]
+    src = _ring(tmp_path)
+    (tmp_path / "r.csv").write_text("node,region\n0,north\n")
+    r = cli("topo", "adopt", str(src), "-o", str(tmp_path / "r.yaml"), "--capacity-per-degree", "50",
+            "--regions-csv", str(tmp_path / "r.csv"))
+    assert r.returncode == 0, r.stderr
+    t = load_topology(tmp_path / "r.yaml")
+    assert t.nodes["0"]["region"] == "north" and t.edges["0", "1"]["capacity_gbps"] == 100.0   # a ring: degree 2
+    r = cli("topo", "adopt", str(src), "-o", str(tmp_path / "x.yaml"), "--capacity-gbps", "1", "--capacity-per-degree", "1")
+    assert r.returncode == 2 and "not both" in r.stderr
