@@ -69,12 +69,28 @@ def _run(scenario, output, *, failures, growth, seeds, workers, scheduler, desig
             bar = progress.add_task("tasks", total=total)
         progress.update(bar, completed=done, total=total)
 
+    import signal
+    import threading
+
+    def on_term(signum, frame):   # SIGTERM (a job scheduler, `kill`): stop as Ctrl-C does, tasks done kept
+        raise KeyboardInterrupt
+
+    old_term = signal.signal(signal.SIGTERM, on_term) if threading.current_thread() is threading.main_thread() else None
     try:
         res = run_sweep(_only_designs(scenario, designs), output, failures=failures, growth=factors, seeds=seeds, workers=workers,
                         scheduler=scheduler, on_progress=on_progress)
+    except KeyboardInterrupt:
+        if bar is not None:
+            progress.stop()
+            bar = None
+        typer.echo(f"interrupted: the tasks already done are kept in {output}/tasks; run the same command to resume",
+                   err=True)
+        raise typer.Exit(130) from None
     finally:
         if bar is not None:
             progress.stop()
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     console.print(f"{len(res.tasks)} tasks: {len(res.ran)} run now, {len(res.skipped)} already done")
     return res
 

@@ -149,10 +149,23 @@ def local_cluster(n: int):
 
     from netsim._alloc import ALLOCATOR_ENV
 
+    import signal
+    import threading
+
     env = {**dask.config.get("distributed.nanny.pre-spawn-environ", default={}), **ALLOCATOR_ENV}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                            scheduler_port=0, silence_logs=40)
+    # NOTE: the worker processes ignore SIGINT and SIGTERM (inherited while they are spawned): a Ctrl-C, or a
+    # signal sent to the process group by a script or a job scheduler, reaches them too, and a worker killed by it
+    # printed tracebacks; the sweep process alone handles it, cancels what is left and closes them (gracefully,
+    # through the nanny; a worker that does not stop is killed)
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in sigs} if threading.current_thread() is threading.main_thread() else {}
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+            return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                scheduler_port=0, silence_logs=40)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def run_sweep(scenario: Scenario | str | Path, out_dir: str | Path, *, failures: str = "none",
@@ -206,9 +219,9 @@ def run_sweep(scenario: Scenario | str | Path, out_dir: str | Path, *, failures:
                            task_fn=task_fn or run_task, on_progress=on_progress)
     finally:
         if made:
-            client.close()
+            client.close(timeout=10)
         if own is not None:
-            own.close()
+            own.close(timeout=10)
     records = []
     for t in tasks:
         rec = _read_record(tdir / f"{t.key}.json")

@@ -118,3 +118,37 @@ def test_unreachable_scheduler_is_one_error_line(cli, tri):
     assert r.returncode == 2
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and "cannot connect to the Dask scheduler" in err[0], r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_process_group_ends_a_sweep_promptly_with_one_line(tmp_path, sig):
+    """As a script or a job scheduler stops it: the signal reaches the sweep and its worker processes alike; the
+    sweep cancels what is left, keeps the tasks done, exits 130 with one line and no worker tracebacks."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sw"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    p = subprocess.Popen([sys.executable, "-m", "netsim", "sweep", "tochigi", "--failures", "n-1-metro", "--workers", "2",
+                          "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True, cwd=tmp_path, env=env)
+    try:
+        deadline = time.monotonic() + 300   # until the first task is written (the cluster started, work is under way)
+        while time.monotonic() < deadline and p.poll() is None and not any(out.glob("tasks/*.json")):
+            time.sleep(0.5)
+        assert p.poll() is None, p.stderr.read()
+        t0 = time.monotonic()
+        os.killpg(p.pid, getattr(signal, sig))
+        _, err = p.communicate(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 130 and took < 30, (p.returncode, took, err[-2000:])
+    lines = [ln for ln in err.splitlines() if ln.strip() and "━" not in ln and not ln.startswith(("sweep", "tasks"))]
+    assert "Traceback" not in err and lines[-1].startswith("interrupted: the tasks already done are kept"), err[-2000:]
+    assert any(out.joinpath("tasks").glob("*.json"))
