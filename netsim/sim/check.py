@@ -31,6 +31,8 @@ class ScenarioCheck:
     graphs: dict[str, nx.DiGraph] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     trace: str = ""
+    #: the forecast history read (frame, path), or None (netsim.sim.run fits it; read once)
+    history: tuple | None = None
 
 
 def check_scenario(sc: Scenario, g0: nx.DiGraph | None = None) -> ScenarioCheck:
@@ -53,8 +55,7 @@ def check_scenario(sc: Scenario, g0: nx.DiGraph | None = None) -> ScenarioCheck:
     out.trace = _check_trace(sc, g0)
     if sc.caches.warmup:
         _check_trace_name(sc, sc.caches.warmup, where="caches.warmup")
-    if sc.forecast is not None:
-        _check_history(sc)
+    out.history = forecast_history(sc)
     for i, design in enumerate(sc.designs):
         g = apply_design(g0, design.name, design.transforms, source=sc.source, where=f"designs[{i}]")
         for j, ev in enumerate(sc.failures.schedule):
@@ -167,19 +168,26 @@ def _check_trace_name(sc: Scenario, name: str, *, where: str) -> Path | None:
     return sc.resolve("traces", name, where=where)   # a shipped file, or the error naming the place
 
 
-def _check_history(sc: Scenario) -> None:
+def forecast_history(sc: Scenario):
+    """The scenario's ``forecast.history`` read (``timestamp, series, bps``), or None without one: a file
+    relative to the scenario, or a shipped history by name with or without its ``.csv``. Errors name the file."""
     from netsim.analysis.forecast import read_series_csv
 
     spec = sc.forecast
+    if spec is None:
+        return None
     try:
         path = sc.resolve("traces", spec.history, where="forecast.history")
     except InputError as e:
-        try:
+        try:  # a shipped history by name, without its .csv
             path = sc.resolve("traces", f"{spec.history}.csv")
         except InputError:
             raise e from None
-    if path.suffix.lower() == ".csv":
-        read_series_csv(path)
+    if path.suffix.lower() != ".csv":
+        raise InputError(f"{spec.history}: expected a CSV of measured traffic (timestamp, series, bps), found a "
+                         f"{path.suffix or 'file without extension'} (a trace goes in traffic, caches.warmup or "
+                         "prefetch.history)", source=sc.source, where="forecast.history")
+    return read_series_csv(path).select("timestamp", "series", "bps"), path
 
 
 def _q(name) -> str:

@@ -17,7 +17,7 @@ import hashlib
 import json
 from pathlib import Path
 
-__all__ = ["MANIFEST", "write_manifest", "run_status"]
+__all__ = ["MANIFEST", "write_manifest", "run_status", "sha256_file"]
 
 #: the file of a run directory that lists every other file of the run with its SHA-256, written last
 MANIFEST = "manifest.json"
@@ -32,7 +32,8 @@ def _run_files(out: Path, tables) -> list[Path]:
     return [p for p in files if p.is_file()]
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks (also the sweep's scenario hash of its input files)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -44,7 +45,7 @@ def write_manifest(out: Path, *, complete: bool, tables) -> None:
     """``manifest.json``: every file of the run (path relative to ``out``) with its SHA-256, and whether the
     run completed (every design of the scenario, none interrupted). Deterministic: same files, same bytes."""
     out = Path(out)
-    files = {p.relative_to(out).as_posix(): _sha256(p) for p in _run_files(out, tables)}
+    files = {p.relative_to(out).as_posix(): sha256_file(p) for p in _run_files(out, tables)}
     tmp = out / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps({"complete": complete, "files": files}, indent=1, sort_keys=True) + "\n")
     tmp.replace(out / MANIFEST)
@@ -91,7 +92,7 @@ def run_status(out: Path, summary: dict | None = None) -> list[str]:
             p = out / rel
             if not p.is_file():
                 lines.append(f"{rel} is missing (listed in {MANIFEST})")
-            elif _sha256(p) != digest:
+            elif sha256_file(p) != digest:
                 lines.append(f"{rel} differs from the manifest: it was written by another run, or changed, "
                              "after this run's files")
     if summary is None:

@@ -280,27 +280,16 @@ def _procurement(res: RunResult, g, sc: Scenario, aggregators, reference: RunRes
     return pl.concat(rows).select([pl.col(c).cast(t) for c, t in _PROCUREMENT_SCHEMA.items()])
 
 
-def _load_forecast(sc: Scenario):
-    """Fit the scenario's ``forecast.history`` (None without one): each series, plus ``total`` (their sum
-    over the timestamps all of them have) when there are several. Errors name the file."""
-    from netsim.analysis.forecast import forecast, read_series_csv
-    from netsim.errors import InputError
+def _load_forecast(sc: Scenario, history):
+    """Fit the scenario's ``forecast.history`` (None without one; ``history``: the (frame, path) the scenario
+    check read, netsim.sim.check.forecast_history): each series, plus ``total`` (their sum over the timestamps
+    all of them have) when there are several."""
+    from netsim.analysis.forecast import forecast
 
     spec = sc.forecast
-    if spec is None:
+    if spec is None or history is None:
         return None
-    try:
-        path = sc.resolve("traces", spec.history, where="forecast.history")
-    except InputError as e:
-        try:  # a shipped history by name, without its .csv
-            path = sc.resolve("traces", f"{spec.history}.csv")
-        except InputError:
-            raise e from None
-    if path.suffix.lower() != ".csv":
-        raise InputError(f"{spec.history}: expected a CSV of measured traffic (timestamp, series, bps), found a "
-                         f"{path.suffix or 'file without extension'} (a trace goes in traffic, caches.warmup or "
-                         "prefetch.history)", source=sc.source, where="forecast.history")
-    frame = read_series_csv(path).select("timestamp", "series", "bps")
+    frame, path = history
     n = frame["series"].n_unique()
     if n > 1 and "total" not in frame["series"].to_list():
         total = (frame.group_by("timestamp").agg(pl.col("bps").sum(), pl.len().alias("_n"))
@@ -402,9 +391,7 @@ def run(scenario: Scenario | str | Path, out_dir: str | Path | None = None, *, s
         checked = check_scenario(sc, g0)
     for w in checked.warnings:
         warnings.warn(f"{sc.source or sc.name}: {w}", ScenarioWarning, stacklevel=2)
-    fc = _load_forecast(sc)  # before simulating: a bad history file is reported at once
-    if sc.caches.warmup:  # likewise a warm-up trace that is not there (even if no design has a cache)
-        sc.resolve("traces", sc.caches.warmup, where="caches.warmup")
+    fc = _load_forecast(sc, checked.history)  # the check read it; a fit that fails is said before simulating
     if out_dir is None:
         return _run(sc, checked, fc, None, on_bin)
     with claim_output(out_dir):  # before simulating: an unusable -o, or another run writing there, is said at once

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from netsim.errors import InputError
 from netsim.scenario import DesignSpec, Scenario
+from netsim.sim.manifest import sha256_file
 
 __all__ = ["FailureSet", "Task", "expand_failures", "failure_label", "load_failure_file", "parse_growth",
            "scenario_hash", "task_key", "check_failures", "expand_grid", "FAILURE_MODES"]
@@ -237,14 +238,6 @@ def parse_growth(text: str) -> list[float]:
 
 
 # -- tasks ---------------------------------------------------------------------------------------
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def scenario_hash(sc: Scenario) -> str:
     """A hash of what a scenario simulates: its settings (without name, description, designs, failures and
     seed, which the sweep sets per task) and the contents of its topology and trace files.
@@ -261,9 +254,9 @@ def scenario_hash(sc: Scenario) -> str:
     """
 
     doc = sc.model_dump(mode="json", exclude={"name", "description", "designs", "failures", "seed"})
-    files = {"topology": _file_digest(sc.resolve("topologies", sc.topology, where="topology"))}
+    files = {"topology": sha256_file(sc.resolve("topologies", sc.topology, where="topology"))}
     if sc.traffic.trace is not None:
-        files["trace"] = _file_digest(sc.resolve("traces", sc.traffic.trace, where="traffic.trace"))
+        files["trace"] = sha256_file(sc.resolve("traces", sc.traffic.trace, where="traffic.trace"))
     text = json.dumps({"scenario": doc, "files": files}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
