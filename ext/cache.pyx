@@ -233,6 +233,9 @@ cdef class CacheCore:
             e = self.n_ents_hwm
             self.n_ents_hwm += 1
         if self._table_put(key, e) != 0:
+            self.ents[e].q = Q_FREE  # back to the pool: the slot must not leak
+            self.ents[e].next = self.free_ents
+            self.free_ents = e
             return EMPTY
         self.ents[e].key = key
         self.ents[e].size = size
@@ -343,31 +346,40 @@ cdef class CacheCore:
         else:
             self.buckets[b].tail = p
 
-    cdef inline void _lfu_bump(self, int32_t e) noexcept nogil:
-        # move e from its bucket (freq f) to the tail of bucket f + 1
+    cdef inline int _lfu_bump(self, int32_t e) noexcept nogil:
+        # move e from its bucket (freq f) to the tail of bucket f + 1; -1 (nothing changed) when
+        # a new bucket cannot be allocated
         cdef int32_t b = self.ents[e].bucket
         cdef int32_t nb = self.buckets[b].next
         cdef int64_t f = self.buckets[b].freq + 1
         if nb == EMPTY or self.buckets[nb].freq != f:
             nb = self._new_bucket(f, b)
+            if nb == EMPTY:
+                return -1
         self._bucket_unlink(e)
         self._bucket_drop_if_empty(b)
         self._bucket_append(nb, e)
         self.ents[e].freq = <int32_t>f
+        return 0
 
-    cdef inline void _lfu_add(self, int32_t e, int64_t freq) noexcept nogil:
-        # insert a new entry with frequency freq (1 for an admission); buckets stay sorted
+    cdef inline int _lfu_add(self, int32_t e, int64_t freq) noexcept nogil:
+        # insert a new entry with frequency freq (1 for an admission); buckets stay sorted.
+        # -1 when a new bucket cannot be allocated: e is then returned to the pool
         cdef int32_t b = self.bucket_first, prev = EMPTY
         while b != EMPTY and self.buckets[b].freq < freq:
             prev = b
             b = self.buckets[b].next
         if b == EMPTY or self.buckets[b].freq != freq:
             b = self._new_bucket(freq, prev)
+            if b == EMPTY:
+                self._free_entry(e)
+                return -1
         self._bucket_append(b, e)
         self.ents[e].freq = <int32_t>freq
         self.ents[e].q = Q_MAIN
         self.used[Q_MAIN] += self.ents[e].size
         self.count[Q_MAIN] += 1
+        return 0
 
     cdef inline void _lfu_remove(self, int32_t e) noexcept nogil:
         cdef int32_t b = self.ents[e].bucket
@@ -478,7 +490,8 @@ cdef class CacheCore:
         if e == EMPTY:
             return -1
         if self.policy == P_LFU:
-            self._lfu_add(e, 1)
+            if self._lfu_add(e, 1) != 0:
+                return -1
         else:
             self._q_append(Q_MAIN, e)
         return 0
@@ -500,7 +513,8 @@ cdef class CacheCore:
                     self._q_unlink(Q_MAIN, e)
                     self._q_append(Q_MAIN, e)
                 elif self.policy == P_LFU:
-                    self._lfu_bump(e)
+                    if self._lfu_bump(e) != 0:
+                        return -1
                 elif self.policy == P_S3FIFO:
                     self.ents[e].freq += 1
                 return 1
@@ -569,7 +583,8 @@ cdef class CacheCore:
             self._q_unlink(Q_MAIN, e)
             self._q_append(Q_MAIN, e)
         elif self.policy == P_LFU:
-            self._lfu_bump(e)
+            if self._lfu_bump(e) != 0:
+                raise MemoryError("cache: out of memory")
         elif self.policy == P_S3FIFO:
             self.ents[e].freq += 1
         return True
@@ -684,12 +699,15 @@ cdef class CacheCore:
                     self.count[Q_MAIN] += 1
                 elif last != EMPTY and self.buckets[last].freq < freq[i]:
                     last = self._new_bucket(freq[i], last)
+                    if last == EMPTY:
+                        raise MemoryError("cache: out of memory")
                     self._bucket_append(last, e)
                     self.ents[e].freq = <int32_t>freq[i]
                     self.used[Q_MAIN] += sizes[i]
                     self.count[Q_MAIN] += 1
                 else:
-                    self._lfu_add(e, freq[i])
+                    if self._lfu_add(e, freq[i]) != 0:
+                        raise MemoryError("cache: out of memory")
                     last = self.ents[e].bucket
                 self.ents[e].q = Q_MAIN
             else:

@@ -72,12 +72,15 @@ cdef int _as_scratch_alloc(ASScratch *s, idx_t n_as, idx_t n_adj) noexcept nogil
     s.sel = <uint8_t *> malloc((n_adj + 1) * sizeof(uint8_t))
     if (s.len_ == NULL or s.cls == NULL or s.queue == NULL or s.srt == NULL or s.cnt == NULL
             or s.order == NULL or s.sel == NULL):
+        _as_scratch_free(s)  # nothing is left allocated on failure: the caller only raises
         return -1
     return 0
 
 
 cdef void _as_scratch_free(ASScratch *s) noexcept nogil:
     free(s.len_); free(s.cls); free(s.queue); free(s.srt); free(s.cnt); free(s.order); free(s.sel)
+    s.len_ = NULL; s.cls = NULL; s.queue = NULL; s.srt = NULL; s.cnt = NULL; s.order = NULL
+    s.sel = NULL
 
 
 cdef idx_t _sort_by_len(const ASGraph *g, ASScratch *s, idx_t *out) noexcept nogil:
@@ -625,7 +628,10 @@ def as_selection_differs(
     gb = ga
     ga.adj_rel = _ptr(rel_a); ga.adj_up = _ptr(up_a)
     gb.adj_rel = _ptr(rel_b); gb.adj_up = _ptr(up_b)
-    if _as_scratch_alloc(&sa, n_as, n_adj) != 0 or _as_scratch_alloc(&sb, n_as, n_adj) != 0:
+    if _as_scratch_alloc(&sa, n_as, n_adj) != 0:
+        raise MemoryError("routing scratch allocation failed")
+    if _as_scratch_alloc(&sb, n_as, n_adj) != 0:
+        _as_scratch_free(&sa)  # the first set was allocated: it would leak
         raise MemoryError("routing scratch allocation failed")
     with nogil:
         for i in range(dest_as.shape[0]):
