@@ -6,10 +6,10 @@ from netsim_types cimport idx_t, real_t
 cdef int _fill(const real_t[::1] demand, const idx_t[::1] indptr, const idx_t[::1] links,
                const real_t[::1] frac, const real_t[::1] capacity,
                const idx_t[::1] lptr, const idx_t[::1] ldem, const real_t[::1] lfrac,
-               real_t rel_eps, real_t[::1] rate, real_t[::1] load) noexcept nogil:
+               real_t rel_eps, real_t[::1] rate, real_t[::1] load) except -1 nogil:
     """Progressive filling: all unfrozen demands rise at one level; a demand freezes when it is
-    met or when a link it uses saturates. Returns the number of filling steps, or -1 when the
-    scratch arrays cannot be allocated (nothing is written then)."""
+    met or when a link it uses saturates. Returns the number of filling steps. Not ``noexcept``:
+    the bounds-checked build's IndexError, or MemoryError for the scratch arrays, propagates."""
     cdef Py_ssize_t K = demand.shape[0], L = capacity.shape[0]
     cdef Py_ssize_t k, k2, j, l, steps = 0, n_active = 0
     cdef real_t level = 0.0, step, cand, big = 1e300
@@ -20,7 +20,8 @@ cdef int _fill(const real_t[::1] demand, const idx_t[::1] indptr, const idx_t[::
         free(frozen)
         free(saturated)
         free(slope)
-        return -1
+        with gil:
+            raise MemoryError("congestion: scratch allocation failed")
     for l in range(L):
         slope[l] = 0.0
         load[l] = 0.0
@@ -90,6 +91,4 @@ def max_min_fill(const real_t[::1] demand, const idx_t[::1] indptr, const idx_t[
     cdef int steps
     with nogil:
         steps = _fill(demand, indptr, links, frac, capacity, lptr, ldem, lfrac, rel_eps, rate, load)
-    if steps < 0:
-        raise MemoryError("congestion: scratch allocation failed")
     return steps

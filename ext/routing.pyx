@@ -477,14 +477,17 @@ cdef idx_t _route_one(const NodeGraph *g, const ASGraph *ag, idx_t t, bint multi
 
 cdef int _pack(NodeGraph *g, const idx_t[::1] hop_head, const idx_t[::1] hop_adj,
                const real_t[::1] hop_w, const real_t[::1] hop_lat, const uint8_t[::1] hop_up,
-               const idx_t[::1] rin_ptr, const idx_t[::1] rin_hop) noexcept nogil:
-    """Pack the hop arrays for the scan (down hops get head -1) and the up IGP hops by head."""
+               const idx_t[::1] rin_ptr, const idx_t[::1] rin_hop) except -1 nogil:
+    """Pack the hop arrays for the scan (down hops get head -1) and the up IGP hops by head.
+
+    Not ``noexcept``: the bounds-checked build's IndexError, or MemoryError, propagates."""
     cdef Py_ssize_t H = hop_head.shape[0], h, e, v, m = 0
     g.hops = <Hop *> malloc((H + 1) * sizeof(Hop))
     g.rev_ptr = <idx_t *> malloc((g.n + 1) * sizeof(idx_t))
     g.rev = <RevHop *> malloc((rin_hop.shape[0] + 1) * sizeof(RevHop))
     if g.hops == NULL or g.rev_ptr == NULL or g.rev == NULL:
-        return -1
+        with gil:
+            raise MemoryError("routing scratch allocation failed")
     for h in range(H):
         g.hops[h].head = hop_head[h] if hop_up[h] else -1
         g.hops[h].adj = hop_adj[h]
@@ -580,8 +583,7 @@ def route_destinations(
                  adj_from, adj_to, adj_rel, adj_up, ain_ptr, ain_adj)
     g.hops = NULL; g.rev_ptr = NULL; g.rev = NULL
     try:
-        if _pack(&g, hop_head, hop_adj, hop_w, hop_lat, hop_up, rin_ptr, rin_hop) != 0:
-            raise MemoryError("routing scratch allocation failed")
+        _pack(&g, hop_head, hop_adj, hop_w, hop_lat, hop_up, rin_ptr, rin_hop)
         # One scratch set per thread, indexed by threadid(): nothing is shared but read-only input.
         asx = <ASScratch *> calloc(nt, sizeof(ASScratch))
         s = <NodeScratch *> calloc(nt, sizeof(NodeScratch))
