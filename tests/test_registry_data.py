@@ -1,5 +1,7 @@
 """Registries and shipped-data lookup."""
 
+from pathlib import Path
+
 import pytest
 
 from netsim.data import resolve_path, shipped_names, shipped_path
@@ -25,4 +27,12 @@ def test_shipped_examples_resolve(tmp_path, monkeypatch):
     local = tmp_path / "examples" / "two_as"
     local.parent.mkdir()
     local.write_text("x")
-    assert resolve_path("topologies", "examples/two_as") == local.relative_to(tmp_path) or resolve_path("topologies", "examples/two_as").exists()
+    # a file of the same name in the working directory wins over the shipped one, as written
+    assert resolve_path("topologies", "examples/two_as") == Path("examples/two_as")
+    # and a file beside the scenario (base) wins over both
+    other = tmp_path / "sc" / "examples" / "two_as"
+    other.parent.mkdir(parents=True)
+    other.write_text("y")
+    assert resolve_path("topologies", "examples/two_as", base=tmp_path / "sc") == other
+    with pytest.raises(FileNotFoundError, match="not a shipped topology"):
+        resolve_path("topologies", "examples/no_such")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -107,14 +106,12 @@ def test_months_to_threshold_edges():
     assert months_to_threshold(0.4, 1.0, 0.8) == pytest.approx(12.0)  # doubling a year: 40 % -> 80 % in 12 months
 
 
-def test_fitting_four_weeks_of_five_minute_data_is_fast():
+def test_four_weeks_of_five_minute_data_are_fitted_hourly():
+    # (its speed is guarded in benchmarks/test_forecast.py, against a textbook statsmodels fit)
     ts, y = synthetic(weeks=4, step_s=300)
-    t0 = time.perf_counter()
     r = forecast(frame_of(ts, y), holdout="7d", horizon="90d")
-    took = time.perf_counter() - t0
     ev = r.evaluation.row(0, named=True)
     assert ev["step_s"] == 3600 and ev["n_points"] == 4 * 7 * 24  # averaged to hourly
-    assert took < 2.0, took  # resampling + two fits (holdout + final); ~0.1 s on a quiet core
     # three weeks of fitting history (>= 2 weeks): weekly seasonality and a one-week naive lag
     assert ev["naive_lag"] == "1w"
 
