@@ -60,7 +60,7 @@ import polars as pl
 
 from netsim.analysis.settings import Prices
 from netsim.errors import InputError
-from netsim.sim.metrics import percentile_95
+from netsim.stats import percentile_95
 
 __all__ = [
     "Prices", "transit_bill", "to_five_minute_samples", "design_cost", "CostBreakdown",
@@ -109,7 +109,7 @@ def transit_bill(samples_bps, *, price_per_mbps_month: float) -> tuple[float, fl
     """95th-percentile transit bill of a month of 5-minute samples: (billed Mbps, monthly cost).
 
     The samples are sorted, the top 5 % discarded (432 of 8,640), the highest left is billed
-    (:func:`netsim.sim.metrics.percentile_95`).
+    (:func:`netsim.stats.percentile_95`).
 
     Examples
     --------
@@ -201,13 +201,48 @@ def design_cost(g: nx.DiGraph, links_table: pl.DataFrame | None, *, prices: Pric
     if split not in ("p95", "equal", "peak"):
         raise InputError(f"split must be p95, equal or peak, found {split!r}", where="split")
     asn = {n: d["asn"] for n, d in g.nodes(data=True)}
-    kind = {n: d.get("kind", "pop") for n, d in g.nodes(data=True)}
     if members is None:
         members = sorted({asn[n] for n, d in g.nodes(data=True) if d.get("subscribers", 0) > 0})
     members = sorted(set(int(m) for m in members))
-    items: list[tuple] = []
+    transit_edges = _transit_edges(g)
+    series = _link_series(links_table, design=design) if (transit_edges or aggregators) else {}
 
-    # lines and IX ports: each duplex pair once
+    def samples_of(e):
+        s = series.get((str(e[0]), str(e[1])))
+        return to_five_minute_samples(s, bin_s=bin_s) if s is not None else np.zeros(0)
+
+    items = _line_and_port_items(g, asn, prices) + _cache_site_items(g, asn, prices)
+    items += _transit_items(transit_edges, asn, samples_of, prices)
+    for agg, agg_members in sorted((aggregators or {}).items()):
+        items += _shared_items(g, asn, items, agg, agg_members, samples_of, split)
+    items_df = pl.DataFrame(items, schema={"asn": pl.Int64, "item": pl.Utf8, "element": pl.Utf8, "detail": pl.Utf8,
+                                           "cost": pl.Float64}, orient="row")
+    by_member = _by_member(items_df, members, g.graph.get("as_names", {}) or {})
+    return CostBreakdown(items_df.filter(pl.col("asn").is_in(members)), by_member, prices.currency)
+
+
+#: The cost items of a design, in the order of the by-member columns.
+COST_ITEMS = ("line", "ix_port", "cache_site", "transit", "shared")
+
+
+def _line_payers(g: nx.DiGraph, u, v, asn: dict) -> list[tuple[int, float]]:
+    """Who pays a (non-IX) line and what share: the customer of c2p, the owner of an internal
+    link, each AS half of a direct link between two ASes."""
+    rel = g.edges[u, v].get("rel", "internal")
+    if rel == "c2p":
+        return [(asn[u], 1.0)]
+    if rel == "p2c":
+        return [(asn[v], 1.0)]
+    if asn[u] == asn[v]:
+        return [(asn[u], 1.0)]
+    return [(asn[u], 0.5), (asn[v], 0.5)]
+
+
+def _line_and_port_items(g: nx.DiGraph, asn: dict, prices: Prices) -> list[tuple]:
+    """``line`` items (each duplex pair once, at the larger capacity) and ``ix_port`` items (one per
+    IX membership); see the module docstring."""
+    kind = {n: d.get("kind", "pop") for n, d in g.nodes(data=True)}
+    items: list[tuple] = []
     seen = set()
     for u, v in sorted(g.edges, key=lambda e: (str(e[0]), str(e[1]))):
         key = tuple(sorted((str(u), str(v))))
@@ -232,75 +267,75 @@ def design_cost(g: nx.DiGraph, links_table: pl.DataFrame | None, *, prices: Pric
             port, pdesc = (float(fee), "IX's port fee (cost attribute)") if fee is not None else prices.ix_port(cap)
             items.append((asn[member], "ix_port", f"{member}@{ix_end}", pdesc, port))
         else:
-            rel = d.get("rel", "internal")
-            if rel == "c2p":
-                payers = [(asn[u], 1.0)]
-            elif rel == "p2c":
-                payers = [(asn[v], 1.0)]
-            elif asn[u] == asn[v]:
-                payers = [(asn[u], 1.0)]
-            else:
-                payers = [(asn[u], 0.5), (asn[v], 0.5)]
+            payers = _line_payers(g, u, v, asn)
         for a, share in payers:
             items.append((a, "line", elem, detail + ("" if share == 1 else " (half)"), line * share))
+    return items
 
+
+def _cache_site_items(g: nx.DiGraph, asn: dict, prices: Prices) -> list[tuple]:
+    """One ``cache_site`` item per cache node, paid by its ASN."""
+    items = []
     for n in sorted(g.nodes, key=str):
-        if kind[n] == "cache":
+        if g.nodes[n].get("kind", "pop") == "cache":
             c = g.nodes[n].get("cost")
             items.append((asn[n], "cache_site", str(n), "cost attribute" if c is not None else "default site",
                           float(c) if c is not None else prices.cache_site_per_month))
+    return items
 
-    # transit: c2p links (only those tagged `transit` when the topology uses that tag), 95th percentile of
-    # 5-minute samples, larger direction
+
+def _transit_edges(g: nx.DiGraph) -> list[tuple]:
+    """The billed c2p links: all of them, or only those tagged ``transit`` when the topology uses that tag."""
     tagged = any("transit" in d.get("tags", ()) for _, _, d in g.edges(data=True))
-    transit_edges = sorted(((u, v) for u, v, d in g.edges(data=True)
-                            if d.get("rel") == "c2p" and (not tagged or "transit" in d.get("tags", ()))),
-                           key=lambda e: (str(e[0]), str(e[1])))
-    series = _link_series(links_table, design=design) if (transit_edges or aggregators) else {}
+    return sorted(((u, v) for u, v, d in g.edges(data=True)
+                   if d.get("rel") == "c2p" and (not tagged or "transit" in d.get("tags", ()))),
+                  key=lambda e: (str(e[0]), str(e[1])))
 
-    def samples_of(e):
-        s = series.get((str(e[0]), str(e[1])))
-        return to_five_minute_samples(s, bin_s=bin_s) if s is not None else np.zeros(0)
 
+def _transit_items(transit_edges: list[tuple], asn: dict, samples_of, prices: Prices) -> list[tuple]:
+    """One ``transit`` item per billed link: the 95th percentile of its 5-minute samples, larger direction."""
+    items = []
     for u, v in transit_edges:
         bills = [transit_bill(samples_of(e), price_per_mbps_month=prices.transit_per_mbps_month) for e in ((u, v), (v, u))]
         mbps, cost = max(bills)
         items.append((asn[u], "transit", f"{u}->{v}", f"p95 {mbps:,.1f} Mbps", cost))
+    return items
 
-    # an aggregated ISP's own costs, shared among its member ASes
-    for agg, agg_members in sorted((aggregators or {}).items()):
-        agg_members = sorted(set(int(m) for m in agg_members))
-        agg_total = float(sum(it[4] for it in items if it[0] == agg))
-        weights = []
-        for m in agg_members:
-            edges = sorted(((u, v) for u, v in g.edges
-                            if (asn[u] == m and asn[v] == agg) or (asn[u] == agg and asn[v] == m)),
-                           key=lambda e: (str(e[0]), str(e[1])))
-            if not edges:
-                raise InputError(f"AS{m} has no link to the aggregated ISP AS{agg}", where="aggregators")
-            xs = [x for x in (samples_of(e) for e in edges) if len(x)]
-            tot = np.sum(xs, axis=0) if xs else np.zeros(1)
-            weights.append({"p95": percentile_95(tot), "peak": float(tot.max()), "equal": 1.0}[split])
-        w = np.asarray(weights, dtype=np.float64)
-        share = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
-        for m, sh in zip(agg_members, share):
-            items.append((m, "shared", f"AS{agg}", f"{sh:.1%} ({split}) of {agg_total:,.0f}", float(sh * agg_total)))
 
-    items_df = pl.DataFrame(items, schema={"asn": pl.Int64, "item": pl.Utf8, "element": pl.Utf8, "detail": pl.Utf8,
-                                           "cost": pl.Float64}, orient="row")
-    names = g.graph.get("as_names", {}) or {}
+def _shared_items(g: nx.DiGraph, asn: dict, items: list[tuple], agg: int, agg_members, samples_of,
+                  split: str) -> list[tuple]:
+    """An aggregated ISP's own costs (every item it pays so far) shared among its member ASes by
+    ``split`` of each member's traffic on its links to the aggregator."""
+    agg_members = sorted(set(int(m) for m in agg_members))
+    agg_total = float(sum(it[4] for it in items if it[0] == agg))
+    weights = []
+    for m in agg_members:
+        edges = sorted(((u, v) for u, v in g.edges
+                        if (asn[u] == m and asn[v] == agg) or (asn[u] == agg and asn[v] == m)),
+                       key=lambda e: (str(e[0]), str(e[1])))
+        if not edges:
+            raise InputError(f"AS{m} has no link to the aggregated ISP AS{agg}", where="aggregators")
+        xs = [x for x in (samples_of(e) for e in edges) if len(x)]
+        tot = np.sum(xs, axis=0) if xs else np.zeros(1)
+        weights.append({"p95": percentile_95(tot), "peak": float(tot.max()), "equal": 1.0}[split])
+    w = np.asarray(weights, dtype=np.float64)
+    share = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+    return [(m, "shared", f"AS{agg}", f"{sh:.1%} ({split}) of {agg_total:,.0f}", float(sh * agg_total))
+            for m, sh in zip(agg_members, share)]
+
+
+def _by_member(items_df: pl.DataFrame, members: list[int], names: Mapping) -> pl.DataFrame:
+    """Per member AS, each item's sum and the total."""
     rows = []
-    kinds = ("line", "ix_port", "cache_site", "transit", "shared")
     for a in members:
         mine = items_df.filter(pl.col("asn") == a)
         row = {"asn": a, "name": str(names.get(a, a))}
-        for it in kinds:
+        for it in COST_ITEMS:
             row[it] = float(mine.filter(pl.col("item") == it)["cost"].sum())
-        row["total"] = sum(row[it] for it in kinds)
+        row["total"] = sum(row[it] for it in COST_ITEMS)
         rows.append(row)
-    by_member = pl.DataFrame(rows, schema={"asn": pl.Int64, "name": pl.Utf8, **{k: pl.Float64 for k in kinds},
-                                           "total": pl.Float64})
-    return CostBreakdown(items_df.filter(pl.col("asn").is_in(members)), by_member, prices.currency)
+    return pl.DataFrame(rows, schema={"asn": pl.Int64, "name": pl.Utf8, **{k: pl.Float64 for k in COST_ITEMS},
+                                      "total": pl.Float64})
 
 
 def _link_series(links_table: pl.DataFrame | None, *, design: str | None) -> dict[tuple[str, str], np.ndarray]:

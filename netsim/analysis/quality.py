@@ -71,7 +71,7 @@ import polars as pl
 
 from netsim.analysis.settings import QualityMethod
 from netsim.errors import InputError
-from netsim.sim.metrics import weighted_quantile
+from netsim.stats import weighted_quantile
 
 __all__ = ["QualityMethod", "QualityResult", "empty_summary", "measure_quality", "measurement_server", "measurement_servers",
            "path_quality", "access_isps", "AccessProfile", "access_profile"]

@@ -90,7 +90,6 @@ def n1_resilience(g: nx.DiGraph, demand: pl.DataFrame, *, cache_offload: float =
     """
     from netsim import routing
     from netsim.cache.resolve import CacheSystem
-    from netsim.sim.engine import _distance_fn
 
     if not 0.0 <= cache_offload <= 1.0:
         raise InputError(f"cache_offload must be in [0, 1], found {cache_offload!r}", where="cache_offload")
@@ -100,7 +99,7 @@ def n1_resilience(g: nx.DiGraph, demand: pl.DataFrame, *, cache_offload: float =
     flows = d.filter(pl.col("dst").is_not_null())
     net = routing.compile(g, igp_weight=igp_weight)
     base = net.route(multipath=multipath)
-    system = CacheSystem(g, distance=_distance_fn(base))
+    system = CacheSystem(g, distance=base.distance_function())
     known = set(system.origin_providers)
     content = content.filter(pl.col("provider").is_in(sorted(known)))
     c_vol = content["bytes_per_s"].to_numpy()
@@ -113,7 +112,7 @@ def n1_resilience(g: nx.DiGraph, demand: pl.DataFrame, *, cache_offload: float =
     for kind, name, down in _elements(g):
         dn = set(down)
         routes = base.without(nodes=down)
-        dist = _distance_fn(routes)
+        dist = routes.distance_function()
         # survivors: content to an up client; a flow to an up receiver
         c_live = ~np.isin(c_src_arr, down)
         f_live = ~np.isin(f_dst_arr, down)

@@ -55,7 +55,6 @@ def line_size(gbps: float, *, floor: int = 10) -> int:
 
 def _pairs(system, demand: pl.DataFrame, routes) -> tuple[list, list, np.ndarray, float]:
     """(sources, destinations, bytes/s, unreachable bytes/s) of the demand in one network state."""
-    from netsim.sim.engine import _distance_fn
 
     flows = demand.filter(pl.col("provider").is_null())
     content = demand.filter(pl.col("provider").is_not_null())
@@ -64,7 +63,7 @@ def _pairs(system, demand: pl.DataFrame, routes) -> tuple[list, list, np.ndarray
     if content.height:
         r = system.resolve(content.select("src", "provider", pl.lit(0, pl.UInt64).alias("obj"),
                                           pl.lit(1, pl.Int64).alias("bytes"), "bytes_per_s"),
-                           distance=_distance_fn(routes))
+                           distance=routes.distance_function())
         lost += float(r.filter(pl.col("unreachable"))["bytes_per_s"].sum())
         ok = r.filter(~pl.col("unreachable"))
         src += list(ok["served_by"])

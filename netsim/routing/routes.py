@@ -217,6 +217,32 @@ class Routes:
         out[~self._reachable(s, d, rows)] = np.nan
         return out
 
+    def distance_function(self):
+        """These routes' one-way latencies as a ``distance(src_ids, dst_ids) -> ms`` callable
+        (``inf``: no route), the form :class:`netsim.cache.CacheSystem` takes.
+
+        Examples
+        --------
+        >>> import netsim.routing
+        >>> routes = netsim.routing.compile(netsim.load_topology("examples/two_as")).route()
+        >>> d = routes.without(nodes=["a1"]).distance_function()
+        >>> [round(x, 6) for x in d(["a2", "a1"], ["t1", "t1"]).tolist()]
+        [0.523854, inf]
+        """
+
+        def distance(src, dst) -> np.ndarray:
+            src, dst = list(src), list(dst)
+            out = np.full(len(src), np.inf)
+            if not src:
+                return out
+            dead = np.asarray(self.unreachable(src, dst), dtype=bool)
+            live = np.flatnonzero(~dead)
+            if len(live):
+                out[live] = self.distance_ms([src[i] for i in live], [dst[i] for i in live])
+            return out
+
+        return distance
+
     def rtt_ms(self, src, dst) -> np.ndarray:
         """Round-trip latency (ms) per demand: ``distance_ms(src, dst) + distance_ms(dst, src)``."""
         return self.distance_ms(src, dst) + self.distance_ms(dst, src)

@@ -35,7 +35,7 @@ from netsim.scenario import DesignSpec, Scenario
 from netsim.sim.congestion import max_min_rates
 from netsim.sim.demands import EncodedBins, Items, Spread, bin_items, demand_of, segments
 from netsim.sim.failures import Change, FailureState, build_timeline
-from netsim.sim.metrics import weighted_quantiles
+from netsim.stats import weighted_quantiles
 from netsim.sim.prefetch import SEEN_COLS, Prefetch
 from netsim.sim.record import RTT_CLASS_COLUMNS, RTT_CLASS_EDGES_MS, SCHEMAS, Recorder
 from netsim.sim.vocab import SERVED_FROM, Vocab
@@ -175,7 +175,7 @@ class _DesignRun:
         (the cache system keeps what it derives from a distance function while that function is in use)."""
         got = self._dist_fns.get(id(routes))
         if got is None or got[0] is not routes:
-            got = self._dist_fns[id(routes)] = (routes, _distance_fn(routes))
+            got = self._dist_fns[id(routes)] = (routes, routes.distance_function())
         return got[1]
 
     def encoded_bins(self, traffic) -> EncodedBins:
@@ -510,23 +510,6 @@ def _congest(routes, src, dst, vol, cap, over) -> np.ndarray:
     r, _ = max_min_rates(rate[touched], cap[over_ids], local.reshape(-1), lnk, frac[dem, lnk])
     rate[touched] = r
     return rate
-
-
-def _distance_fn(routes):
-    """The routing core's distances as the cache system's ``distance(src_ids, dst_ids) -> ms`` (inf: no route)."""
-
-    def distance(src, dst) -> np.ndarray:
-        src, dst = list(src), list(dst)
-        out = np.full(len(src), np.inf)
-        if not src:
-            return out
-        dead = np.asarray(routes.unreachable(src, dst), dtype=bool)
-        live = np.flatnonzero(~dead)
-        if len(live):
-            out[live] = routes.distance_ms([src[i] for i in live], [dst[i] for i in live])
-        return out
-
-    return distance
 
 
 def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *,

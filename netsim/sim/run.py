@@ -15,7 +15,7 @@ from netsim.scenario import FailureSpec, Scenario, load_scenario
 from netsim.sim.check import ScenarioCheck, check_scenario
 from netsim.sim.engine import RunResult, run_design
 from netsim.sim.manifest import MANIFEST, write_manifest
-from netsim.sim.metrics import finite_or_none
+from netsim.stats import finite_or_none
 from netsim.sim.sources import traffic_source
 
 __all__ = ["Results", "run", "TABLES"]
@@ -179,7 +179,7 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
 
     from netsim.analysis.cost import design_cost
     from netsim.analysis.quality import _hourly, empty_summary, measure_quality
-    from netsim.sim.metrics import weighted_quantile
+    from netsim.stats import weighted_quantile
 
     aggregators = g.graph.get("aggregators")
     # NOTE: billed and sized on an ordinary day: a month of the day Tokyo went dark would be no bill

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from netsim.sim.metrics import finite_or_none, group_sums, percentile_95, weighted_quantile
+from netsim.stats import finite_or_none, group_sums, percentile_95, weighted_quantile
 
 __all__ = ["summarize_run"]
 

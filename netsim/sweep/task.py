@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from netsim.scenario import DesignSpec, FailureEvent, FailureSpec, Scenario
-from netsim.sim.metrics import finite_or_none
+from netsim.stats import finite_or_none
 
 __all__ = ["run_task", "task_payload", "task_scenario", "WHOLE_RUN_S", "SUMMARY_FIELDS"]
 
@@ -108,7 +108,7 @@ def _link_peaks(res, g) -> list[dict]:
 
 
 def _regions(res) -> list[dict]:
-    from netsim.sim.metrics import group_sums
+    from netsim.stats import group_sums
 
     # availability: over the region's survivors (subscribers whose own PoP is up; a region that is all dark has
     # none: null, not a violation); availability_all: over all its subscribers (docs/metrics.md)

@@ -16,7 +16,7 @@ from netsim.analysis.cost import (
     union_bound_p95,
 )
 from netsim.errors import InputError
-from netsim.sim.metrics import percentile_95
+from netsim.stats import percentile_95
 
 
 # ------------------------------------------------------------------------------------------ 95th percentile

@@ -292,7 +292,7 @@ def test_procurement_is_of_the_separate_design_in_normal_operation():
     a design of separate buyers has no procurement table."""
     from netsim.analysis.cost import member_upstream_series
     from netsim.scenario import FailureSpec
-    from netsim.sim.metrics import percentile_95
+    from netsim.stats import percentile_95
 
     sc = _small(load_scenario("tochigi"))
     sc.duration = 3 * 3600.0

@@ -1,4 +1,9 @@
-"""Collecting per-bin metrics into tables, and the statistics the summary needs."""
+"""Statistics shared by the engine, the analyses and the summary: weighted quantiles, the 95th
+percentile of billing, grouped sums of per-bin tables, JSON-safe floats.
+
+This module sits below both ``netsim.sim`` and ``netsim.analysis`` and imports nothing from netsim,
+so either can use it without importing the other (tests/test_layering.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import math
 import numpy as np
 import polars as pl
 
-__all__ = ["weighted_quantile", "weighted_quantiles", "percentile_95", "finite_or_none"]
+__all__ = ["weighted_quantile", "weighted_quantiles", "percentile_95", "finite_or_none", "group_sums"]
 
 
 def finite_or_none(x):
