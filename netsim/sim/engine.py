@@ -49,7 +49,8 @@ MAX_BINS = 1_000_000
 
 @dataclass
 class RunResult:
-    """Tables of one design run (polars frames) and its summary record."""
+    """Tables of one design's replay (polars frames) and its summary record, as the engine makes them
+    (the analyses of a run on top of them are ``netsim.sim.run.DesignResult``)."""
 
     design: str
     bins: pl.DataFrame
@@ -58,14 +59,6 @@ class RunResult:
     pairs: pl.DataFrame
     services: pl.DataFrame
     access: pl.DataFrame   # per access PoP and bin: its subscribers' downstream and upstream bytes (the access load)
-    cost: pl.DataFrame | None = None  # per member monthly cost (filled by netsim.sim.run)
-    quality: pl.DataFrame | None = None  # per ISP, peak vs off-peak (filled by netsim.sim.run)
-    quality_hourly: pl.DataFrame | None = None  # per ISP and hour of day (filled by netsim.sim.run)
-    procurement: pl.DataFrame | None = None  # joint vs separate procurement of an aggregated ISP (netsim.sim.run)
-    resilience: pl.DataFrame | None = None  # the fast N-1 pass on the busy hour (netsim.sim.run, analysis.resilience)
-    capacity_plan: pl.DataFrame | None = None  # when links cross the forecast threshold (netsim.sim.run)
-    #: the link loads of the same design replayed without failures (netsim.sim.run, planning.basis normal)
-    normal_links: pl.DataFrame | None = field(default=None, repr=False)
     summary: dict = field(default_factory=dict)
     #: ``paths_for_bin(b)`` -> the ``paths(src, dst)`` of the routes in force in bin b (for the quality method)
     paths_for_bin: Callable | None = field(default=None, repr=False)

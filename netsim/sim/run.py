@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
@@ -47,7 +47,7 @@ class Results:
     warnings: list = field(default_factory=list)  # netsim.sim.check's warnings about the scenario
 
     @classmethod
-    def combine(cls, scenario: str, runs: list[RunResult], graphs: dict | None = None, forecast=None,
+    def combine(cls, scenario: str, runs: list[DesignResult], graphs: dict | None = None, forecast=None,
                 warnings=()) -> "Results":
         return cls(scenario=scenario, summary=[r.summary for r in runs], graphs=dict(graphs or {}), forecast=forecast,
                    warnings=list(warnings), **{t: pl.concat([getattr(r, t) for r in runs], how="vertical") for t in TABLES})
@@ -104,6 +104,25 @@ class Results:
         write_manifest(out, complete=complete, tables=TABLES)
 
 
+@dataclass
+class DesignResult(RunResult):
+    """One design of a run: the engine's replay (:class:`netsim.sim.engine.RunResult`) and the analyses
+    this module adds to it, each table tagged with the design (see :func:`_analyse`)."""
+
+    cost: pl.DataFrame | None = None            # per member monthly cost
+    quality: pl.DataFrame | None = None         # per ISP, peak vs off-peak
+    quality_hourly: pl.DataFrame | None = None  # per ISP and hour of day
+    procurement: pl.DataFrame | None = None     # joint vs separate procurement of an aggregated ISP
+    resilience: pl.DataFrame | None = None      # the fast N-1 pass on the busy hour (netsim.analysis.resilience)
+    capacity_plan: pl.DataFrame | None = None   # when links cross the forecast threshold
+    #: the link loads of the same design replayed without failures (planning.basis normal)
+    normal_links: pl.DataFrame | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, replay: RunResult) -> "DesignResult":
+        return cls(**{f.name: getattr(replay, f.name) for f in fields(RunResult)})
+
+
 def _servers(baseline_g, placement: str) -> tuple[dict | None, str | None]:
     """Measurement servers, fixed on the first design's topology for every design (so designs are
     compared against the same servers): the scenario's placement, else the other one; None if
@@ -129,11 +148,11 @@ _PLAN_SCHEMA = {"design": pl.Utf8, "src": pl.Utf8, "dst": pl.Utf8, "capacity_gbp
                 "months_to_threshold": pl.Float64, "threshold": pl.Float64}
 
 
-def _calm_bins(res: RunResult) -> pl.Series:
+def _calm_bins(res: DesignResult) -> pl.Series:
     return res.bins.filter(pl.col("failures_active") == 0)["bin"]
 
 
-def _plan_links(res: RunResult) -> pl.DataFrame:
+def _plan_links(res: DesignResult) -> pl.DataFrame:
     """The per-bin link loads a design is planned on (cost, procurement, capacity plan): those of its
     failure-free replay (``planning.basis: normal``) when the run had failures, else the run's own in
     its bins without a failure, renumbered 0.. (a left-out bin must not count as a 0 bps sample)."""
@@ -151,7 +170,7 @@ _NO_RESILIENCE = pl.DataFrame(schema={"design": pl.Utf8, "kind": pl.Utf8, "eleme
                                       "served_gbps": pl.Float64, "availability": pl.Float64})
 
 
-def _resilience(res: RunResult, g, sc: Scenario, busy: pl.DataFrame) -> None:
+def _resilience(res: DesignResult, g, sc: Scenario, busy: pl.DataFrame) -> None:
     """The fast N-1 pass (netsim.analysis.resilience) on the trace's busy hour: the worst single failure for the
     design's survivors, and the failures that leave them less than half of it (single points of failure)."""
     from netsim.analysis.resilience import n1_resilience
@@ -167,7 +186,7 @@ def _resilience(res: RunResult, g, sc: Scenario, busy: pl.DataFrame) -> None:
     s["n1_single_points_of_failure"] = [f"{k} {e}" for k, e in zip(spof["kind"], spof["element"])]
 
 
-def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunResult | None,
+def _analyse(res: DesignResult, g, sc: Scenario, *, servers: tuple, reference: DesignResult | None,
              reference_g, growth: dict | None, start_hour: float = 0.0) -> None:
     """Monthly cost (netsim.analysis.cost), the broadband quality method (netsim.analysis.quality),
     joint procurement for an aggregated ISP and the capacity plan under the forecast growth of one
@@ -239,7 +258,7 @@ def _analyse(res: RunResult, g, sc: Scenario, *, servers: tuple, reference: RunR
         s["quality_peak_rtt_p50_ms"] = weighted_quantile(rtt[ok], w[ok], 0.5) if ok.any() else None
 
 
-def _procurement(res: RunResult, g, sc: Scenario, aggregators, reference: RunResult | None, reference_g) -> pl.DataFrame:
+def _procurement(res: DesignResult, g, sc: Scenario, aggregators, reference: DesignResult | None, reference_g) -> pl.DataFrame:
     """Joint procurement of each aggregated ISP of the design (netsim.analysis.cost.joint_procurement):
     its members' upstream traffic as they carry it when each buys its own (the ``reference`` run: the
     first design of the run without an aggregated ISP, e.g. the baseline; without one the table is
@@ -337,7 +356,7 @@ def _capacity_plan(design: str, links: pl.DataFrame, g, sc: Scenario, growth: di
                                                           descending=[False, True, False, False])
 
 
-def _link_prefetch(sc: Scenario, runs: list[RunResult]) -> None:
+def _link_prefetch(sc: Scenario, runs: list[DesignResult]) -> None:
     """For each design with a ``prefetch`` transform, the design it is compared with (``prefetch_of``: its
     ``compare_with``, else the design with the same transforms but the prefetch) and the backbone peak
     and 95th percentile the prefetch saved against it (positive: lower with prefetch), once both ran."""
@@ -471,7 +490,7 @@ def _lock_owner(lock: Path) -> int | None:
 
 
 def _run(sc: Scenario, checked: ScenarioCheck, fc, out_dir, on_bin) -> "Results":
-    done: list[RunResult] = []
+    done: list[DesignResult] = []
     graphs: dict = {}
     servers: tuple = (None, None)
     growth = _growth_of(fc)
@@ -486,7 +505,7 @@ def _run(sc: Scenario, checked: ScenarioCheck, fc, out_dir, on_bin) -> "Results"
 
             busy = busy_hour_demand(traffic.trace, scale=traffic.scale)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
-        done.append(run_design(sc, design, g, traffic, on_bin=cb))
+        done.append(DesignResult.of(run_design(sc, design, g, traffic, on_bin=cb)))
         if sc.planning.basis == "normal" and (sc.failures.schedule or sc.failures.random) \
                 and not done[-1].summary.get("interrupted"):
             # the same design on an ordinary day (no failure), for the cost, procurement and capacity plan
