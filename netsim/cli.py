@@ -54,8 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as e:
         print(f"netsim: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    except FileNotFoundError as e:
-        print(f"netsim: error: {e}", file=sys.stderr)
+    except OSError as e:
+        # NOTE: a file the system refused (missing, a directory, no permission, disk full) is the user's to fix: one
+        # line naming it, not a traceback; every command checks its own files first, this is the net under them
+        name = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"netsim: error: {name}{(e.strerror or str(e)).lower()}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from netsim.analysis.settings import Prices, QualityMethod
 from netsim.errors import InputError
 from netsim.units import parse_clock_s, parse_duration_s
-from netsim.yamlio import load_yaml_model
+from netsim.yamlio import load_yaml_model, no_bool_numbers
 
 __all__ = ["Scenario", "load_scenario", "FailureEvent", "FailureSpec", "TrafficSpec", "DesignSpec", "CostSpec",
            "ForecastSpec", "PlanningSpec"]
@@ -60,9 +60,27 @@ def _optional_duration(v):
     return None if v is None else parse_duration_s(v)
 
 
+def _run_duration(v):
+    # NOTE: 0 is not "the whole trace" (it was: `duration: 0` ran the trace's whole span); leave the key out for that
+    d = _optional_duration(v)
+    if d is not None and not d > 0:
+        raise ValueError(f"expected a duration > 0 (leave duration out for the trace's whole span), found {v!r}")
+    return d
+
+
+#: Upper bounds of a scenario's multipliers and bin: far above any use, they keep bytes x scale x growth and
+#: capacity x bin_s finite (`scale: 1e300` ran and then broke the summary with NaN)
+MAX_SCALE = 1e12
+MAX_GROWTH = 1e6
+MAX_BIN_S = 1e7
+
+
 class _Strict(BaseModel):
-    # NOTE: no infinite or NaN number anywhere in a scenario (`bin_s: .inf`, `duration: .nan` gave tracebacks)
+    # NOTE: no infinite or NaN number anywhere in a scenario (`bin_s: .inf`, `duration: .nan` gave tracebacks) and no
+    # boolean for a number (`seed: yes` was seed 1)
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    _bools = no_bool_numbers("*")
 
 
 class TrafficSpec(_Strict):
@@ -72,6 +90,15 @@ class TrafficSpec(_Strict):
     duration: Optional[Union[float, str]] = None
     scale: Optional[float] = Field(default=None, gt=0)
     growth: float = Field(default=1.0, gt=0)  # multiply every volume (what-if traffic growth)
+
+    @field_validator("scale", "growth")
+    @classmethod
+    def _bounded(cls, v, info):
+        # NOTE: a validator, not Field(le=): docs/reference.md, generated from the Field bounds, stays as it is
+        limit = MAX_SCALE if info.field_name == "scale" else MAX_GROWTH
+        if v is not None and v > limit:
+            raise ValueError(f"expected at most {limit:g}")
+        return v
     #: the rate one transfer (a request's object, a flow) moves at, Mbit/s: its bytes are spread over
     #: size / rate from its ts, across the bins that spans; None: every row's bytes land in its bin.
     #: Default 20 Mbit/s, an assumption: between the ~5 Mbit/s a single TCP stream measured at the
@@ -89,7 +116,7 @@ class TrafficSpec(_Strict):
     @field_validator("duration")
     @classmethod
     def _dur(cls, v):
-        return _optional_duration(v)
+        return _run_duration(v)
 
 
 class FailureEvent(_Strict):
@@ -268,7 +295,14 @@ class Scenario(_Strict):
     @field_validator("duration")
     @classmethod
     def _dur(cls, v):
-        return _optional_duration(v)
+        return _run_duration(v)
+
+    @field_validator("bin_s")
+    @classmethod
+    def _bin(cls, v):
+        if v > MAX_BIN_S:
+            raise ValueError(f"expected at most {MAX_BIN_S:g} s")
+        return v
 
     def resolve(self, kind: str, name: str, *, where: str | None = None) -> Path:
         """A file the scenario names (``kind``: topologies, traces): relative to the scenario's directory,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from netsim.errors import InputError, format_loc
 
-__all__ = ["load_yaml_model", "validation_error", "dump_yaml"]
+__all__ = ["load_yaml_model", "validation_error", "dump_yaml", "no_bool_numbers", "bool_as_number"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,6 +38,71 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                     raise yaml.constructor.ConstructorError(
                         None, None, f"key {key!r} given twice (first on line {first})", key_node.start_mark)
         return super().construct_mapping(node, deep=deep)
+
+
+def bool_as_number(annotation, value) -> str | None:
+    """Where a boolean stands in ``value`` for a number ``annotation`` asks for: ``""`` (the value itself), a
+    suffix such as ``"[2]"`` or ``".video"`` (inside a list or mapping), or None (no such boolean).
+
+    pydantic's lax mode reads ``true`` as 1 for an int or float field, and YAML 1.1 reads ``yes``, ``on`` and
+    ``y`` as true, so ``asn: yes`` would silently be AS1.
+
+    Examples
+    --------
+    >>> bool_as_number(int, True), bool_as_number(typing.Optional[float], 2.0), bool_as_number(list[int], [1, False])
+    ('', None, '[1]')
+    >>> bool_as_number(bool, True), bool_as_number(typing.Union[float, str], True)
+    (None, '')
+    """
+    if isinstance(annotation, type):   # int, str, a model...: not a container
+        return "" if annotation in (int, float) and isinstance(value, bool) else None
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return bool_as_number(args[0], value)
+    if origin in (typing.Union, types.UnionType):
+        if isinstance(value, bool):
+            return None if bool in args else ("" if any(bool_as_number(a, value) == "" for a in args) else None)
+        return next((w for a in args if (w := bool_as_number(a, value)) is not None), None)
+    if origin in (list, tuple) and isinstance(value, (list, tuple)) and args \
+            and not (isinstance(args[0], type) and args[0] not in (int, float)):   # NOTE: not a list of 1e5 nodes
+        for i, x in enumerate(value):
+            if (w := bool_as_number(args[0], x)) is not None:
+                return f"[{i}]{w}"
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        for k, x in value.items():
+            if isinstance(k, bool) and args[0] in (int, float):
+                return f".{k}"
+            if (w := bool_as_number(args[1], x)) is not None:
+                return f".{k}{w}"
+    return None
+
+
+def no_bool_numbers(*fields: str):
+    """A pydantic before-validator for a model's ``fields`` (``"*"``: every field) that refuses a boolean where a
+    number is expected (:func:`bool_as_number`); assign it to a class attribute of the model.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel
+    >>> class M(BaseModel):
+    ...     asn: int
+    ...     _bools = no_bool_numbers("*")
+    >>> M(asn=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for M
+    asn
+      expected a number (true, false, yes, no are booleans) ...
+    """
+    def check(cls, v, info):
+        if isinstance(v, (bool, list, tuple, dict)) and info.field_name in cls.model_fields:
+            where = bool_as_number(cls.model_fields[info.field_name].annotation, v)
+            if where is not None:
+                raise PydanticCustomError("bool_number", "expected a number (true, false, yes, no are booleans)"
+                                          + (f" at {info.field_name}{where}" if where else ""))
+        return v
+
+    return field_validator(*fields, mode="before", check_fields=False)(check)
 
 
 def _line_of(root, loc) -> int | None:
@@ -76,6 +144,12 @@ def _expected(err: dict) -> str:
 _UNION_TAGS = frozenset({"float", "int", "str", "bool", "function-after[_dur(), union[float,str]]"})
 
 
+def _short(value, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 400-digit integer is not worth a 400-character line)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 20]}... ({len(text):,} characters)"
+
+
 def validation_error(exc: ValidationError, *, source: str | None, root_node=None, prefix: tuple = ()) -> InputError:
     """The first error of a pydantic ValidationError as an InputError naming the path, the value found and what was expected."""
     err = exc.errors()[0]
@@ -84,7 +158,7 @@ def validation_error(exc: ValidationError, *, source: str | None, root_node=None
     where = format_loc(loc)
     line = _line_of(root_node, loc) if root_node is not None else None
     found = err.get("input")
-    found_s = "" if err["type"] in ("missing",) or isinstance(found, (dict, list)) else f", found {found!r}"
+    found_s = "" if err["type"] in ("missing",) or isinstance(found, (dict, list)) else f", found {_short(found)}"
     if line is not None:
         where = f"{where} (line {line})" if where else f"line {line}"
     expected = _expected(err)

@@ -8,6 +8,8 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from netsim.yamlio import no_bool_numbers
+
 __all__ = ["Prices", "QualityMethod"]
 
 
@@ -56,7 +58,8 @@ class Prices(BaseModel):
     ...
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)   # NOTE: no inf/NaN, no boolean number
+    _bools = no_bool_numbers("*")
 
     currency: str = Field(default="USD", pattern="^[A-Za-z]{3}$")
     usd_rate: float | None = Field(default=None, gt=0, allow_inf_nan=False)
@@ -121,7 +124,8 @@ _PRICE_FIELDS = ("transit_per_mbps_month", "ix_port_per_month", "line_per_gbps_k
 class QualityMethod(BaseModel):
     """Parameters of the measurement method (a scenario's ``quality:``); see the module docstring."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)   # NOTE: no inf/NaN, no boolean number
+    _bools = no_bool_numbers("*")
 
     placement: str = Field(default="regional", pattern="^(regional|tokyo)$")
     access_gbps: float = Field(default=1.0, gt=0)       # when the PoP has no access_gbps

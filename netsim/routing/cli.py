@@ -105,6 +105,8 @@ def bench(
     from rich.console import Console
     from rich.table import Table
 
+    if json is not None:   # before the timing: `--json DIR/` was a traceback after it
+        _check_output_file(json, flag="--json")
     r = bench_topology(topology, demands=demands, igp_weight=igp_weight, threads=threads, repeat=repeat)
     t = Table(title=f"netsim bench {topology}: {r['nodes']} nodes, {r['links']} links, {r['ases']} ASes "
                     f"(up to {r['threads_requested']} threads)")
@@ -122,5 +124,16 @@ def bench(
     typer.echo(f"route / scipy time: {r['route_over_scipy']:.2f}; unreachable demands: {r['unreachable_demands']} "
                f"({100 * r['unreachable_volume_share']:.2f}% of volume); route memory {r['route_memory_bytes'] / 1e6:.1f} MB")
     if json is not None:
-        json.write_text(_json.dumps(r, indent=2) + "\n")
+        try:
+            json.write_text(_json.dumps(r, indent=2) + "\n")
+        except OSError as e:
+            raise InputError(f"cannot write {json}: {e.strerror}", where="--json") from None
         typer.echo(f"wrote {json}")
+
+
+def _check_output_file(path: Path, *, flag: str) -> None:
+    """InputError unless ``path`` can be a file to write: not a directory, in a directory that exists."""
+    if path.is_dir() or str(path).endswith(("/", "\\")):
+        raise InputError(f"{path} is a directory; expected a file name such as {path / 'bench.json'}", where=flag)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: the directory {path.parent} does not exist", where=flag)

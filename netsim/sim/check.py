@@ -65,19 +65,51 @@ def check_scenario(sc: Scenario, g0: nx.DiGraph | None = None) -> ScenarioCheck:
             except InputError as e:
                 raise InputError(f"{e.message} (in design {design.name!r})", source=sc.source, where=e.where) from None
         out.graphs[design.name] = g
-    out.warnings = topology_warnings(g0, backbone_tags=sc.backbone.tags) + _failure_time_warnings(sc, out.trace)
+    end = _run_end(sc, out.trace)
+    if end is not None:   # otherwise the run says so when it knows its length, before it draws any
+        from netsim.sim.failures import check_random_failures, random_elements
+
+        for kind, rates in sorted(sc.failures.random.items()):
+            for g in out.graphs.values():
+                check_random_failures(kind, rates, len(random_elements(g, kind)), end, source=sc.source)
+    out.warnings = topology_warnings(g0, backbone_tags=sc.backbone.tags) + _failure_time_warnings(sc, end)
     return out
 
 
-def _failure_time_warnings(sc: Scenario, trace: str) -> list[str]:
-    """A scheduled failure that starts after the run ends never happens: said, not silently dropped (a warning,
-    as a shortened copy of a scenario legitimately cuts its later failures), when the run's length is known here
-    (the scenario's duration, a generator's, or a trace file's metadata)."""
+def _run_end(sc: Scenario, trace: str) -> float | None:
+    """The run's length in seconds: the scenario's duration, a generator's, a trace file's metadata, or (when the
+    scenario has failures to check against it) the trace's last ``ts``, as the run takes it; None if unknown."""
     end = sc.duration or sc.traffic.duration
     if end is None and sc.traffic.trace is not None and Path(trace).is_file():
         from netsim.traffic import trace_meta
 
         end = trace_meta(trace).get("duration_s")
+        if end is None and (sc.failures.schedule or sc.failures.random):
+            end = _last_ts(Path(trace))
+    return None if end is None else float(end)
+
+
+def _last_ts(path: Path) -> float | None:
+    """A trace file's last ``ts`` + 1e-9 (the run's length; netsim.sim.sources): Parquet from its statistics, a CSV
+    by a scan of that column; None when it cannot be had cheaply (an importer's format)."""
+    import polars as pl
+
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            last = pl.scan_parquet(path).select(pl.col("ts").max()).collect().item()
+        elif path.suffix.lower() == ".csv":
+            last = pl.scan_csv(path, infer_schema=False).select(pl.col("ts").cast(pl.Float64, strict=False).max()).collect().item()
+        else:
+            return None
+    except pl.exceptions.PolarsError:   # the run says what is wrong with the file
+        return None
+    return None if last is None else float(last) + 1e-9
+
+
+def _failure_time_warnings(sc: Scenario, end: float | None) -> list[str]:
+    """A scheduled failure that starts after the run ends never happens: said, not silently dropped (a warning,
+    as a shortened copy of a scenario legitimately cuts its later failures), when the run's length is known here
+    (the scenario's duration, a generator's, or a trace file's metadata)."""
     if end is None:
         return []
     return [f"failures.schedule[{j}] starts at {ev.at:,.0f} s, after the run ends ({float(end):,.0f} s): it will not "
@@ -145,10 +177,12 @@ def _check_trace(sc: Scenario, g0: nx.DiGraph) -> str:
     from netsim.traffic.io import open_validated
 
     try:
-        for _ in open_validated(path, g0, batch_rows=10_000):
-            break   # the first batch: columns, types and node ids; the run validates every row
-    except InputError as e:
+        first = next(iter(open_validated(path, g0, batch_rows=10_000)), None)   # columns, types and node ids; the
+    except InputError as e:                                                   # run validates every row
         raise e.located(source=str(path)) from None
+    if first is None:
+        # NOTE: the run failed on it later, in the analyses ("design 'baseline' is not in the links table (found )")
+        raise InputError("the trace has no rows; expected at least one request or flow", source=str(path))
     return str(path)
 
 

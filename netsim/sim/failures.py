@@ -16,7 +16,7 @@ import numpy as np
 from netsim.errors import InputError
 from netsim.scenario import FailureSpec
 
-__all__ = ["Change", "FailureState", "build_timeline", "resolve_target"]
+__all__ = ["Change", "FailureState", "build_timeline", "check_random_failures", "random_elements", "resolve_target", "MAX_RANDOM_FAILURES"]
 
 
 @dataclass(frozen=True, order=True)
@@ -59,6 +59,40 @@ def resolve_target(g: nx.DiGraph, kind: str, value, *, where: str, source: str |
     return [("node", n) for n in nodes]
 
 
+#: The most random failures a run may draw (a failure and its repair each change the routes): `mtbf_h: 1e-9`
+#: drew until a MemoryError after 7 GB
+MAX_RANDOM_FAILURES = 100_000
+
+
+def check_random_failures(kind: str, rates, n_elements: int, duration_s: float, *, source: str | None = None) -> None:
+    """InputError when ``n_elements`` failing at ``rates`` (mtbf_h, mttr_h) would draw more than
+    :data:`MAX_RANDOM_FAILURES` failures over ``duration_s`` (expected count: one per mtbf + mttr per element).
+
+    Examples
+    --------
+    >>> from netsim.scenario import RandomFailures
+    >>> check_random_failures("link", RandomFailures(mtbf_h=1e-6, mttr_h=1e-6), 10, 3600.0)
+    Traceback (most recent call last):
+    ...
+    netsim.errors.InputError: failures.random.link.mtbf_h: about 5,000,000 random link failures over the run (10 links, ...
+    """
+    cycle_s = (rates.mtbf_h + rates.mttr_h) * 3600.0
+    expected = n_elements * duration_s / cycle_s
+    if expected > MAX_RANDOM_FAILURES:
+        raise InputError(f"about {expected:,.0f} random {kind} failures over the run ({n_elements:,} {kind}s, "
+                         f"{duration_s:,.0f} s, mtbf_h {rates.mtbf_h:g} + mttr_h {rates.mttr_h:g}); at most "
+                         f"{MAX_RANDOM_FAILURES:,}: expected a larger mtbf_h", source=source,
+                         where=f"failures.random.{kind}.mtbf_h")
+
+
+def random_elements(g: nx.DiGraph, kind: str) -> list[list[tuple[str, object]]]:
+    """What random failures of ``kind`` take down, one entry each: a non-origin node, or a link's two directions."""
+    if kind == "node":
+        return [[("node", n)] for n in sorted(g.nodes, key=str) if g.nodes[n]["kind"] != "origin"]
+    pairs = sorted({tuple(sorted((u, v), key=str)) for u, v in g.edges}, key=lambda e: (str(e[0]), str(e[1])))
+    return [[("link", e) for e in ((u, v), (v, u)) if g.has_edge(*e)] for u, v in pairs]
+
+
 def build_timeline(g: nx.DiGraph, spec: FailureSpec, *, duration_s: float, seed: int, source: str | None = None) -> list[Change]:
     """All changes over ``[0, duration_s)``, sorted. Random failures are drawn per element in sorted order from ``seed``."""
     out: list[Change] = []
@@ -74,11 +108,8 @@ def build_timeline(g: nx.DiGraph, spec: FailureSpec, *, duration_s: float, seed:
         rates = spec.random.get(kind)
         if rates is None:
             continue
-        if kind == "node":
-            elements = [[("node", n)] for n in sorted(g.nodes, key=str) if g.nodes[n]["kind"] != "origin"]
-        else:
-            pairs = sorted({tuple(sorted((u, v), key=str)) for u, v in g.edges}, key=lambda e: (str(e[0]), str(e[1])))
-            elements = [[("link", e) for e in ((u, v), (v, u)) if g.has_edge(*e)] for u, v in pairs]
+        elements = random_elements(g, kind)
+        check_random_failures(kind, rates, len(elements), duration_s, source=source)
         for els in elements:
             t = 0.0
             while True:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -120,11 +121,53 @@ def combine(records: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFra
             pl.DataFrame(region_rows, schema={**_PARAM_SCHEMA, **_REGION_SCHEMA}))
 
 
-def _read_record(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def _read_record(path: Path, *, warn: bool = False) -> dict | None:
+    """A finished task's record, or None when it has no usable file (the task is then run again; with ``warn``, a
+    file that is there but damaged is said: its record went into the combined tables and broke them)."""
+    if not path.is_file():
         return None
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        problem = _record_problem(rec)
+    except (OSError, ValueError, RecursionError) as e:
+        problem = f"not readable JSON ({' '.join(str(e).split())[:80]})"
+    if problem is None:
+        return rec
+    if warn:
+        warnings.warn(f"{path}: damaged task file ({problem}); the task is run again", SweepWarning, stacklevel=2)
+    return None
+
+
+class SweepWarning(UserWarning):
+    """Something a sweep found on disk and worked around (a damaged task file, run again)."""
+
+
+_TYPES = {pl.Utf8: (str,), pl.Float64: (int, float), pl.Int64: (int,), pl.Boolean: (bool,)}
+
+
+def _record_problem(rec) -> str | None:
+    """What is wrong with a task record's shape (None: nothing): the fields :func:`combine` reads, with their types."""
+    if not isinstance(rec, dict):
+        return f"a JSON {type(rec).__name__}, expected an object"
+    if not isinstance(rec.get("summary"), dict):
+        return "no summary object"
+    for k in SUMMARY_FIELDS:
+        v = rec["summary"].get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            return f"summary.{k} is {v!r:.40}, expected a number or null"
+    for key, schema in (("links", _LINK_SCHEMA), ("regions", _REGION_SCHEMA)):
+        rows = rec.get(key)
+        if not isinstance(rows, list):
+            return f"no {key} list"
+        for i, r in enumerate(rows):
+            if not isinstance(r, dict):
+                return f"{key}[{i}] is not an object"
+            for col, dtype in schema.items():
+                v = r.get(col)
+                ok = _TYPES[dtype]
+                if v is not None and (not isinstance(v, ok) or (isinstance(v, bool) and bool not in ok)):
+                    return f"{key}[{i}].{col} is {v!r:.40}"
+    return None
 
 
 def _make_client(*, workers: int | None, scheduler: str | None):
@@ -205,7 +248,7 @@ def run_sweep(scenario: Scenario | str | Path, out_dir: str | Path, *, failures:
         "tasks": [t.params() for t in tasks]}, indent=1, sort_keys=True) + "\n")
     todo, skipped = [], []
     for t in tasks:
-        (skipped if (tdir / f"{t.key}.json").is_file() and _read_record(tdir / f"{t.key}.json") else todo).append(t)
+        (skipped if _read_record(tdir / f"{t.key}.json", warn=True) else todo).append(t)
     ran: list[str] = []
     own = None
     made = bool(todo) and client is None

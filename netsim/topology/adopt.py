@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import networkx as nx
@@ -20,14 +21,22 @@ _NODE_FIELDS = set(NodeModel.model_fields) - {"id"}
 _LINK_FIELDS = set(LinkModel.model_fields) - {"src", "dst", "duplex"}
 
 
-def _first(d: dict, keys) -> Any:
+def _first(d: dict, keys, *, node: str, source: str | None) -> Any:
+    """The first of ``keys`` the node has, as a float; None if absent or not a number. A number that is not
+    finite is an InputError (an infinite latitude was dropped in silence)."""
     for k in keys:
         v = d.get(k)
         if v is not None and v != "":
             try:
-                return float(v)
+                x = float(v)
             except (TypeError, ValueError):
                 return None
+            except OverflowError:   # an integer of 400 digits
+                x = math.inf
+            if not math.isfinite(x):
+                raise InputError(f"{k} is {v!r:.40}; expected a finite coordinate in degrees", source=source,
+                                 where=f"node {node!r}")
+            return x
     return None
 
 
@@ -78,7 +87,7 @@ def from_networkx(
         entry.setdefault("metro", (slug(str(label)) or str(label)) if label else ids[n])
         if "name" not in entry and label:
             entry["name"] = str(label)
-        lat, lon = _first(d, _LAT_KEYS), _first(d, _LON_KEYS)
+        lat, lon = _first(d, _LAT_KEYS, node=ids[n], source=source), _first(d, _LON_KEYS, node=ids[n], source=source)
         if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
             entry["lat"], entry["lon"] = lat, lon
         else:
@@ -103,10 +112,18 @@ def from_networkx(
             entry["capacity_gbps"] = float(cap) * capacity_scale if cap not in (None, "") else entry.get("capacity_gbps", capacity_gbps)
         except (TypeError, ValueError):
             entry["capacity_gbps"] = capacity_gbps
+        except OverflowError:   # an integer of 400 digits: the schema says it is not finite
+            entry["capacity_gbps"] = math.inf
         if "latency_ms" not in entry:
             dist = d.get(dist_attr)
             if dist not in (None, ""):
-                entry["distance_km"] = float(dist)
+                try:
+                    entry["distance_km"] = float(dist)
+                except (TypeError, ValueError):
+                    raise InputError(f"{dist_attr} is {dist!r:.40}; expected a length in km", source=source,
+                                     where=f"link {ids[u]}-{ids[v]}") from None
+                except OverflowError:   # the schema says it is not finite
+                    entry["distance_km"] = math.inf
             elif None in coords[ids[u]] or None in coords[ids[v]]:
                 if default_latency_ms is None:
                     raise InputError(f"link {u}-{v} has no latency_ms, {dist_attr} or endpoint coordinates", source=source)

@@ -6,6 +6,7 @@ design's name is what the outputs call it. ``baseline`` is the topology as drawn
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 
@@ -66,11 +67,45 @@ def apply_design(g: nx.DiGraph, name: str, transforms: list[dict], *, source: st
         if unknown:
             raise InputError(f"unknown parameter {unknown[0]!r} of {tname}; expected one of: {', '.join(p.name for p in allowed) or 'none'}",
                              source=source, where=f"{at}.{tname}.{unknown[0]}")
+        params = {k: _coerce(fn, k, v, source=source, where=f"{at}.{tname}.{k}") for k, v in params.items()}
         try:
             out = fn(out, **params)
         except InputError as e:
             raise e.located(source=source, where_prefix=f"{at}.{tname}") from None
     out.graph["design"] = name
+    return out
+
+
+#: The largest number a transform parameter may be (a port of 1 Ebit/s, ...): 1e300 Gbps overflowed in the run
+MAX_PARAM = 1e9
+
+
+@functools.lru_cache(maxsize=None)
+def _param_types(fn) -> dict:
+    import typing
+
+    return typing.get_type_hints(fn)
+
+
+def _coerce(fn, name: str, value, *, source: str | None, where: str):
+    """A transform parameter as its annotation says (YAML 1.1 reads ``1e2`` as a string; ``port_gbps: 1e2`` was a
+    TypeError): numbers parsed, finite, at most :data:`MAX_PARAM` and never a boolean; unannotated ones as given."""
+    from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+    from netsim.yamlio import bool_as_number
+
+    ann = _param_types(fn).get(name)
+    if ann is None:
+        return value
+    if bool_as_number(ann, value) == "":
+        raise InputError(f"expected a number, found {value!r} (true, false, yes, no are booleans)", source=source, where=where)
+    try:
+        out = TypeAdapter(ann, config=ConfigDict(allow_inf_nan=False, coerce_numbers_to_str=True)).validate_python(value)
+    except ValidationError as e:
+        msg = e.errors()[0]["msg"]
+        raise InputError(f"{msg[0].lower() + msg[1:]}, found {value!r:.60}", source=source, where=where) from None
+    if isinstance(out, float) and abs(out) > MAX_PARAM:
+        raise InputError(f"expected at most {MAX_PARAM:g} in magnitude, found {value!r:.60}", source=source, where=where)
     return out
 
 
@@ -175,6 +210,8 @@ def regional_ix(g: nx.DiGraph, *, ix: str, members: list, port_gbps: float = 100
     if ix not in g:
         if metro is None or asn is None:
             raise InputError(f"IX {ix!r} is not in the topology; give metro and asn to create it", where="ix")
+        if not 0 <= asn <= 4294967295:
+            raise InputError(f"expected an AS number 0..4294967295, found {asn!r:.40}", where="asn")
         m = g.graph.get("metros", {}).get(metro)
         if m is None:
             raise InputError(f"metro {metro!r} is not in the topology's metros", where="metro")
@@ -210,8 +247,8 @@ def shared_cache(g: nx.DiGraph, *, host: str, capacity_tb: float, policy: str = 
     ('cache', 10000000000000, (65001, 65002), 'lru')
     """
     hd = _need_node(g, host, "host", kind="pop")
-    if not capacity_tb > 0:
-        raise InputError(f"expected a capacity > 0 (TB), found {capacity_tb!r}", where="capacity_tb")
+    if not 0 < capacity_tb <= 1e6:   # 1e6 TB = 1 EB: the largest cache a topology may hold
+        raise InputError(f"expected a capacity > 0 and at most 1e6 (TB), found {capacity_tb!r}", where="capacity_tb")
     if policy not in CACHE_POLICIES_KNOWN:
         raise InputError(f"unknown cache policy {policy!r}; known: {', '.join(CACHE_POLICIES_KNOWN)}", where="policy")
     node = id or f"cache-{host}"
@@ -266,6 +303,8 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
     td = _need_node(g, transit, "transit")
     if td["metro"] != core_metro:
         raise InputError(f"transit PoP {transit!r} is in {td['metro']!r}; expected a PoP in {core_metro!r}", where="transit")
+    if not 0 <= asn <= 4294967295:
+        raise InputError(f"expected an AS number 0..4294967295, found {asn!r:.40}", where="asn")
     if asn in _asns(g):
         raise InputError(f"AS{asn} already exists; the aggregated ISP needs a new ASN", where="asn")
     if not headroom > 0:

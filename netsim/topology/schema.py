@@ -14,22 +14,54 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from netsim.yamlio import no_bool_numbers
 
 __all__ = [
-    "NODE_KINDS", "RELS", "REVERSE_REL", "CACHE_POLICIES_KNOWN",
+    "NODE_KINDS", "RELS", "REVERSE_REL", "CACHE_POLICIES_KNOWN", "MAX_GBPS", "MAX_COUNT", "MAX_BYTES", "MAX_LATENCY_MS",
+    "MAX_KM", "MAX_COST",
     "NodeModel", "LinkModel", "MetroModel", "ASModel", "TopologyModel", "AccessModel", "AccessTierModel",
 ]
 
 NODE_KINDS = ("pop", "ix", "cache", "origin")
 RELS = ("internal", "c2p", "p2c", "p2p")
 REVERSE_REL = {"internal": "internal", "c2p": "p2c", "p2c": "c2p", "p2p": "p2p"}
+#: Upper bounds of a topology's numbers: far above any real network (a link of 1 Ebit/s, ten billion
+#: subscribers, a cache of 1 EB, a one-way latency of 100 s, a route longer than 25 times round the Earth)
+MAX_GBPS = 1e9
+MAX_COUNT = 10_000_000_000
+MAX_BYTES = 10**18
+MAX_LATENCY_MS = 1e5
+MAX_KM = 1e6
+MAX_COST = 1e15
+#: the upper bound of each bounded field, by field name (the same name has one meaning in every model)
+# NOTE: validators rather than Field(le=...): docs/reference.md, generated from the Field bounds, is unchanged
+_MAXIMA = {"capacity_gbps": MAX_GBPS, "access_gbps": MAX_GBPS, "subscribers": MAX_COUNT, "population": MAX_COUNT,
+           "capacity_bytes": MAX_BYTES, "cost": MAX_COST, "latency_ms": MAX_LATENCY_MS, "distance_km": MAX_KM,
+           "igp_metric": 1e9}
 #: Policies a cache node may name; netsim.cache registers their implementations.
 CACHE_POLICIES_KNOWN = ("lru", "fifo", "lfu", "s3fifo", "static")
 
 
 class _Strict(BaseModel):
-    # NOTE: no infinite or NaN number anywhere in a topology (an infinite capacity passed the check and broke the report)
+    # NOTE: no infinite or NaN number anywhere in a topology (an infinite capacity passed the check and broke the report),
+    # no boolean for a number (`asn: yes` was AS1), and upper bounds far above any real network (_MAXIMA) that keep
+    # every product of them (bytes per bin, subscribers x rates) finite: 1e300 Gbps passed the check and overflowed in
+    # the run. The validators name their fields: one on every field of 1e5 nodes would cost a second.
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True, allow_inf_nan=False)
+
+    _bools = no_bool_numbers("lat", "lon", "population", "gbps", "shared_by", "line_gbps", "cpe_mbps", "latency_ms",
+                             "pppoe_share", "asn", "subscribers", "access_gbps", "capacity_bytes", "serves", "cost",
+                             "capacity_gbps", "igp_metric", "distance_km", "ases")
+
+    @field_validator(*_MAXIMA, check_fields=False)
+    @classmethod
+    def _at_most(cls, v, info):
+        limit = _MAXIMA[info.field_name]
+        if isinstance(v, (int, float)) and v > limit:
+            raise PydanticCustomError("less_than_equal", "input should be less than or equal to {le}", {"le": limit})
+        return v
 
 
 class MetroModel(_Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
@@ -42,6 +43,8 @@ class RawTrace:
     ts_scale: float = 1.0
     ts_offset: float = 0.0
     batches: Callable[[pl.LazyFrame, int], Iterator[pl.DataFrame]] | None = None
+    #: called with the path when polars cannot read the rows: the first bad row as an InputError, or None
+    diagnose: Callable[[Path], InputError | None] | None = None
 
     def typed(self, *, source: str | None = None) -> pl.LazyFrame:
         """The frame in the trace schema (text columns cast; a failed cast raises when collected)."""
@@ -56,18 +59,28 @@ class RawTrace:
                 batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
         """Stream the rows in typed batches, validated as they pass."""
         frame = self.frame.select(COLUMNS) if self.text else conform(self.frame, source=source)
-        stream = _readable((self.batches or _collect_batches)(frame, batch_rows), source=source)
+        stream = _readable((self.batches or _collect_batches)(frame, batch_rows), source=source, diagnose=self.diagnose)
         return validate_batches(stream, source=source, nodes=nodes,
                                 topology=topology, check_order=check_order, line_offset=self.line_offset,
                                 text=self.text, ts_affine=(self.ts_scale, self.ts_offset))
 
 
-def _readable(stream: Iterator[pl.DataFrame], *, source: str) -> Iterator[pl.DataFrame]:
+def _readable(stream: Iterator[pl.DataFrame], *, source: str,
+              diagnose: Callable[[Path], InputError | None] | None = None) -> Iterator[pl.DataFrame]:
     """The batches of ``stream``; a file polars cannot parse (an unterminated quote, a damaged page) is one
-    InputError line naming it, not polars' multi-line message with the file's text in it."""
+    InputError line naming it, not polars' multi-line message with the file's text in it; ``diagnose`` may
+    find the row at fault (a line with more fields than the header, a negative obj)."""
     try:
         yield from stream
     except pl.exceptions.PolarsError as e:
+        found = None
+        if diagnose is not None:
+            try:
+                found = diagnose(Path(source))
+            except Exception:   # NOTE: a diagnosis that fails leaves polars' own message, below
+                found = None
+        if found is not None:
+            raise found from None
         text = str(e)
         if "Original error:" in text:   # polars' own diagnosis, after its hints
             text = text.split("Original error:", 1)[1]
@@ -111,12 +124,38 @@ def trace_meta(path: str | Path) -> dict:
     elif _sidecar(p).is_file():
         raw = _sidecar(p).read_text()
     meta = dict(_DEFAULT_META)
+    where = f"metadata {META_KEY}" if p.suffix.lower() == ".parquet" else None
+    source = str(p) if where else str(_sidecar(p))
     if raw:
         try:
-            meta.update(json.loads(raw))
-        except json.JSONDecodeError as e:
-            raise InputError(f"trace metadata is not JSON: {e}", source=str(p)) from None
+            doc = json.loads(raw)
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise InputError(f"trace metadata is not JSON: {' '.join(str(e).split())[:120]}", source=source,
+                             where=where) from None
+        if not isinstance(doc, dict):
+            raise InputError(f"trace metadata is a JSON {type(doc).__name__}; expected an object such as "
+                             '{"scale": 1000.0, "sample_rate": 0.001}', source=source, where=where)
+        meta.update(doc)
+    _check_meta(meta, source=source, where=where)
     return meta
+
+
+#: What a trace's metadata numbers may be: (lowest, lowest allowed itself, highest). A scale of -1000 or 0, or
+#: "abc", was taken (or broke `trace info`); 1e400 reads as infinity.
+_META_RANGES = {"scale": (0.0, False, 1e12), "sample_rate": (0.0, False, 1.0), "duration_s": (0.0, False, 1e12),
+                "start_hour": (0.0, True, 24.0)}
+
+
+def _check_meta(meta: dict, *, source: str, where: str | None) -> None:
+    for key, (low, low_ok, high) in _META_RANGES.items():
+        v = meta.get(key)
+        if v is None and key in ("duration_s", "start_hour"):
+            continue
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
+            and (v >= low if low_ok else v > low) and v <= high
+        if not ok:
+            raise InputError(f"{key} is {v!r:.40}; expected a number {'>=' if low_ok else '>'} {low:g} and <= {high:g}",
+                             source=source, where=f"{where}.{key}" if where else key)
 
 
 def _resolve(path: str | Path) -> Path:
@@ -145,7 +184,19 @@ def _read_parquet(path: Path) -> RawTrace:
             if df.height:
                 yield df
 
-    return RawTrace(lf, meta=trace_meta(path), batches=batches)
+    return RawTrace(lf, meta=trace_meta(path), batches=batches, diagnose=_negative_obj)
+
+
+def _negative_obj(path: Path) -> InputError | None:
+    """The first row whose ``obj`` is negative (stored as a signed integer: it has no UInt64 value)."""
+    lf = pl.scan_parquet(path)
+    if not lf.collect_schema()["obj"].is_signed_integer():
+        return None
+    bad = lf.select(pl.col("obj")).with_row_index("row").filter(pl.col("obj") < 0).head(1).collect()
+    if not bad.height:
+        return None
+    return InputError(f"obj is {bad['obj'][0]}; expected an object id >= 0 (UInt64)", source=str(path),
+                      where=f"row {bad['row'][0]}, column obj")
 
 
 def _spans(sizes: list[int], batch_rows: int) -> Iterator[tuple[int, int]]:
@@ -172,7 +223,22 @@ def _read_csv(path: Path, *, separator: str = ",") -> RawTrace:
     for col in COLUMNS:
         if col not in names:
             raise InputError(f"missing column; a trace needs {', '.join(COLUMNS)}", source=str(path), where=f"column {col}")
-    return RawTrace(lf.select(COLUMNS), text=True, line_offset=2, meta=trace_meta(path))
+    return RawTrace(lf.select(COLUMNS), text=True, line_offset=2, meta=trace_meta(path),
+                    diagnose=lambda p: _ragged_line(p, separator))
+
+
+def _ragged_line(path: Path, separator: str = ",") -> InputError | None:
+    """The first line with more fields than the header (polars' message names neither the line nor the count)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        rows = csv.reader(f, delimiter=separator)
+        header = next(rows, [])
+        for row in rows:
+            if len(row) > len(header):
+                return InputError(f"{len(row)} fields, the header has {len(header)} ({separator.join(header)[:80]}); "
+                                  "expected one value per column", source=str(path), where=f"line {rows.line_num}")
+    return None
 
 
 READERS.register("parquet")(TraceReader(read=_read_parquet, extensions=(".parquet", ".pq")))

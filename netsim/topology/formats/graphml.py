@@ -27,6 +27,7 @@ attributes travel: extras such as ``g.graph["demands"]`` are not written.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -102,19 +103,28 @@ def _parse(path: Path) -> nx.Graph:
     return g
 
 
-def _zoo_capacity_gbps(d: dict[str, Any], default: float) -> float:
-    raw = d.get("LinkSpeedRaw")
+def _zoo_number(value, field: str, where: str, source: str) -> float | None:
+    """A Zoo speed as a float, None when absent or not a number (a label such as "OC-3"); a number that is not
+    finite or not > 0 is an InputError (a negative LinkSpeedRaw became the 10 Gbps default)."""
+    if value in (None, ""):
+        return None
     try:
-        if raw not in (None, "") and float(raw) > 0:
-            return float(raw) / 1e9
-    except (TypeError, ValueError):
-        pass
-    speed, unit = d.get("LinkSpeed"), str(d.get("LinkSpeedUnits") or "").strip().upper()[:1]
-    try:
-        if speed not in (None, "") and unit in _PER_GBPS and float(speed) > 0:
-            return float(speed) / _PER_GBPS[unit]
-    except (TypeError, ValueError):
-        pass
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not (math.isfinite(x) and x > 0):
+        raise InputError(f"{field} is {value!r}; expected a speed > 0 (or no {field})", source=source, where=where)
+    return x
+
+
+def _zoo_capacity_gbps(d: dict[str, Any], default: float, *, where: str, source: str) -> float:
+    raw = _zoo_number(d.get("LinkSpeedRaw"), "LinkSpeedRaw", where, source)
+    if raw is not None:
+        return raw / 1e9
+    unit = str(d.get("LinkSpeedUnits") or "").strip().upper()[:1]
+    speed = _zoo_number(d.get("LinkSpeed"), "LinkSpeed", where, source) if unit in _PER_GBPS else None
+    if speed is not None:
+        return speed / _PER_GBPS[unit]
     return default
 
 
@@ -134,7 +144,7 @@ def _read_zoo(g: nx.Graph, path: Path, *, asn: int, capacity_gbps: float, defaul
         a, b = ident[u], ident[v]
         if a == b:
             continue
-        cap = _zoo_capacity_gbps(d, capacity_gbps)
+        cap = _zoo_capacity_gbps(d, capacity_gbps, where=f"edge {a}->{b}", source=str(path))
         if h.has_edge(a, b):
             h.edges[a, b]["capacity_gbps"] += cap
         else:

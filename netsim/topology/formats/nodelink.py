@@ -27,6 +27,7 @@ travel: extras such as ``g.graph["demands"]`` are not written.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,16 @@ def _read_netsim(data: dict, edges_key: str, graph: dict, source: str) -> nx.DiG
 def _read_foreign(data: dict, edges_key: str, graph: dict, source: str, *, asn: int, capacity_gbps: float,
                   dist_factor: float, default_latency_ms: float) -> nx.DiGraph:
     try:
+        ids = {_hashable(n["id"]) for n in data["nodes"]}
+    except TypeError:   # an id networkx cannot take either: it says so below
+        ids = None
+    for i, e in enumerate(data[edges_key] if ids is not None else ()):
+        for end in ("source", "target"):
+            if not _in(e[end], ids):
+                # networkx would add the node in silence, with no coordinates and none of its attributes
+                raise InputError(f"{end} {e[end]!r:.60} is not the id of a node in 'nodes'", source=source,
+                                 where=f"{edges_key}[{i}].{end}")
+    try:
         g = nx.node_link_graph(data, directed=bool(data.get("directed", False)), multigraph=bool(data.get("multigraph", False)),
                                edges=edges_key)
     except (nx.NetworkXError, KeyError, TypeError, ValueError) as e:
@@ -115,16 +126,20 @@ def _read_foreign(data: dict, edges_key: str, graph: dict, source: str, *, asn: 
         pos = d.get("pos")
         if pos is None or ("lat" in d and "lon" in d):
             continue
-        if not (isinstance(pos, (list, tuple)) and len(pos) == 2 and all(isinstance(x, (int, float)) for x in pos)):
-            raise InputError(f"pos is {pos!r}; expected [longitude, latitude]", source=source, where=f"nodes[{i}].pos")
-        d["lon"], d["lat"] = float(pos[0]), float(pos[1])
+        xy = [_finite(x) for x in pos] if isinstance(pos, (list, tuple)) and len(pos) == 2 else [None]
+        if None in xy:
+            raise InputError(f"pos is {pos!r:.60}; expected [longitude, latitude], finite numbers", source=source,
+                             where=f"nodes[{i}].pos")
+        d["lon"], d["lat"] = xy
     for i, (u, v, d) in enumerate(g.edges(data=True)):
         dist = d.get("dist")
         if dist is None:
             continue
-        if not isinstance(dist, (int, float)) or dist < 0:
-            raise InputError(f"dist is {dist!r}; expected a length in km >= 0", source=source, where=f"{edges_key}[{i}].dist")
-        d["_route_km"] = float(dist) * dist_factor
+        km = _finite(dist)
+        if km is None or km < 0:
+            raise InputError(f"dist is {dist!r:.60}; expected a finite length in km >= 0", source=source,
+                             where=f"{edges_key}[{i}].dist")
+        d["_route_km"] = km * dist_factor
     name = graph.get("name")
     out = from_networkx(g, asn=asn, name=str(name) if name else Path(source).stem, capacity_gbps=capacity_gbps,
                         dist_attr="_route_km", default_latency_ms=default_latency_ms, source=source)
@@ -146,10 +161,40 @@ def _demands(demands: Any, g: nx.DiGraph, source: str) -> list[tuple[str, str, f
             for node in (s, t):
                 if str(node) not in g:
                     raise InputError(f"{node!r} is not a node; expected a node id", source=source, where=where)
-            if not isinstance(value, (int, float)):
-                raise InputError(f"demand {value!r} is not a number", source=source, where=where)
-            out.append((str(s), str(t), float(value)))
+            x = _finite(value)
+            if x is None or x < 0:
+                raise InputError(f"demand {value!r:.60} is not a finite number >= 0", source=source, where=where)
+            out.append((str(s), str(t), x))
     return sorted(out)
+
+
+def _finite(x) -> float | None:
+    """A JSON number as a finite float; None for anything else (a string, a boolean, inf, NaN, 10**400).
+
+    Examples
+    --------
+    >>> _finite(2), _finite(float("nan")), _finite(10**400), _finite(True)
+    (2.0, None, None, None)
+    """
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    try:
+        x = float(x)
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _in(x, ids: set) -> bool:
+    try:
+        return _hashable(x) in ids
+    except TypeError:
+        return False
+
+
+def _hashable(x):
+    """A node id as networkx keys it (node-link ids may be lists: networkx makes them tuples)."""
+    return tuple(_hashable(y) for y in x) if isinstance(x, list) else x
 
 
 def write_nodelink(g: nx.DiGraph, path: str | Path) -> None:

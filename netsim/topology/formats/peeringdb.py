@@ -42,6 +42,8 @@ __all__ = ["read_peeringdb", "IX_ASN_BASE"]
 
 #: Synthetic ASN of an IX = IX_ASN_BASE + its PeeringDB id (RFC 6996 private-use 4200000000–4294967294).
 IX_ASN_BASE = 4_200_000_000
+#: The fastest port a netixlan ``speed`` may give, Mbit/s (1 Pbit/s: far above any IX port; 10**400 overflowed)
+MAX_PORT_MBPS = 10**9
 _TYPES = ("ix", "ixlan", "netixlan", "net")
 _EXPECTED = ("a PeeringDB JSON object with the object types 'ix', 'ixlan', 'netixlan' (and 'net'), "
              "each {\"data\": [...]} or a list")
@@ -68,11 +70,11 @@ class _Table:
     def at(self, i: int, field: str | None = None) -> str:
         return f"{self.prefix}[{i}]" + (f".{field}" if field else "")
 
-    def integer(self, i: int, row: dict, field: str, *, positive: bool = False) -> int:
+    def integer(self, i: int, row: dict, field: str, *, positive: bool = False, maximum: int = 2**63 - 1) -> int:
         v = row.get(field)
-        if isinstance(v, bool) or not isinstance(v, int) or (positive and v <= 0) or v < 0:
-            expected = "an integer > 0" if positive else "an integer >= 0"
-            found = "missing" if field not in row else f"found {v!r}"
+        if isinstance(v, bool) or not isinstance(v, int) or (positive and v <= 0) or v < 0 or v > maximum:
+            expected = ("an integer > 0" if positive else "an integer >= 0") + f" and <= {maximum:,}"
+            found = "missing" if field not in row else f"found {v!r:.40}"
             raise InputError(f"{field} {found}; expected {expected}", source=self.source, where=self.at(i, field))
         return v
 
@@ -123,7 +125,7 @@ def read_peeringdb(path: str | Path, *, city_coords: Mapping[str, tuple[float, f
         if ix_id in ixs:
             raise InputError(f"ix id {ix_id} appears twice", source=source, where=ix_t.at(i, "id"))
         if IX_ASN_BASE + ix_id > 4294967294:
-            raise InputError(f"ix id {ix_id} is too large for a synthetic ASN {IX_ASN_BASE}+id", source=source, where=ix_t.at(i, "id"))
+            raise InputError(f"ix id {ix_id!r:.40} is too large for a synthetic ASN {IX_ASN_BASE}+id", source=source, where=ix_t.at(i, "id"))
         city = str(row.get("city") or "").strip()
         ixs[ix_id] = {"name": str(row.get("name") or f"IX {ix_id}"), "metro": slug(city) or f"ix{ix_id}", "city": city}
     ixlan_ix: dict[int, int] = {}
@@ -150,7 +152,7 @@ def read_peeringdb(path: str | Path, *, city_coords: Mapping[str, tuple[float, f
             asn = net_asn[row["net_id"]]  # an older dump without netixlan.asn
         else:
             asn = nixl_t.integer(i, row, "asn", positive=True)
-        speed = nixl_t.integer(i, row, "speed", positive=True)
+        speed = nixl_t.integer(i, row, "speed", positive=True, maximum=MAX_PORT_MBPS)
         key = (asn, ixlan_ix[lan])
         if key in ports:
             ports[key][0] += speed
