@@ -14,7 +14,6 @@ import pytest
 
 from netsim.errors import InputError
 from netsim.topology import load_topology, save_topology
-from netsim.topology.build import default_latency_ms, great_circle_km
 from netsim.topology.formats.caida import read_caida
 from netsim.topology.formats.graphml import read_graphml
 from netsim.topology.formats.nodelink import read_nodelink
@@ -54,8 +53,9 @@ def test_zoo_graphml_nodes_links_and_capacities():
     assert g.edges["Maebashi", "Tokyo"]["capacity_gbps"] == 10.0  # no speed at all: the default
     assert g.edges["Tokyo", "Upstream Peer"]["capacity_gbps"] == pytest.approx(40.0)
     assert g.edges["Tokyo", "Upstream Peer"]["latency_ms"] == 1.0  # no coordinates on one end
-    km = float(great_circle_km(35.68536, 139.75309, 36.56583, 139.88361))
-    assert g.edges["Tokyo", "Utsunomiya"]["latency_ms"] == pytest.approx(default_latency_ms(km))
+    # Tokyo (35.68536, 139.75309) to Utsunomiya (36.56583, 139.88361): Δlat 0.88047°, Δlon 0.13052° × cos 36.1°
+    # = 0.10545°, so 6371.0 km × π/180 × √(0.88047² + 0.10545²) = 111.195 × 0.88676 = 98.60 km; × 1.5 × 0.005 = 0.7395 ms
+    assert g.edges["Tokyo", "Utsunomiya"]["latency_ms"] == pytest.approx(0.7395, rel=1e-3)
     assert {d["rel"] for _, _, d in g.edges(data=True)} == {"internal"}
 
 

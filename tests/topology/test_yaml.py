@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 import warnings
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from netsim import InputError, load_topology, save_topology
@@ -47,10 +49,9 @@ def test_valid_file_builds_duplex_edges_with_defaults(tmp_path):
     assert g.edges["b", "c"]["rel"] == "c2p" and g.edges["c", "b"]["rel"] == "p2c"
     assert g.edges["a", "b"]["rel"] == "internal"
     assert g.edges["b", "c"]["tags"] == ("transit", "upstream")
-    # latency: great circle (1 degree of latitude ≈ 111.2 km) × 1.5 × 0.005 ms/km
-    km = float(great_circle_km(35.0, 139.0, 36.0, 139.0))
-    assert 111.0 < km < 111.4
-    assert g.edges["a", "b"]["latency_ms"] == pytest.approx(km * 1.5 * 0.005, rel=1e-5)
+    # latency: great circle × 1.5 × 0.005 ms/km; one degree of latitude on a sphere of the mean Earth radius is
+    # 6371.0088 km × π / 180 = 111.195 km (by hand): 111.195 × 1.5 × 0.005 = 0.83396 ms
+    assert g.edges["a", "b"]["latency_ms"] == pytest.approx(0.83396, rel=1e-4)
     # nodes inherit metro coordinates and region (default: the metro itself)
     assert g.nodes["a"]["lat"] == 35.0 and g.nodes["a"]["region"] == "r1"
     assert g.nodes["b"]["region"] == "m2"
@@ -181,7 +182,33 @@ def test_from_networkx_fills_defaults():
     assert g.nodes["x"]["asn"] == 7 and g.nodes["x"]["metro"] == "x" and g.nodes["x"]["name"] == "X"
     assert g.nodes["z"]["metro"] == "z"
     assert g.edges["x", "y"]["capacity_gbps"] == 5.0 and g.edges["y", "x"]["rel"] == "internal"
-    assert g.edges["x", "y"]["latency_ms"] == pytest.approx(float(great_circle_km(35, 139, 36, 139)) * 0.0075, rel=1e-5)
+    assert g.edges["x", "y"]["latency_ms"] == pytest.approx(111.195 * 0.0075, rel=1e-4)  # 1° of latitude × 1.5 × 0.005
     assert g.edges["y", "z"]["latency_ms"] == pytest.approx(1.0)  # 200 km of route × 0.005 ms/km
     with pytest.raises(InputError, match="has no latency_ms"):
         from_networkx(nx.Graph([("p", "q")]), default_latency_ms=None)
+
+
+def _great_circle_reference_km(lat1, lon1, lat2, lon2, radius_km=6371.0088):
+    """The central angle as atan2(|a × b|, a · b) of the two unit vectors: another formula than the kernel's haversine."""
+    def unit(lat, lon):
+        la, lo = math.radians(lat), math.radians(lon)
+        return (math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la))
+
+    a, b = unit(lat1, lon1), unit(lat2, lon2)
+    cross = (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+    return radius_km * math.atan2(math.hypot(*cross), sum(x * y for x, y in zip(a, b)))
+
+
+def test_great_circle_km_against_hand_values_and_a_vector_reference():
+    # a quarter meridian and a quarter of the equator: π / 2 × 6371.0088 = 10,007.557 km; antipodes: twice that
+    assert float(great_circle_km(0.0, 0.0, 90.0, 0.0)) == pytest.approx(10007.557, abs=1e-3)
+    assert float(great_circle_km(0.0, 0.0, 0.0, 90.0)) == pytest.approx(10007.557, abs=1e-3)
+    assert float(great_circle_km(0.0, 10.0, 0.0, -170.0)) == pytest.approx(20015.114, abs=1e-3)
+    assert float(great_circle_km(35.0, 139.0, 36.0, 139.0)) == pytest.approx(111.195, abs=1e-3)
+    assert float(great_circle_km(35.0, 139.0, 35.0, 139.0)) == 0.0
+    rng = np.random.default_rng(8)
+    lat1, lat2 = rng.uniform(-90, 90, 200), rng.uniform(-90, 90, 200)
+    lon1, lon2 = rng.uniform(-180, 180, 200), rng.uniform(-180, 180, 200)
+    got = great_circle_km(lat1, lon1, lat2, lon2)
+    want = [_great_circle_reference_km(*p) for p in zip(lat1, lon1, lat2, lon2)]
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
