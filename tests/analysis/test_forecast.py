@@ -84,9 +84,12 @@ def test_growth_confidence_interval_covers_the_true_growth():
 
 
 def test_threshold_crossing_months_from_known_growth():
-    # 40 %/yr from a 50 % peak utilisation: ln(0.8/0.5)/ln(1.4) = 1.397 years = 16.8 months
-    expected = 12 * math.log(1.6) / math.log(1.4)
-    assert months_to_threshold(0.5, 0.4, 0.8) == pytest.approx(expected)
+    # 40 %/yr from a 50 % peak utilisation: 0.5 x 1.4^(m/12) = 0.8 -> m = 12 ln 1.6 / ln 1.4
+    # = 12 x 0.470004 / 0.336472 = 16.7623 months (by hand, not with the function's formula)
+    expected = 16.7623
+    assert months_to_threshold(0.5, 0.4, 0.8) == pytest.approx(expected, abs=1e-4)
+    # and the inverse: the peak grown for that many months is at the threshold
+    assert 0.5 * 1.4 ** (months_to_threshold(0.5, 0.4, 0.8) / 12) == pytest.approx(0.8, rel=1e-12)
     ts, y = synthetic(weeks=16, growth=0.4, noise=0.03, seed=3)
     # scale so the fitted daily peak of the last week is ~50 % of a 10 Gbps link
     y = y * (5e9 / np.max(y[-7 * 24:] / np.exp(0.03)))
