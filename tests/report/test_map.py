@@ -23,6 +23,8 @@ def test_draw_on_axes_colours_links_by_utilisation(tmp_path, monkeypatch):
     colors = [tuple(c) for c in lines.get_colors()]
     cmap = _utilisation_cmap()
     full, half, idle = cmap(1.0), cmap(0.5), cmap(0.0)
+    # three different colours, or the assertions below could not tell the links apart
+    assert len({tuple(round(x, 3) for x in c[:3]) for c in (full, half, idle)}) == 3
     # one segment per duplex pair (6 links); the busiest is drawn last (on top)
     assert len(colors) == 6
     assert colors[-1][:3] == pytest.approx(full[:3])
