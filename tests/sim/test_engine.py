@@ -234,6 +234,13 @@ def test_failure_reroutes_around_a_cut_link(tmp_path):
     assert res.bins["delivered_bytes"].to_list() == [1000.0, 1000.0]
     used = res.links.filter(pl.col("bin") == 1).select("src", "dst").rows()
     assert sorted(used) == [("s1", "d"), ("s2", "s1")]  # the next shortest path: 5 + 1 ms
+    # the summary by hand: 1000 B at an RTT of 2 x 1 ms, then 1000 B at 2 x (5 + 1) ms; the byte-weighted median
+    # takes the lower value at the tie, the 95th percentile the upper; the busiest link carried 1000 B in 10 s
+    # (800 bit/s) on 1 Gbps
+    s = res.summary[0]
+    assert (s["rtt_p50_ms"], s["rtt_p95_ms"]) == (pytest.approx(2.0), pytest.approx(12.0))
+    assert s["peak_utilisation"] == pytest.approx(800 / 1e9)
+    assert s["availability"] == 1.0 and s["availability_during_failures"] == 1.0 and s["failure_bins"] == 1
 
 
 @pytest.mark.parametrize("restart, expect_hit_after", [("warm", True), ("cold", False)])
