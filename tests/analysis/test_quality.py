@@ -74,6 +74,14 @@ def test_rtt_and_loss_grow_with_utilisation_and_throughput_falls():
     assert rtt[-1] == pytest.approx(4.0 + 50.0)  # queueing capped at a buffer
     assert np.all(np.diff(thr) <= 0)
     assert np.all(loss[us <= 0.9] == 0) and np.all(np.diff(loss) >= 0) and loss[-1] == pytest.approx(0.01)
+    # by hand, with the documented defaults (docs/quality.md):
+    # 30 %: the idle 7 Gbps; RTT 4 ms + an M/M/1 wait of 1000 packets x 1500 B x 8 / 10 Gbps = 1.2 ms x 0.3 / 0.7
+    assert thr[1] == pytest.approx(7000.0) and rtt[1] == pytest.approx(4.0 + 1.2 * 0.3 / 0.7)
+    # 95 %: loss 0.01 x ((0.95 - 0.9) / 0.1)^2 = 0.0025
+    assert loss[5] == pytest.approx(0.0025)
+    # full: Mathis et al. (1997), MSS / RTT x sqrt(3/2) / sqrt(p) = 1460 x 8 bit / 54 ms x 1.2247 / 0.1 = 2.649 Mbps,
+    # below the fair share 10,000 / 401 = 24.9 Mbps
+    assert thr[-1] == pytest.approx(2.649, abs=1e-3)
     # a full link without loss-based bound: the test flow gets its fair share c / (n + 1) ~ flow rate
     thr_full, _, _ = path_quality([10.0], [2.0], [[1.0]], access_gbps=100.0,
                                   method=QualityMethod(loss_at_full=0.0))
