@@ -51,3 +51,14 @@ def test_che_is_monotone_in_size_and_bounded():
         assert 0.0 <= r.hit_ratio <= 1.0 and r.byte_hit_ratio >= prev - 1e-12
         prev = r.byte_hit_ratio
     assert che_lru(p, s, s.sum()).byte_hit_ratio == 1.0
+
+
+def test_che_by_hand_on_a_uniform_catalogue():
+    """Equal popularity and size: every object has the same hit probability 1 - exp(-t / N), and the cache holds
+    C of the N objects on average, so the hit ratio is C / N and the characteristic time t = N ln(N / (N - C)):
+    1000 objects, a cache of 100: 0.1 and 1000 x ln(10 / 9) = 105.361 requests."""
+    r = che_lru(np.full(1000, 1 / 1000), np.ones(1000), 100)
+    assert r.hit_ratio == pytest.approx(0.1, abs=1e-9) and r.byte_hit_ratio == pytest.approx(0.1, abs=1e-9)
+    assert float(r.t_char) == pytest.approx(105.361, abs=1e-3)
+    # five-byte objects in a 500-byte cache: the same 100 objects
+    assert che_lru(np.full(1000, 1 / 1000), np.full(1000, 5.0), 500).hit_ratio == pytest.approx(0.1, abs=1e-9)
