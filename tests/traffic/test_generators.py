@@ -74,7 +74,8 @@ def test_bytes_calibrated_on_mic_average(monday):
     # weekday anchors sum to 14.90 (mean 0.6208), weekend 17.22 (0.7175); week (5 x 0.6208 + 2 x 0.7175) / 7
     # = 0.6485; Monday 0.6208 / 0.6485 = 0.957
     expected = SUBS * (38.9e12 / 43.8e6) * 0.957
-    assert abs(full_bps / expected - 1) < 0.10
+    # seeds 1-6 land within 1 %: 3 % still tells a Monday from the weekly mean (4.5 % apart)
+    assert abs(full_bps / expected - 1) < 0.03
     video = monday.filter(pl.col("service") == "video")["bytes"].sum() / monday["bytes"].sum()
     assert 0.50 <= video <= 0.68  # 65% of content bytes (Sandvine 2023); content is 90% of all
 
