@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import polars as pl
 import pytest
@@ -13,12 +12,9 @@ from netsim.topology.io import load_topology
 
 
 def paths_fn(g):
-    try:
-        import netsim.routing as routing
+    import netsim.routing as routing
 
-        return routing.compile(g).route().paths
-    except ImportError:  # routing not merged yet: shortest paths by latency
-        return lambda s, d: [(nx.shortest_path(g, s, d, weight="latency_ms"), 1.0)]
+    return routing.compile(g).route().paths
 
 
 def diurnal_links(g, *, peak_util: float, n_bins: int = 288, bin_s: float = 300.0, design: str = "baseline"):

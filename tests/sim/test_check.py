@@ -4,7 +4,6 @@ design; warnings about what makes the figures misleading reach the run's output 
 from __future__ import annotations
 
 import json
-import time
 import warnings
 
 import pytest
@@ -34,9 +33,7 @@ def test_a_misspelt_node_in_the_third_design_fails_fast_before_anything_is_simul
     bad = tmp_path / "bad.yaml"
     bad.write_text(text.replace("shared_cache: {host: isp-a-utsunomiya", "shared_cache: {host: isp-a-utsunomyia", 1))
     where = "designs[2].transforms[1].shared_cache.host: node 'isp-a-utsunomyia' is not in the topology"
-    t0 = time.perf_counter()
     r = cli("scenario", "check", str(bad))
-    assert time.perf_counter() - t0 < 10
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and f"{bad}: {where}" in r.stderr, r.stderr
     out = tmp_path / "out"
     r = cli("run", str(bad), "-o", str(out))
