@@ -18,7 +18,16 @@ app = typer.Typer(
 )
 
 
+_registered = False
+
+
 def _register_groups() -> None:
+    # NOTE: once per process: main() called again (tests run the CLI in process) added every group again, and each
+    # call built a command tree that many times larger
+    global _registered
+    if _registered:
+        return
+    _registered = True
     from netsim.analysis.cli import forecast_command
     from netsim.cache.cli import cache_app
     from netsim.report.cli import compare_command, report_command

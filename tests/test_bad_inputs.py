@@ -190,6 +190,10 @@ FILE_CASES = [
     ("transform-port-inf", {"tri.yaml": TRI_TOPOLOGY, "t.csv": _TRACE, "s.yaml": _TRI_SC + _DESIGN.format(
         t="regional_ix: {ix: ix-x, metro: m1, asn: 65301, members: [64601], port_gbps: .inf}")},
      ["scenario", "check", "{s.yaml}"], "regional_ix.port_gbps: input should be a finite number"),
+    # found by tests/test_fuzz_inputs.py: a transform without a required parameter was a TypeError
+    ("transform-missing-parameter", {"tri.yaml": TRI_TOPOLOGY, "t.csv": _TRACE, "s.yaml": _TRI_SC + _DESIGN.format(
+        t="shared_cache: {capacity_tb: 1}")},
+     ["scenario", "check", "{s.yaml}"], "designs[1].transforms[0].shared_cache: shared_cache needs the parameter(s) host"),
     ("transform-cache-1e300", {"tri.yaml": TRI_TOPOLOGY, "t.csv": _TRACE, "s.yaml": _TRI_SC + _DESIGN.format(
         t="shared_cache: {host: a1, capacity_tb: 1e300}")},
      ["scenario", "check", "{s.yaml}"], "shared_cache.capacity_tb: expected at most 1e+09 in magnitude"),

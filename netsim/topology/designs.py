@@ -67,6 +67,9 @@ def apply_design(g: nx.DiGraph, name: str, transforms: list[dict], *, source: st
         if unknown:
             raise InputError(f"unknown parameter {unknown[0]!r} of {tname}; expected one of: {', '.join(p.name for p in allowed) or 'none'}",
                              source=source, where=f"{at}.{tname}.{unknown[0]}")
+        missing = [p.name for p in allowed if p.default is inspect.Parameter.empty and p.name not in params]
+        if missing:   # it was a TypeError
+            raise InputError(f"{tname} needs the parameter(s) {', '.join(missing)}", source=source, where=f"{at}.{tname}")
         params = {k: _coerce(fn, k, v, source=source, where=f"{at}.{tname}.{k}") for k, v in params.items()}
         try:
             out = fn(out, **params)
