@@ -30,6 +30,7 @@ def _register_groups() -> None:
     _registered = True
     from netsim.analysis.cli import forecast_command
     from netsim.cache.cli import cache_app
+    from netsim.plan.cli import plan_command
     from netsim.report.cli import compare_command, report_command
     from netsim.routing.cli import bench
     from netsim.sim.cli import run_command, scenario_app
@@ -48,6 +49,7 @@ def _register_groups() -> None:
     app.command("sweep")(sweep_command)
     app.command("check")(check_command)
     app.command("forecast")(forecast_command)
+    app.command("plan")(plan_command)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

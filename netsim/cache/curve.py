@@ -61,7 +61,7 @@ def size_curve(trace, sizes_bytes, *, policy: str = "lru", cacheable: dict[str, 
     if req.height == 0:
         raise InputError("the trace has no content requests (rows with obj)", source=str(trace))
     ok = cacheable_rows(req, cacheable)
-    keys = make_keys(req["provider"].to_numpy(), req["obj"].to_numpy())[ok]
+    keys = make_keys(req["provider"], req["obj"].to_numpy())[ok]
     sizes = req["bytes"].to_numpy()[ok]
     all_bytes = float(req["bytes"].sum())
     per_obj = (pl.DataFrame({"k": keys, "s": sizes}).group_by("k")

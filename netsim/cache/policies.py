@@ -109,6 +109,9 @@ def make_keys(providers, objs) -> np.ndarray:
     (dtype('uint64'), 3)
     >>> bool((make_keys("a", [1, 2]) == k[:2]).all())
     True
+    >>> import polars as pl
+    >>> bool((make_keys(pl.Series(["a", "a", "b"]), [1, 2, 1]) == k).all())  # a Series: the same keys, faster
+    True
     """
     objs = np.asarray(objs)
     if objs.dtype.kind == "i" and objs.size and objs.min() < 0:
@@ -116,6 +119,14 @@ def make_keys(providers, objs) -> np.ndarray:
     objs = objs.astype(np.uint64, copy=False)
     if isinstance(providers, str):
         hp = np.full(objs.shape, provider_hash(providers), dtype=np.uint64)
+    elif hasattr(providers, "replace_strict"):
+        # a polars Series: hash each distinct provider once (np.unique of millions of strings took seconds)
+        if len(providers) != objs.shape[0]:
+            raise ValueError(f"make_keys: {len(providers)} providers for {objs.shape[0]} objects")
+        import polars as pl
+
+        table = {u: provider_hash(str(u)) for u in providers.unique().to_list()}
+        hp = providers.replace_strict(table, return_dtype=pl.UInt64).to_numpy()
     else:
         names = np.asarray(list(providers) if not isinstance(providers, np.ndarray) else providers, dtype=object)
         if names.shape != objs.shape:
