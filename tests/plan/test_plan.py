@@ -167,3 +167,21 @@ def test_no_candidate_meeting_the_bound_says_why_and_keeps_the_table(cli, tmp_pa
     # no IX: none or the cache (2); the IX with both members: none or the cache (2)
     assert t.height == 4 and not t["meets_bounds"].any() and t["design"].is_null().all()
     assert not (tmp_path / "o" / "best.yaml").exists()
+
+
+def test_finalists_replayed_on_dask_give_the_in_process_figures(tmp_path):
+    # the Dask path replays each finalist alone on a worker: the same figures as one in-process run
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        res = plan(small_tochigi(), tmp_path / "d", min_availability=0.1, candidates=SPACE, finalists=2,
+                   scheduler=cluster.scheduler_address)
+    assert not (tmp_path / "d" / "replay").exists()
+    from netsim.sim.run import run
+
+    again = {s["design"]: s for s in run(load_scenario(tmp_path / "d" / "best.yaml")).summary}
+    fin = pl.read_parquet(tmp_path / "d" / "plan.parquet").filter(pl.col("design").is_not_null())
+    assert fin.height == 2 and res.best in fin["design"].to_list()
+    for r in fin.iter_rows(named=True):
+        assert r["replay_backbone_p95_bps"] == again[r["design"]]["backbone_p95_bps"]
+        assert r["replay_cost_per_month"] == again[r["design"]]["cost_per_month"]
