@@ -71,6 +71,8 @@ DESCRIPTIONS: dict[str, str] = {
     "scenario.prices.line_per_gbps_km_month": "Line price per Gbit/s and route km per month.",
     "scenario.prices.line_min_km": "Shortest line length priced (cross-connects, metro access).",
     "scenario.prices.cache_site_per_month": "A cache site's monthly cost (rack, power).",
+    "scenario.prices.cache_per_tb_month": "Monthly cost per TB of a cache's capacity, on top of its site (default 0: "
+                                          "the CDN's appliance).",
     "scenario.cost": "How an aggregated ISP's costs are shared and its joint line sized.",
     "scenario.cost.split": "Share by each member's 95th percentile (p95), peak, or equally.",
     "scenario.cost.headroom": "A line is sized at peak x headroom.",

@@ -15,7 +15,8 @@ Cost items of a design (:func:`design_cost`), each paid by one AS:
   else the price of the smallest port tier that holds the link's capacity (several top-tier
   ports above it).
 * **cache_site** — each ``cache`` node: its ``cost`` attribute if set, else the default site
-  price; paid by the cache's ASN (a shared cache's operator).
+  price plus its capacity (TB) × the storage price per TB (0 by default); paid by the cache's ASN
+  (a shared cache's operator).
 * **transit** — each ``c2p`` link ``u → v`` (``u`` buys transit from ``v``; when the topology
   tags any link ``transit``, only the ``c2p`` links so tagged: e.g. a member's line to an
   aggregated ISP is ``c2p`` but not transit): the 95th percentile
@@ -279,8 +280,14 @@ def _cache_site_items(g: nx.DiGraph, asn: dict, prices: Prices) -> list[tuple]:
     for n in sorted(g.nodes, key=str):
         if g.nodes[n].get("kind", "pop") == "cache":
             c = g.nodes[n].get("cost")
-            items.append((asn[n], "cache_site", str(n), "cost attribute" if c is not None else "default site",
-                          float(c) if c is not None else prices.cache_site_per_month))
+            tb = float(g.nodes[n].get("capacity_bytes", 0)) / 1e12
+            if c is not None:
+                items.append((asn[n], "cache_site", str(n), "cost attribute", float(c)))
+            elif prices.cache_per_tb_month:
+                items.append((asn[n], "cache_site", str(n), f"default site + {tb:g} TB",
+                              prices.cache_site_per_month + tb * prices.cache_per_tb_month))
+            else:
+                items.append((asn[n], "cache_site", str(n), "default site", prices.cache_site_per_month))
     return items
 
 

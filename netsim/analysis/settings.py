@@ -33,6 +33,10 @@ class Prices(BaseModel):
     * ``cache_site_per_month = 2000`` — no public figure in docs/sources.md: an assumption of about one
       rack of colocation with power at a regional site (CDN appliances themselves are commonly
       provided by the CDN).
+    * ``cache_per_tb_month = 0`` — storage paid per TB of a cache's capacity, on top of the site: 0 by
+      default (the appliance and its disks are commonly the CDN's); an operator who buys the storage
+      sets it (an assumption either way: docs/sources.md gives no figure). Without it, a larger cache
+      costs nothing more, and ``netsim plan`` takes the largest size it may.
     * ``currency = "USD"``: the currency of every price of the run. The defaults above are in US dollars,
       so a run in another currency gives every price in it, or gives ``usd_rate`` (units of ``currency``
       per US dollar, e.g. 150 for JPY) and the prices it leaves out are converted from the defaults at
@@ -68,6 +72,7 @@ class Prices(BaseModel):
     line_per_gbps_km_month: float = Field(default=0.1, ge=0)
     line_min_km: float = Field(default=5.0, ge=0)
     cache_site_per_month: float = Field(default=2000.0, ge=0)
+    cache_per_tb_month: float = Field(default=0.0, ge=0)
 
     @field_validator("ix_port_per_month")
     @classmethod
@@ -89,7 +94,8 @@ class Prices(BaseModel):
             if self.usd_rate not in (None, 1.0):
                 raise ValueError(f"usd_rate is {self.usd_rate:g} but the currency is USD: drop it or name the currency")
             return self
-        left = [k for k in _PRICE_FIELDS if k not in self.model_fields_set]
+        # a default of 0 is 0 in any currency: nothing to convert
+        left = [k for k in _PRICE_FIELDS if k not in self.model_fields_set and getattr(self, k) != 0]
         if not left:
             return self
         if self.usd_rate is None:
@@ -118,7 +124,8 @@ class Prices(BaseModel):
 
 
 #: the fields of Prices that are amounts of money (line_min_km is a length)
-_PRICE_FIELDS = ("transit_per_mbps_month", "ix_port_per_month", "line_per_gbps_km_month", "cache_site_per_month")
+_PRICE_FIELDS = ("transit_per_mbps_month", "ix_port_per_month", "line_per_gbps_km_month", "cache_site_per_month",
+                 "cache_per_tb_month")
 
 
 class QualityMethod(BaseModel):
