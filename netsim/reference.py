@@ -109,6 +109,7 @@ DESCRIPTIONS: dict[str, str] = {
     "topology.metros.{}.name": "Display name.",
     "topology.metros.{}.population": "Population (informative).",
     "topology.metros.{}.core": "A core metro (Tokyo, Osaka): inter-metro links reaching it are backbone when none is tagged.",
+    "topology.metros.{}.overseas": "Abroad: bytes sent from its nodes are counted as overseas (pairs.served_from).",
     "topology.ases": "Facts about each AS, by ASN.",
     "topology.ases.{}.name": "Display name.",
     "topology.ases.{}.type": "Kind of AS (carrier, regional-isp, cable, content, transit, ix-operator).",

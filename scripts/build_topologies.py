@@ -59,7 +59,7 @@ CORE_METROS = {
     "tokyo-otemachi": {"lat": 35.6867, "lon": 139.7660, "region": "tokyo", "name": "Tokyo (Otemachi)", "core": True},
     "osaka-dojima": {"lat": 34.6960, "lon": 135.4950, "region": "osaka", "name": "Osaka (Dojima)", "core": True},
 }
-LOS_ANGELES = {"lat": 34.0522, "lon": -118.2437, "region": "overseas", "name": "Los Angeles (USA)"}
+LOS_ANGELES = {"lat": 34.0522, "lon": -118.2437, "region": "overseas", "name": "Los Angeles (USA)", "overseas": True}
 
 ASN = {
     "carrier-a": 64600, "carrier-b": 64610, "carrier-c": 64620,

@@ -34,7 +34,7 @@ class Vocab:
     node_region: np.ndarray    # int32 region code per node
     node_asn: np.ndarray       # int64 ASN code per node (equal ASNs, equal codes)
     node_cache: np.ndarray     # bool: a cache node
-    node_overseas: np.ndarray  # bool: longitude outside Japan's (< 120 or > 155)
+    node_overseas: np.ndarray  # bool: in a metro the topology marks ``overseas``
     node_core: np.ndarray      # bool: in a core metro
 
     @classmethod
@@ -48,13 +48,13 @@ class Vocab:
         acode = {a: i for i, a in enumerate(asns)}
         metros = g.graph.get("metros", {})
         core = {m for m, d in metros.items() if d.get("core")}
+        abroad = {m for m, d in metros.items() if d.get("overseas")}
         return cls(
             nodes=list(nodes), regions=regions, services=sorted(SERVICES),
             node_region=np.array([rcode[str(d["region"])] for d in attrs], dtype=np.int32),
             node_asn=np.array([acode[str(d.get("asn"))] for d in attrs], dtype=np.int64),
             node_cache=np.array([d.get("kind") == "cache" for d in attrs], dtype=bool),
-            node_overseas=np.array([d.get("lon") is not None and (d["lon"] < 120 or d["lon"] > 155) for d in attrs],
-                                   dtype=bool),
+            node_overseas=np.array([d.get("metro") in abroad for d in attrs], dtype=bool),
             node_core=np.array([d.get("metro") in core for d in attrs], dtype=bool),
         )
 

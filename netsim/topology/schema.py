@@ -73,6 +73,7 @@ class MetroModel(_Strict):
     name: Optional[str] = None
     population: Optional[int] = Field(default=None, ge=0)
     core: bool = False  # a core metro (Tokyo, Osaka): inter-metro links reaching it are backbone
+    overseas: bool = False  # abroad: bytes sent from its nodes are "overseas" in pairs.served_from
 
 
 class AccessTierModel(_Strict):
