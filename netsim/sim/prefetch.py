@@ -11,6 +11,8 @@ import math
 import numpy as np
 import polars as pl
 
+from netsim.topology.designs import PrefetchSettings
+
 __all__ = ["Prefetch", "prior_requests", "check_sample_rate", "SEEN_COLS"]
 
 #: the columns of the requests a prefetch ranks (the first cache consulted, and the object)
@@ -86,11 +88,11 @@ class Prefetch:
     are refreshed then.
     """
 
-    def __init__(self, run, spec: dict):
+    def __init__(self, run, spec: PrefetchSettings):
         self.run = run
-        self.at_s, self.window_s = float(spec["at_s"]), float(spec["window_s"])
-        self.share, self.half_life_s = float(spec["share"]), float(spec["half_life_s"])
-        self.cache_ids = [c for c in spec.get("caches") or run.caches.cache_ids if c in run.caches.caches]
+        self.at_s, self.window_s = spec.at_s, spec.window_s
+        self.share, self.half_life_s = spec.share, spec.half_life_s
+        self.cache_ids = [c for c in spec.caches or run.caches.cache_ids if c in run.caches.caches]
         end_s = run.n_bins * run.bin_s
         self.push_at: dict[int, float] = {}
         t, k = self.at_s, 0
@@ -112,7 +114,7 @@ class Prefetch:
                 seen.add(q)
                 q = run.g.nodes[q].get("parent")
         self.feeds = {c: sorted(v) for c, v in feeds.items()}
-        self.seen: list[pl.DataFrame] = [self._history(spec.get("history"))]
+        self.seen: list[pl.DataFrame] = [self._history(spec.history)]
 
     def _history(self, name) -> pl.DataFrame:
         """The history trace's requests, each with the cache it would have gone to first, ts shifted to end at 0."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -16,7 +17,7 @@ from netsim.errors import InputError
 from netsim.registry import Registry
 from netsim.topology.schema import CACHE_POLICIES_KNOWN, REVERSE_REL
 
-__all__ = ["DESIGNS", "apply_design"]
+__all__ = ["DESIGNS", "apply_design", "PrefetchSettings"]
 
 DESIGNS: Registry = Registry("design transform")
 
@@ -378,12 +379,26 @@ def access(g: nx.DiGraph, *, members: list | None = None, pops: list | None = No
     return g
 
 
+@dataclass(frozen=True)
+class PrefetchSettings:
+    """What the ``prefetch`` transform records for the engine (``g.graph["prefetch"]``), validated:
+    clock second of the daily push, its window (s), the share of each cache's capacity, the caches,
+    the popularity half-life (s) and the history trace (or None)."""
+
+    at_s: float
+    window_s: float
+    share: float
+    caches: tuple[str, ...]
+    half_life_s: float
+    history: str | None = None
+
+
 @DESIGNS.register("prefetch")
 def prefetch(g: nx.DiGraph, *, at="03:00", window="2h", share: float = 0.8, caches: list | None = None,
              half_life="1d", history: str | None = None) -> nx.DiGraph:
     """Fill caches off-peak, every day, with the objects a popularity forecast ranks first for the next day.
 
-    Records the validated parameters as the graph attribute ``prefetch`` (a dict) and changes
+    Records the validated parameters as the graph attribute ``prefetch`` (:class:`PrefetchSettings`) and changes
     nothing else; the engine (netsim.sim.engine) does the pushes. Each day at ``at`` every selected
     cache that is up gets the candidates of :func:`netsim.analysis.forecast.prefetch_candidates`
     ranked from the requests its clients made (``history`` and the run so far), up to ``share`` ×
@@ -415,8 +430,8 @@ def prefetch(g: nx.DiGraph, *, at="03:00", window="2h", share: float = 0.8, cach
     >>> from netsim import load_topology
     >>> g = prefetch(load_topology("examples/ix_and_cache"), at="04:00", share=0.5)
     >>> p = g.graph["prefetch"]
-    >>> p["at_s"], p["window_s"], p["share"], p["caches"], p["half_life_s"], p["history"]
-    (14400.0, 7200.0, 0.5, ['cache-shared-utsunomiya'], 86400.0, None)
+    >>> p.at_s, p.window_s, p.share, p.caches, p.half_life_s, p.history
+    (14400.0, 7200.0, 0.5, ('cache-shared-utsunomiya',), 86400.0, None)
     >>> prefetch(load_topology("examples/ix_and_cache"), share=1.5)
     Traceback (most recent call last):
     ...
@@ -460,6 +475,6 @@ def prefetch(g: nx.DiGraph, *, at="03:00", window="2h", share: float = 0.8, cach
         chosen = sorted(set(caches))
     if history is not None and (not isinstance(history, str) or not history.strip()):
         raise InputError(f"expected a trace name or path, found {history!r}", where="history")
-    g.graph["prefetch"] = {"at_s": float(at_s), "window_s": float(window_s), "share": float(share),
-                           "caches": chosen, "half_life_s": float(half_life_s), "history": history}
+    g.graph["prefetch"] = PrefetchSettings(at_s=float(at_s), window_s=float(window_s), share=float(share),
+                                           caches=tuple(chosen), half_life_s=float(half_life_s), history=history)
     return g

@@ -17,7 +17,7 @@ from netsim import InputError
 from netsim.scenario import load_scenario
 from netsim.sim.run import run
 from netsim.topology import load_topology, save_topology
-from netsim.topology.designs import apply_design, prefetch
+from netsim.topology.designs import PrefetchSettings, apply_design, prefetch
 from netsim.traffic.schema import SCHEMA
 
 TOPO = """\
@@ -137,8 +137,8 @@ def test_transform_needs_a_cache_and_records_only_its_parameters():
         prefetch(g.copy())
     g0 = load_topology("examples/ix_and_cache")
     g = apply_design(g0, "p", [{"prefetch": {"at": "04:30", "window": "90m", "share": 0.5, "half_life": "12h"}}])
-    assert g.graph["prefetch"] == {"at_s": 16200.0, "window_s": 5400.0, "share": 0.5,
-                                   "caches": ["cache-shared-utsunomiya"], "half_life_s": 43200.0, "history": None}
+    assert g.graph["prefetch"] == PrefetchSettings(at_s=16200.0, window_s=5400.0, share=0.5,
+                                                   caches=("cache-shared-utsunomiya",), half_life_s=43200.0)
     assert sorted(g.edges(data=True)) == sorted(g0.edges(data=True))
     assert dict(g.nodes(data=True)) == dict(g0.nodes(data=True))
 
