@@ -47,7 +47,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from netsim.analysis.settings import Prices, QualityMethod
+from netsim.settings import Prices, QualityMethod
 from netsim.errors import InputError
 from netsim.units import parse_clock_s, parse_duration_s
 from netsim.yamlio import load_yaml_model, no_bool_numbers

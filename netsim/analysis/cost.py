@@ -59,7 +59,7 @@ import networkx as nx
 import numpy as np
 import polars as pl
 
-from netsim.analysis.settings import Prices
+from netsim.settings import Prices
 from netsim.errors import InputError
 from netsim.stats import percentile_95
 

@@ -69,7 +69,7 @@ import networkx as nx
 import numpy as np
 import polars as pl
 
-from netsim.analysis.settings import QualityMethod
+from netsim.settings import QualityMethod
 from netsim.errors import InputError
 from netsim.stats import weighted_quantile
 

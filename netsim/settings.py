@@ -1,6 +1,7 @@
-"""The settings models a scenario carries for the analyses (``prices:``, ``quality:``), apart from the
-analyses themselves, so that loading a scenario does not import networkx and polars (netsim.analysis.cost
-and netsim.analysis.quality re-export them)."""
+"""The settings models a scenario carries for the analyses (``prices:``, ``quality:``): configuration, in the
+scenario's layer, apart from the analyses themselves (netsim.analysis.cost and netsim.analysis.quality import
+them from here and re-export them), so that loading a scenario imports neither the analyses nor networkx and
+polars (tests/test_layering.py)."""
 
 from __future__ import annotations
 
