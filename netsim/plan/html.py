@@ -37,7 +37,7 @@ def _figure(table: pl.DataFrame) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8.5, 5))
+    fig, ax = plt.subplots(figsize=(8, 5))
     for ok, colour, lab in ((False, "#bbbbbb", "misses the bounds"), (True, "#4a7fb5", "meets the bounds")):
         t = table.filter(pl.col("meets_bounds") == ok)
         ax.scatter(t["fast_cost_per_month"].to_numpy() / 1e3, t["fast_backbone_p95_bps"].to_numpy() / 1e9, s=14,
@@ -46,10 +46,14 @@ def _figure(table: pl.DataFrame) -> str:
     if front.height:
         ax.step(front["fast_cost_per_month"].to_numpy() / 1e3, front["fast_backbone_p95_bps"].to_numpy() / 1e9,
                 where="post", c="#1f4e79", lw=1.2, label="Pareto front (fast)", zorder=3)
+    base = table.filter(pl.col("candidate") == "baseline")
+    if base.height:
+        x, y = base["fast_cost_per_month"][0] / 1e3, base["fast_backbone_p95_bps"][0] / 1e9
+        ax.scatter([x], [y], marker="x", s=60, c="black", label="baseline (the scenario's first design)", zorder=4)
     fin = table.filter(pl.col("design").is_not_null())
-    for r in fin.iter_rows(named=True):
+    for i, r in enumerate(fin.sort("design").iter_rows(named=True)):
         x, y = r["fast_cost_per_month"] / 1e3, r["fast_backbone_p95_bps"] / 1e9
-        ax.annotate(r["design"], (x, y), textcoords="offset points", xytext=(6, 6), fontsize=9)
+        ax.annotate(r["design"], (x, y), textcoords="offset points", xytext=(8, 6 + 11 * i), fontsize=9)
         if r["replay_backbone_p95_bps"] is not None and r["replay_cost_per_month"] is not None:
             ax.plot([x, r["replay_cost_per_month"] / 1e3], [y, r["replay_backbone_p95_bps"] / 1e9], c="#c0504d", lw=0.8)
     rep = fin.filter(pl.col("replay_backbone_p95_bps").is_not_null())
@@ -59,7 +63,7 @@ def _figure(table: pl.DataFrame) -> str:
     ax.set_xlabel("monthly cost (thousands)")
     ax.set_ylabel("backbone p95 (Gbps)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9, loc="upper right")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
