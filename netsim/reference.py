@@ -37,7 +37,8 @@ DESCRIPTIONS: dict[str, str] = {
     "scenario.seed": "Seed of every random draw (same scenario + same seed: identical outputs).",
     "scenario.routing": "How routes are chosen.",
     "scenario.routing.igp_weight": "Link attribute used as the IGP metric inside an AS: latency_ms, hops, or a numeric link attribute.",
-    "scenario.routing.multipath": "Split traffic over equal-cost paths (ECMP) instead of one.",
+    "scenario.routing.multipath": "BGP multipath: split over every equally good neighbour AS instead of the one "
+                                  "with the lowest ASN (ECMP inside an AS is always on).",
     "scenario.caches": "How caches start and what they may store.",
     "scenario.caches.restart": "warm: caches keep contents across a failure; cold: a cache that comes back is empty.",
     "scenario.caches.warmup": "A trace of the days before, replayed through the caches first (nothing measured).",

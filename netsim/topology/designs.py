@@ -275,7 +275,7 @@ def shared_cache(g: nx.DiGraph, *, host: str, capacity_tb: float, policy: str = 
 
 @DESIGNS.register("aggregated_isp")
 def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit: str,
-                   line_gbps: float | None = None, headroom: float = 1.25, peak_mbps_per_subscriber: float = 1.332,
+                   line_gbps: float | None = None, headroom: float = 1.25, peak_mbps_per_subscriber: float | None = None,
                    core_metro: str = "tokyo-otemachi", name: str = "aggregated ISP") -> nx.DiGraph:
     """The Tochigi model: members keep their access networks but share one upstream.
 
@@ -283,9 +283,10 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
     whose customers the members become, each from its PoP nearest the site) reaches its Tokyo
     router ``agg-<core_metro>`` over jointly procured lines, and buys transit from one provider
     (``transit``, a PoP in the core metro). The joint line is sized on the peak of the *sum* of the
-    members' traffic: ``headroom × Σ subscribers × peak_mbps_per_subscriber`` (default 1.332 Mbps:
-    38.9 Tbps average × 1.5 peak factor / 43.8M subscriptions, docs/sources.md), not on the sum of each
-    member's separately dimensioned lines; ``line_gbps`` overrides it.
+    members' traffic: ``headroom × Σ subscribers × peak_mbps_per_subscriber`` (default 1.36 Mbps: the
+    38.9 Tbps average / 43.8M subscriptions × the busy-hour factor 1.53 of netsim's diurnal curve,
+    docs/sources.md), not on the sum of each member's separately dimensioned lines; ``line_gbps``
+    overrides it.
 
     Examples
     --------
@@ -293,7 +294,7 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
     >>> g = aggregated_isp(load_topology("tochigi"), members=[65001, 65002, 65003, 65004], site="utsunomiya",
     ...                    asn=65200, transit="carrier-b-tokyo-otemachi")
     >>> round(g.edges["agg-utsunomiya", "agg-tokyo-otemachi"]["capacity_gbps"], 1)
-    179.6
+    182.8
     >>> "isp-a-tokyo-otemachi" in g, g.edges["isp-d-tochigi", "agg-utsunomiya"]["rel"]
     (False, 'c2p')
     """
@@ -314,6 +315,13 @@ def aggregated_isp(g: nx.DiGraph, *, members: list, site: str, asn: int, transit
     if not headroom > 0:
         raise InputError(f"expected headroom > 0, found {headroom!r}", where="headroom")
     subs = sum(d.get("subscribers", 0) for _, d in g.nodes(data=True) if d["asn"] in mem)
+    if peak_mbps_per_subscriber is None:
+        from netsim.traffic.generators import MBPS_PER_SUBSCRIPTION_2024
+        from netsim.traffic.timeshape import BUSY_HOUR_FACTOR
+
+        peak_mbps_per_subscriber = MBPS_PER_SUBSCRIPTION_2024 * BUSY_HOUR_FACTOR
+    if not peak_mbps_per_subscriber > 0:
+        raise InputError(f"expected a rate > 0 (Mbps), found {peak_mbps_per_subscriber!r}", where="peak_mbps_per_subscriber")
     if line_gbps is None:
         line_gbps = headroom * subs * peak_mbps_per_subscriber / 1000.0
     if not line_gbps > 0:
