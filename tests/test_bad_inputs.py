@@ -92,6 +92,14 @@ def _nodelink(**change):
     return json.dumps(doc).replace('"INF"', "Infinity").replace('"BIG"', str(10**400))
 
 
+def _sndlib(old, new):
+    from pathlib import Path
+
+    text = (Path(__file__).parent / "fixtures" / "topology" / "sndlib_small.txt").read_text()
+    assert old in text
+    return text.replace(old, new, 1)
+
+
 def _peeringdb(speed):
     return json.dumps({"ix": {"data": [{"id": 7, "name": "Demo-IX", "city": "Sapporo"}]},
                        "ixlan": {"data": [{"id": 70, "ix_id": 7}]},
@@ -153,6 +161,14 @@ FILE_CASES = [
      "netixlan.data[0].speed: speed found 1000"),
     ("peeringdb-1e400-speed", {"p.json": _peeringdb("1e400")}, ["topo", "check", "{p.json}"],
      "netixlan.data[0].speed: speed found inf; expected an integer > 0 and <= 1,000,000,000"),
+    # SNDlib: a negative or NaN capacity fell back to the modules or the 10 Gbps default; an infinite coordinate
+    # dropped every node's coordinates
+    ("sndlib-negative-capacity", {"s.txt": _sndlib("9920.00 0.00", "-5 0.00")}, ["topo", "check", "{s.txt}"],
+     "line 30: pre_installed_capacity is '-5'; expected a finite number >= 0"),
+    ("sndlib-nan-capacity", {"s.txt": _sndlib("9920.00 0.00", "nan 0.00")}, ["topo", "check", "{s.txt}"],
+     "line 30: pre_installed_capacity is 'nan'"),
+    ("sndlib-inf-longitude", {"s.txt": _sndlib("-85.50 34.50", "inf 34.50")}, ["topo", "check", "{s.txt}"],
+     "line 18: longitude is 'inf'; expected a finite number"),
     # YAML: `asn: yes` was AS1; huge finite numbers passed the check and overflowed in the run
     ("yaml-asn-yes", {"t.yaml": _TOPO.replace("asn: 1, metro: m, sub", "asn: yes, metro: m, sub").replace("CAP", "10")},
      ["topo", "check", "{t.yaml}"], "nodes[0].asn (line 5): expected a number (true, false, yes, no are booleans)"),
@@ -219,6 +235,8 @@ FILE_CASES = [
     ("parquet-obj-negative", {"t.parquet": lambda p: _parquet(p, obj=[-1, None])}, ["trace", "info", "{t.parquet}"],
      "row 0, column obj: obj is -1; expected an object id >= 0"),
     ("parquet-corrupt-pages", {"t.parquet": _corrupt_parquet}, ["trace", "info", "{t.parquet}"], "t.parquet: "),
+    # a device: read until the memory ran out
+    ("scenario-dev-zero", {}, ["scenario", "check", "/dev/zero"], "/dev/zero: not a regular file; expected a YAML file"),
     # flags
     ("bench-json-dir", {"d/x": ""}, ["bench", "examples/two_as", "--json", "{dir}/d"], "--json: "),
 ]

@@ -24,6 +24,7 @@ The file has sections ``META ( ... )``, ``NODES ( ... )``, ``LINKS ( ... )``, ``
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -78,11 +79,17 @@ def _sections(text: str, source: str, opened: set[str]):
         raise InputError(f"section {section} opened at line {start} is not closed; expected a line ')'", source=source, where="end of file")
 
 
-def _num(text: str, what: str, lineno: int, source: str) -> float:
+def _num(text: str, what: str, lineno: int, source: str, *, low: float | None = None) -> float:
+    """A number of the file: finite (``nan``, ``inf`` and 1e400 passed, or dropped every node's coordinates), and at
+    least ``low`` when given (a negative capacity fell back to the modules or the default)."""
     try:
-        return float(text)
+        x = float(text)
     except ValueError:
         raise InputError(f"{what} {text!r} is not a number", source=source, where=f"line {lineno}") from None
+    if not math.isfinite(x) or (low is not None and x < low):
+        expected = "a finite number" + (f" >= {low:g}" if low is not None else "")
+        raise InputError(f"{what} is {text!r}; expected {expected}", source=source, where=f"line {lineno}")
+    return x
 
 
 def read_sndlib(path: str | Path, *, capacity_scale: float = 0.001, capacity_gbps: float = 10.0, asn: int = 64512,
@@ -149,16 +156,16 @@ def read_sndlib(path: str | Path, *, capacity_scale: float = 0.001, capacity_gbp
                 raise InputError(f"{section[:-1].lower()} {lid!r} names node {end!r}, which is not in NODES; expected one of the node ids",
                                  source=source, where=f"line {lineno}")
         if section == "DEMANDS":
-            demands.append((u, v, _num(m.group(5), "demand_value", lineno, source)))
+            demands.append((u, v, _num(m.group(5), "demand_value", lineno, source, low=0.0)))
             continue
         if u == v:
             raise InputError(f"link {lid!r} joins {u!r} to itself; expected two different nodes", source=source, where=f"line {lineno}")
-        pre = _num(m.group(4), "pre_installed_capacity", lineno, source)
+        pre = _num(m.group(4), "pre_installed_capacity", lineno, source, low=0.0)
         modules = m.group(8).split()
         if len(modules) % 2:
             raise InputError(f"link {lid!r} has an odd number of module values; expected pairs '<module_capacity> <module_cost>'",
                              source=source, where=f"line {lineno}")
-        module_caps = [_num(x, "module_capacity", lineno, source) for x in modules[0::2]]
+        module_caps = [_num(x, "module_capacity", lineno, source, low=0.0) for x in modules[0::2]]
         raw = pre if pre > 0 else max(module_caps, default=0.0)
         cap = raw * capacity_scale if raw > 0 else capacity_gbps
         if (u, v) in links:
