@@ -237,6 +237,8 @@ FILE_CASES = [
     ("parquet-corrupt-pages", {"t.parquet": _corrupt_parquet}, ["trace", "info", "{t.parquet}"], "t.parquet: "),
     # a device: read until the memory ran out
     ("scenario-dev-zero", {}, ["scenario", "check", "/dev/zero"], "/dev/zero: not a regular file; expected a YAML file"),
+    ("json-topology-dev-zero", {"z.json": lambda p: p.symlink_to("/dev/zero")}, ["topo", "check", "{z.json}"],
+     "z.json: not a regular file; expected a topology file"),
     # flags
     ("bench-json-dir", {"d/x": ""}, ["bench", "examples/two_as", "--json", "{dir}/d"], "--json: "),
 ]

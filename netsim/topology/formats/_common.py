@@ -30,6 +30,8 @@ _WHERE = re.compile(r"^(nodes|links)\[(\d+)\]\.?(.*)$")
 
 def read_text(path: Path) -> str:
     """The text of a file; a missing, unreadable or non-UTF-8 file is an InputError."""
+    if Path(path).exists() and not Path(path).is_file():   # a device or a pipe: read until the memory ran out
+        raise InputError("not a regular file; expected a topology file", source=str(path))
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -153,7 +155,7 @@ def sniff_json(path: Path) -> Any:
     (path, mtime, size) so a large PeeringDB dump is not parsed three times.
     """
     key = _sniff_key(path)
-    if key is None:
+    if key is None or not Path(path).is_file():
         return None
     try:
         if key not in _SNIFF_CACHE:

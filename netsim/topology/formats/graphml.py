@@ -85,7 +85,8 @@ def read_graphml(path: str | Path, *, asn: int = 64512, capacity_gbps: float = 1
 
 def _parse(path: Path) -> nx.Graph:
     if not path.is_file():
-        raise InputError("no such file", source=str(path))
+        raise InputError("not a regular file; expected a topology file" if path.exists() else "no such file",
+                         source=str(path))
     try:
         g = nx.read_graphml(path)
     except ParseError as e:
