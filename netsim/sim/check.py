@@ -58,6 +58,10 @@ def check_scenario(sc: Scenario, g0: nx.DiGraph | None = None) -> ScenarioCheck:
     out.history = forecast_history(sc)
     for i, design in enumerate(sc.designs):
         g = apply_design(g0, design.name, design.transforms, source=sc.source, where=f"designs[{i}]")
+        pf = g.graph.get("prefetch")
+        if pf is not None and pf.history is not None:   # the popularity history a prefetch ranks from
+            j = next(k for k, t in enumerate(design.transforms) if "prefetch" in t)
+            _check_trace_name(sc, pf.history, where=f"designs[{i}].transforms[{j}].prefetch.history")
         for j, ev in enumerate(sc.failures.schedule):
             kind, value = ev.target
             try:

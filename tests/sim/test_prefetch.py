@@ -111,7 +111,7 @@ def check_invariants(res):
 # ------------------------------------------------------------------------------------ the transform
 @pytest.mark.parametrize("params, where, what", [
     ({"share": 0}, "share", "expected a fraction in (0, 1]"),
-    ({"share": True}, "share", "expected a fraction in (0, 1]"),
+    ({"share": True}, "share", "expected a number, found True (true, false, yes, no are booleans)"),
     ({"at": "25:00"}, "at", "expected a clock time HH:MM"),
     ({"at": "1 03:00"}, "at", "expected a time of day"),
     ({"window": "0s"}, "window", "expected a window > 0"),
@@ -120,7 +120,8 @@ def check_invariants(res):
     ({"caches": ["nope"]}, "caches[0]", "node 'nope' is not in the topology"),
     ({"caches": ["a1"]}, "caches[0]", "node 'a1' is a pop; expected a cache node"),
     ({"caches": []}, "caches", "expected a non-empty list"),
-    ({"history": 3}, "history", "expected a trace name or path"),
+    ({"history": 3}, "history", "3: no such file, and not a shipped trace"),      # (a name, as YAML wrote it)
+    ({"history": ["a"]}, "history", "input should be a valid string, found ['a']"),
 ])
 def test_transform_rejects_bad_parameters_naming_the_place(tmp_path, params, where, what):
     sc = scenario(tmp_path, designs=f"- name: x\n  transforms: [{{prefetch: {params!r}}}]\n".replace("'", '"'))
