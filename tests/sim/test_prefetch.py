@@ -310,7 +310,7 @@ def test_bad_history_is_a_located_error(tmp_path):
     from netsim.traffic import write_trace
 
     d = '- name: p\n  transforms: [{prefetch: {history: HIST}}]\n'
-    with pytest.raises(InputError, match=r"design 'p': prefetch.history: nope.parquet: no such file") as ei:
+    with pytest.raises(InputError, match=r"designs\[0\].transforms\[0\].prefetch.history: nope.parquet: no such file") as ei:
         run(scenario(tmp_path, designs=d.replace("HIST", "nope.parquet")))
     assert str(tmp_path / "sc.yaml") in str(ei.value)
     # another sample rate is another object space
