@@ -32,6 +32,9 @@ from pathlib import Path
 import numpy as np
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+# the test suite's helpers (tests/lib): the cache section replays the same streams the tests check
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lib"))
+from netsim_testing import zipf_stream  # noqa: E402
 
 #: the shipped topologies the routing section compares on, and how many destinations/demands it samples
 ROUTING_TOPOLOGIES = ("examples/two_as", "examples/valley_free", "tochigi", "japan")
@@ -298,16 +301,6 @@ def routing_bgp_table() -> str:
 
 # --- caches --------------------------------------------------------------------------------------------
 
-def _zipf_stream(n_obj, n_req, alpha, seed, log_mean=8.0, log_sigma=1.5):
-    """Zipf(alpha) object ids with one lognormal size per object: the stream of tests/cache/test_oracle.py."""
-    rng = np.random.default_rng(seed)
-    w = 1.0 / np.arange(1, n_obj + 1) ** alpha
-    cdf = np.cumsum(w) / w.sum()
-    objs = np.searchsorted(cdf, rng.random(n_req)).astype(np.uint64)
-    obj_sizes = np.maximum(1, rng.lognormal(log_mean, log_sigma, n_obj)).astype(np.int64)
-    return objs, obj_sizes[objs], obj_sizes
-
-
 def libcachesim_table() -> str:
     """Every policy against libCacheSim's, request for request, on the test suite's Zipf streams."""
     import libcachesim as lcs
@@ -318,7 +311,7 @@ def libcachesim_table() -> str:
     rows = []
     for policy, cls in oracles.items():
         for seed, cap_frac in ((1, 0.1), (2, 0.01), (3, 0.3)):
-            keys, sizes, obj_sizes = _zipf_stream(3000, 40000, 0.9, seed)
+            keys, sizes, obj_sizes = zipf_stream(3000, 40000, 0.9, seed)
             cap = int(obj_sizes.sum() * cap_frac)
             cache = getattr(lcs, cls)(cap)
             req = lcs.Request()

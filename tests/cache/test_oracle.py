@@ -7,19 +7,11 @@ from hypothesis import strategies as st
 
 from netsim.cache import make_cache
 
+from netsim_testing import zipf_stream
+
 import libcachesim as lcs  # a test dependency (pyproject [test]): missing is a failure, not a skip
 
 ORACLES = {"lru": "LRU", "fifo": "FIFO", "lfu": "LFU", "s3fifo": "S3FIFO"}
-
-
-def zipf_stream(n_obj, n_req, alpha, seed, log_mean=8.0, log_sigma=1.5):
-    """Zipf(alpha) object ids with one lognormal size per object (sizes fixed per object)."""
-    rng = np.random.default_rng(seed)
-    w = 1.0 / np.arange(1, n_obj + 1) ** alpha
-    cdf = np.cumsum(w) / w.sum()
-    objs = np.searchsorted(cdf, rng.random(n_req)).astype(np.uint64)
-    obj_sizes = np.maximum(1, rng.lognormal(log_mean, log_sigma, n_obj)).astype(np.int64)
-    return objs, obj_sizes[objs], obj_sizes
 
 
 def oracle_hits(policy, cap, keys, sizes):

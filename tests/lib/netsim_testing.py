@@ -72,3 +72,17 @@ def run_cli_inprocess(*args: str, cwd=None):
         finally:
             os.chdir(old)
     return subprocess.CompletedProcess(["netsim", *args], code, out.getvalue(), err.getvalue())
+
+
+def zipf_stream(n_obj, n_req, alpha, seed, log_mean=8.0, log_sigma=1.5):
+    """Zipf(alpha) object ids with one lognormal size per object (sizes fixed per object): the request stream
+    the caches are checked on against libCacheSim (tests/cache/test_oracle.py, scripts/validation.py).
+    Returns (object ids as uint64, each request's size, each object's size)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    w = 1.0 / np.arange(1, n_obj + 1) ** alpha
+    cdf = np.cumsum(w) / w.sum()
+    objs = np.searchsorted(cdf, rng.random(n_req)).astype(np.uint64)
+    obj_sizes = np.maximum(1, rng.lognormal(log_mean, log_sigma, n_obj)).astype(np.int64)
+    return objs, obj_sizes[objs], obj_sizes
