@@ -53,9 +53,11 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("policy", ["lru", "lfu", "s3fifo"])
-def test_a_cache_that_cannot_grow_raises_memory_error_and_stays_usable(policy):
+def test_a_cache_that_cannot_grow_raises_memory_error_and_stays_usable(policy, tmp_path):
+    # NOTE: cwd elsewhere: `python -c` puts the working directory first on sys.path, and the repository root
+    # holds the source tree without its compiled kernels
     proc = subprocess.run([sys.executable, "-c", CHILD.format(policy=policy)], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
     assert proc.stdout.startswith("ok ")
 
@@ -93,11 +95,11 @@ RESTORE = textwrap.dedent(
 )
 
 
-def test_an_lfu_restore_whose_buckets_cannot_grow_raises_memory_error():
+def test_an_lfu_restore_whose_buckets_cannot_grow_raises_memory_error(tmp_path):
     # caps between 8 and 120 MB above the current size: some fail while the entry pool grows,
     # some while the bucket array does (its doublings fall between the pool's)
     caps = list(range(8, 121, 8))
     proc = subprocess.run([sys.executable, "-c", RESTORE.format(caps=caps)], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
     assert "MemoryError" in proc.stdout.split()
