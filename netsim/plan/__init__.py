@@ -235,6 +235,13 @@ def plan(scenario, out_dir: str | Path, *, objective: str = "backbone_p95", min_
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} is a file, not a directory", where="-o")
     out.mkdir(parents=True, exist_ok=True)
+    # an earlier plan's files must not pass for this one's (a best.yaml left beside a plan that found none)
+    import shutil
+
+    for name in ("best.yaml", "plan.json", "plan.html", "plan.parquet"):
+        (out / name).unlink(missing_ok=True)
+    if (out / "replay").is_dir():
+        shutil.rmtree(out / "replay")
     from netsim.plan.fast import FastEvaluator
 
     space = Space(checked.topology, candidates, source=None)

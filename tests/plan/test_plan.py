@@ -159,6 +159,8 @@ def test_no_candidate_meeting_the_bound_says_why_and_keeps_the_table(cli, tmp_pa
     sc = _write(small_tochigi(), tmp_path / "sc.yaml")
     cand = tmp_path / "cand.yaml"
     cand.write_text("ix: [tochigi-ix]\nmembers: [65001, 65002]\nhosts: [isp-a-utsunomiya]\nsizes_tb: [1]\n")
+    (tmp_path / "o" / "replay").mkdir(parents=True)   # an earlier plan's files, which must not pass for this one's
+    (tmp_path / "o" / "best.yaml").write_text("name: old\n")
     r = cli("plan", str(sc), "-o", str(tmp_path / "o"), "--candidates", str(cand), "--min-availability", "1.0",
             "--no-replay")
     assert r.returncode == 2, r.stderr
@@ -166,7 +168,7 @@ def test_no_candidate_meeting_the_bound_says_why_and_keeps_the_table(cli, tmp_pa
     t = pl.read_parquet(tmp_path / "o" / "plan.parquet")
     # no IX: none or the cache (2); the IX with both members: none or the cache (2)
     assert t.height == 4 and not t["meets_bounds"].any() and t["design"].is_null().all()
-    assert not (tmp_path / "o" / "best.yaml").exists()
+    assert not (tmp_path / "o" / "best.yaml").exists() and not (tmp_path / "o" / "replay").exists()
 
 
 def test_finalists_replayed_on_dask_give_the_in_process_figures(tmp_path):
