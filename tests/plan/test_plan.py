@@ -187,3 +187,20 @@ def test_finalists_replayed_on_dask_give_the_in_process_figures(tmp_path):
     for r in fin.iter_rows(named=True):
         assert r["replay_backbone_p95_bps"] == again[r["design"]]["backbone_p95_bps"]
         assert r["replay_cost_per_month"] == again[r["design"]]["cost_per_month"]
+
+
+def test_a_budget_is_a_bound_like_availability(evaluator, tmp_path):
+    # on the fast figures only (no replay): every candidate said to meet the bounds costs at most the budget,
+    # and the best is the lowest backbone among them
+    sc, _, _ = evaluator
+    free = plan(sc, tmp_path / "free", min_availability=0.1, candidates=SPACE, replay=False)
+    t = pl.read_parquet(tmp_path / "free" / "plan.parquet")
+    budget = float(t.filter(pl.col("meets_bounds"))["fast_cost_per_month"].median())
+    res = plan(sc, tmp_path / "b", min_availability=0.1, candidates=SPACE, replay=False, budget=budget)
+    t = pl.read_parquet(tmp_path / "b" / "plan.parquet")
+    ok = t.filter(pl.col("meets_bounds"))
+    assert ok.height and (ok["fast_cost_per_month"] <= budget).all()
+    assert t.filter(~pl.col("meets_bounds") & (pl.col("fast_n1_worst_availability") >= 0.1))["fast_cost_per_month"].min() > budget
+    best = t.filter(pl.col("design") == res.best).row(0, named=True)
+    assert best["fast_backbone_p95_bps"] == ok["fast_backbone_p95_bps"].min()
+    assert free.best is not None and json.loads((tmp_path / "b" / "plan.json").read_text())["budget"] == budget
