@@ -119,7 +119,7 @@ class PlanResult:
     finalists: list = field(default_factory=list)
 
 
-def _portable(sc, kind: str, value: str | None, where: str) -> str | None:
+def _portable(sc, value: str | None) -> str | None:
     """A scenario file reference that still resolves from another directory (absolute when it is a user file)."""
     if value is None:
         return None
@@ -132,13 +132,13 @@ def _portable(sc, kind: str, value: str | None, where: str) -> str | None:
 def _best_scenario(sc, designs: list[tuple[str, list]]) -> dict:
     doc = sc.model_dump(mode="json", exclude={"base_dir", "source"}, exclude_none=True)
     doc["name"] = f"{sc.name}-plan"
-    doc["topology"] = _portable(sc, "topologies", sc.topology, "topology")
+    doc["topology"] = _portable(sc, sc.topology)
     if sc.traffic.trace is not None:
-        doc["traffic"]["trace"] = _portable(sc, "traces", sc.traffic.trace, "traffic.trace")
+        doc["traffic"]["trace"] = _portable(sc, sc.traffic.trace)
     if sc.caches.warmup:
-        doc["caches"]["warmup"] = _portable(sc, "traces", sc.caches.warmup, "caches.warmup")
+        doc["caches"]["warmup"] = _portable(sc, sc.caches.warmup)
     if (doc.get("forecast") or {}).get("history"):
-        doc["forecast"]["history"] = _portable(sc, "history", sc.forecast.history, "forecast.history")
+        doc["forecast"]["history"] = _portable(sc, sc.forecast.history)
     first = doc["designs"][0]
     doc["designs"] = [first] + [{"name": n, "transforms": t} for n, t in designs]
     return doc
@@ -217,7 +217,6 @@ def plan(scenario, out_dir: str | Path, *, objective: str = "backbone_p95", min_
     """
     from netsim.scenario import Scenario, load_scenario
     from netsim.sim.check import check_scenario
-    from netsim.yamlio import dump_yaml
 
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}; known: {', '.join(OBJECTIVES)}", where="--objective")
@@ -231,10 +230,22 @@ def plan(scenario, out_dir: str | Path, *, objective: str = "backbone_p95", min_
         raise InputError(f"expected at least one finalist, found {finalists}", where="--finalists")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     checked = check_scenario(sc)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} is a file, not a directory", where="-o")
-    out.mkdir(parents=True, exist_ok=True)
+    from netsim.sim.run import claim_output
+
+    # -o checked and locked as a run's is (an unusable directory, or another plan or run writing there, is said at
+    # once); the finalists' in-process replay claims out/replay in turn
+    with claim_output(out_dir) as out:
+        return _plan(sc, checked, out, objective=objective, min_availability=min_availability, failures=failures,
+                     budget=budget, candidates=candidates, finalists=finalists, method=method,
+                     exhaustive_limit=exhaustive_limit, replay=replay, workers=workers, scheduler=scheduler,
+                     on_step=on_step)
+
+
+def _plan(sc, checked, out: Path, *, objective, min_availability, failures, budget, candidates, finalists, method,
+          exhaustive_limit, replay, workers, scheduler, on_step) -> PlanResult:
+    from netsim.scenario import load_scenario
+    from netsim.yamlio import dump_yaml
+
     # an earlier plan's files must not pass for this one's (a best.yaml left beside a plan that found none)
     import shutil
 

@@ -100,6 +100,8 @@ class FastEvaluator:
             key = state.key()
             self.states.setdefault(key, (sorted(state.nodes, key=str), sorted(state.links, key=lambda e: (str(e[0]), str(e[1])))))
             self.bin_state.append(key)
+        #: the bins of each failure state
+        self.state_bins = {key: np.array([k == key for k in self.bin_state], dtype=bool) for key in self.states}
         self._requests = None
         self._offload: dict[tuple, float] = {}
 
@@ -152,6 +154,7 @@ class FastEvaluator:
         from netsim.analysis.sizing import TARGET_UTIL, line_size
         from netsim.cache.resolve import CacheSystem
         from netsim.sim.engine import backbone_links
+        from netsim.stats import percentile_95
         from netsim.topology.designs import apply_design
 
         sc = self.sc
@@ -164,55 +167,50 @@ class FastEvaluator:
         cache_nodes = [n for n, d in g1.nodes(data=True) if d.get("kind") == "cache"]
         offload = {n: self.offload(tuple(g1.nodes[n]["serves"]), g1.nodes[n]["capacity_bytes"] / 1e12)
                    for n in cache_nodes}
-        # links whose per-bin load is needed: billed ones (for the cost) and the new ports and cache link (sizing)
-        new_links = [e for e in links if (c.ix is not None and c.ix in e) or any(n in e for n in cache_nodes)]
+        # links whose per-bin load is needed: billed ones (for the cost) and the candidate's new IX ports and cache
+        # link (to size them; a cache of the baseline keeps its link)
+        new_cache = next((n for n in cache_nodes if n not in self.g_base), None)   # the node shared_cache added
+        new_links = [e for e in links if (c.ix is not None and c.ix in e) or (new_cache is not None and new_cache in e)]
         billed = [e for e in links if g1.edges[e].get("rel") in ("c2p", "p2c")]
         want = sorted(set(new_links) | set(billed), key=lambda e: (str(e[0]), str(e[1])))
-        want_idx = np.array([links.index(e) for e in want], dtype=np.int64)
+        pos = {e: i for i, e in enumerate(links)}
+        want_idx = np.array([pos[e] for e in want], dtype=np.int64)
         bb_bps = np.zeros(self.n_bins)
-        link_bytes = np.zeros((self.n_bins, len(want)))
         system = CacheSystem(g1, distance=base.distance_function())
+        normal = ((), ())
         for key, (down_nodes, down_links) in self.states.items():
-            routes = base if not down_nodes and not down_links else base.without(nodes=down_nodes, links=down_links)
+            routes = base if key == normal else base.without(nodes=down_nodes, links=down_links)
             w_bb, w_links, w_lat = self._pair_weights(routes, net, system, set(down_nodes), bb_mask, want_idx, offload)
-            sel = np.array([k == key for k in self.bin_state], dtype=bool)
+            sel = self.state_bins[key]
             bb_bps[sel] = self.volume[sel] @ w_bb * 8 / self.bin_s
-            if key == ((), ()):
-                normal_links = self.volume @ w_links   # cost and sizing on an ordinary day: every bin in normal operation
-                normal_lat = w_lat
-        if ((), ()) not in self.states:
-            w_bb, w_links, normal_lat = self._pair_weights(base, net, system, set(), bb_mask, want_idx, offload)
-            normal_links = self.volume @ w_links
+            if key == normal:
+                normal_w = w_links, w_lat
+        if normal not in self.states:   # a failure from the first bin on: normal operation is never replayed
+            normal_w = self._pair_weights(base, net, system, set(), bb_mask, want_idx, offload)[1:]
+        # cost and sizing on an ordinary day: every bin in normal operation
+        link_bytes = self.volume @ normal_w[0]
         tot = self.volume.sum(axis=0)
-        latency = float((tot * normal_lat).sum() / tot.sum()) if tot.sum() > 0 else 0.0
-        link_bytes = normal_links
-        from netsim.stats import percentile_95
-
+        latency = float((tot * normal_w[1]).sum() / tot.sum()) if tot.sum() > 0 else 0.0
         peak_gbps = {e: float(link_bytes[:, j].max()) * 8 / self.bin_s / 1e9 for j, e in enumerate(want)}
         ports, cache_link = {}, 100.0
-        if c.ix is not None:
-            for u, v in new_links:
-                if c.ix in (u, v):
-                    member = v if u == c.ix else u
-                    a = int(g1.nodes[member]["asn"])
-                    need = max(peak_gbps[(u, v)], peak_gbps.get((v, u), 0.0)) / TARGET_UTIL
-                    ports[a] = float(max(ports.get(a, 0.0), line_size(need, floor=10)))
-        for n in cache_nodes:
-            need = max([peak_gbps[e] for e in new_links if n in e] or [0.0]) / TARGET_UTIL
+        for u, v in new_links:
+            if c.ix in (u, v):
+                member = v if u == c.ix else u
+                a = int(g1.nodes[member]["asn"])
+                need = max(peak_gbps[(u, v)], peak_gbps.get((v, u), 0.0)) / TARGET_UTIL
+                ports[a] = float(max(ports.get(a, 0.0), line_size(need, floor=10)))
+        if new_cache is not None:
+            need = max([peak_gbps[e] for e in new_links if new_cache in e] or [0.0]) / TARGET_UTIL
             cache_link = float(line_size(need, floor=10))
         transforms = self.space.transforms(c, ports=ports or None, cache_link_gbps=cache_link,
                                            port_gbps=max(ports.values()) if ports else 100.0)
         g = apply_design(self.g_base, c.key, transforms)
-        rows = {"design": [], "bin": [], "ts_s": [], "src": [], "dst": [], "bps": []}
-        for j, (u, v) in enumerate(want):
-            rows["src"] += [str(u)] * self.n_bins
-            rows["dst"] += [str(v)] * self.n_bins
-            rows["bin"] += list(range(self.n_bins))
-            rows["ts_s"] += [b * self.bin_s for b in range(self.n_bins)]
-            rows["bps"] += (link_bytes[:, j] * 8 / self.bin_s).tolist()
-            rows["design"] += [c.key] * self.n_bins
-        table = pl.DataFrame(rows, schema={"design": pl.Utf8, "bin": pl.Int64, "ts_s": pl.Float64, "src": pl.Utf8,
-                                           "dst": pl.Utf8, "bps": pl.Float64})
+        n, k = self.n_bins, len(want)
+        table = pl.DataFrame({"design": [c.key] * (n * k), "bin": np.tile(np.arange(n, dtype=np.int64), k),
+                              "ts_s": np.tile(np.arange(n) * self.bin_s, k),
+                              "src": [str(u) for u, _ in want for _ in range(n)],
+                              "dst": [str(v) for _, v in want for _ in range(n)],
+                              "bps": (link_bytes * 8 / self.bin_s).T.reshape(-1)})
         cost = design_cost(g, table, prices=sc.prices, bin_s=self.bin_s, design=c.key,
                            aggregators=g.graph.get("aggregators"), split=sc.cost.split)
         main_offload = max(offload.values()) if offload else 0.0
