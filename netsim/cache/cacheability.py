@@ -69,11 +69,10 @@ def cacheable_rows(requests, shares: dict[str, float] | None = None) -> np.ndarr
     """
     import polars as pl
 
-    from netsim.cache.policies import provider_hash
+    from netsim.cache.policies import provider_hashes
 
     by_service = {**CACHEABLE, **(shares or {})}
-    hashes = {p: provider_hash(p) for p in requests["provider"].unique().to_list()}
-    return cacheable_mask(requests["provider"].replace_strict(hashes, return_dtype=pl.UInt64).to_numpy(),
+    return cacheable_mask(provider_hashes(requests["provider"]),
                           requests["obj"].to_numpy(),
                           requests["service"].replace_strict(by_service, default=1.0, return_dtype=pl.Float64).to_numpy())
 

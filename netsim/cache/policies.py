@@ -83,6 +83,22 @@ def provider_hash(provider: str) -> int:
     return int.from_bytes(hashlib.blake2b(provider.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def provider_hashes(providers) -> np.ndarray:
+    """:func:`provider_hash` of each value of a polars Series of provider names (each distinct one hashed once).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> h = provider_hashes(pl.Series(["a", "b", "a"]))
+    >>> h.dtype, h[0] == h[2] == provider_hash("a")
+    (dtype('uint64'), np.True_)
+    """
+    import polars as pl
+
+    table = {u: provider_hash(str(u)) for u in providers.unique().to_list()}
+    return providers.replace_strict(table, return_dtype=pl.UInt64).to_numpy()
+
+
 def make_keys(providers, objs) -> np.ndarray:
     """One ``uint64`` cache key per (provider, obj) pair.
 
@@ -123,10 +139,7 @@ def make_keys(providers, objs) -> np.ndarray:
         # a polars Series: hash each distinct provider once (np.unique of millions of strings took seconds)
         if len(providers) != objs.shape[0]:
             raise ValueError(f"make_keys: {len(providers)} providers for {objs.shape[0]} objects")
-        import polars as pl
-
-        table = {u: provider_hash(str(u)) for u in providers.unique().to_list()}
-        hp = providers.replace_strict(table, return_dtype=pl.UInt64).to_numpy()
+        hp = provider_hashes(providers)
     else:
         names = np.asarray(list(providers) if not isinstance(providers, np.ndarray) else providers, dtype=object)
         if names.shape != objs.shape:
