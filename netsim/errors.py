@@ -5,8 +5,11 @@ from __future__ import annotations
 __all__ = ["InputError", "format_loc"]
 
 
-def format_loc(loc) -> str:
+def format_loc(loc, mappings=()) -> str:
     """Render a pydantic-style location tuple as a path, e.g. ``('links', 12, 'capacity_gbps')`` -> ``links[12].capacity_gbps``.
+
+    An integer is a list index (``[12]``) unless the location before it is in ``mappings`` (then it is a key of a
+    mapping: ``ases.65001``).
 
     Examples
     --------
@@ -14,10 +17,15 @@ def format_loc(loc) -> str:
     'links[12].capacity_gbps'
     >>> format_loc(())
     ''
+    >>> format_loc(("metros", 5, "[key]"), mappings=(("metros",),))   # pydantic's loc of a bad key: the key 5
+    'metros key 5'
     """
     out = ""
-    for part in loc:
-        if isinstance(part, int):
+    for i, part in enumerate(loc):
+        if part == "[key]":   # (pydantic: the key before it is wrong, not its value)
+            head, _, last = out.rpartition(".") if not out.endswith("]") else out.rpartition("[")
+            out = f"{head} key {last.rstrip(']')}" if head else f"key {last.rstrip(']')}"
+        elif isinstance(part, int) and tuple(loc[:i]) not in mappings:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)

@@ -177,6 +177,16 @@ def _type_name(tp) -> str:
     return {str: "text", float: "number", int: "integer", bool: "true/false", dict: "mapping"}.get(tp, getattr(tp, "__name__", str(tp)))
 
 
+def _number(v) -> str:
+    """A bound as a reader writes it: ``1e9`` for 1000000000.0, ``0.5`` for 0.5."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e5:
+        mantissa, exp = f"{v:e}".split("e")
+        text = f"{float(mantissa):g}e{int(exp)}"
+        if float(text) == v:   # (4294967295 stays as it is)
+            return text
+    return str(v)
+
+
 def _bounds(field) -> str:
     out = []
     for m in field.metadata:
@@ -184,7 +194,7 @@ def _bounds(field) -> str:
                           ("max_length", "length <="), ("pattern", "matching")):
             v = getattr(m, attr, None)
             if v is not None:
-                out.append(f"{sym} {v}")
+                out.append(f"{sym} {_number(v)}")
     return ", ".join(out)
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from netsim.errors import InputError, format_loc
+from netsim.yaml_fold import ITEMS_TAG, fold_flow_items, item_line
 
 __all__ = ["load_yaml_model", "validation_error", "dump_yaml", "no_bool_numbers", "bool_as_number"]
 
@@ -26,9 +27,10 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     integer keys (ASNs) as ints, never builds Python objects, and refuses a key given twice in one
     mapping (YAML's rule; PyYAML would keep the last one silently)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, runs: list | None = None):
         super().__init__(stream)
         self._tags: dict = {}
+        self._runs = runs or []
 
     def resolve(self, kind, value, implicit):
         # NOTE: a scalar's tag depends on its text alone; a topology repeats most of its texts (kinds, ASNs, node ids
@@ -43,21 +45,48 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
-            seen: dict = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                # NOTE: a string key is its text (no constructor call: 1e5 nodes have 1e6 keys)
-                key = key_node.value if key_node.tag == _STR else self.construct_object(key_node, deep=True)
-                try:
-                    first = seen.get(key)
-                except TypeError:   # an unhashable key: the constructor reports it
-                    continue
-                if first is not None:   # (compared by line, `{id: a, id: b}` on one line passed)
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"key {key!r} given twice (first on line {first})", key_node.start_mark)
-                seen[key] = key_node.start_mark.line + 1
+            pairs = node.value
+            # NOTE: the common case first: all keys plain strings, none twice (one set, no loop in Python)
+            if not all(k.tag == _STR for k, _ in pairs) or len({k.value for k, _ in pairs}) != len(pairs):
+                self._refuse_repeated_keys(pairs)
         return super().construct_mapping(node, deep=deep)
+
+    def _refuse_repeated_keys(self, pairs) -> None:
+        seen: dict = {}
+        for key_node, _ in pairs:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            # NOTE: a string key is its text (no constructor call: 1e5 nodes have 1e6 keys)
+            key = key_node.value if key_node.tag == _STR else self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:   # an unhashable key: the constructor reports it
+                continue
+            if first is not None:   # (compared by line, `{id: a, id: b}` on one line passed)
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} given twice (first on line {first})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as e:   # `2020-13-45` matches the pattern; datetime refuses it
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a date or time: {e}",
+                                                    node.start_mark) from None
+
+    def construct_flow_items(self, node):
+        """The list a folded run of one-line flow mappings stands for (:func:`netsim.yaml_fold.fold_flow_items`)."""
+        if not (isinstance(node.value, str) and node.value.isdigit() and int(node.value) < len(self._runs)):
+            # a file that carries the tag itself: the tag is unknown there, as any other
+            return self.construct_undefined(node)
+        run = self._runs[int(node.value)]
+        node.item_lines = run.lines   # for _line_of: the line of each item
+        run.used += 1
+        return run.items
+
+
+_Loader.add_constructor(ITEMS_TAG, _Loader.construct_flow_items)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 def bool_as_number(annotation, value) -> str | None:
@@ -125,11 +154,25 @@ def no_bool_numbers(*fields: str):
     return field_validator(*fields, mode="before", check_fields=False)(check)
 
 
+def _mappings(root, loc) -> tuple:
+    """The prefixes of ``loc`` that are YAML mappings in the composed tree (for :func:`format_loc`)."""
+    out, node = [], root
+    for i, part in enumerate(loc):
+        if isinstance(node, yaml.MappingNode):
+            out.append(tuple(loc[:i]))
+            node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return tuple(out)
+
+
 def _line_of(root, loc) -> int | None:
     """1-based line of the YAML node at a pydantic location, walking the composed node tree."""
     node, line = root, None
-    for part in loc:
-        if node is None:
+    for i, part in enumerate(loc):
+        if node is None or part == "[key]":
             break
         line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
@@ -142,10 +185,12 @@ def _line_of(root, loc) -> int | None:
             node = nxt
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
+        elif isinstance(part, int) and part < len(getattr(node, "item_lines", ())):   # a folded run
+            return item_line(node.item_lines[part], tuple(loc[i + 1:]))
         else:
             node = None
-    if node is not None:
-        line = node.start_mark.line + 1
+    if node is not None:   # (a folded run starts, as a sequence does, on its first item)
+        line = item_line(node.item_lines[0], ()) if getattr(node, "item_lines", None) else node.start_mark.line + 1
     return line
 
 
@@ -175,20 +220,66 @@ def validation_error(exc: ValidationError, *, source: str | None, root_node=None
     err = exc.errors()[0]
     # pydantic puts the member of a union it tried in the loc (`duration.float`): keep only real path parts
     loc = prefix + tuple(p for p in err["loc"] if p not in _UNION_TAGS)
-    where = format_loc(loc)
+    where = format_loc(loc, _mappings(root_node, loc) if root_node is not None else ())
     line = _line_of(root_node, loc) if root_node is not None else None
     found = err.get("input")
     found_s = "" if err["type"] in ("missing",) or isinstance(found, (dict, list)) else f", found {_short(found)}"
     if line is not None:
         where = f"{where} (line {line})" if where else f"line {line}"
     expected = _expected(err)
+    if loc and loc[-1] == "[key]" and err["type"] == "string_type":   # `5:` in YAML is the number 5
+        expected, found_s = f"expected a name (text); YAML reads {_short(found)} as a number: quote it, '{found}'", ""
     if found_s and found_s[2:] in expected:   # the validator's own message already says what it found
         found_s = ""
     return InputError(f"{expected}{found_s}", source=source, where=where)
 
 
-#: The largest YAML file read (a 1e5-node topology is 13 MB; checking 1e5 nodes takes ~20 s and 1.2 GB)
+#: The largest YAML file read (a 1e5-node topology is 13 MB; checking it takes ~4 s and 0.5 GB in the form
+#: `topo adopt` writes, ~18 s and 1.2 GB in block style)
 MAX_YAML_BYTES = 512 * 2**20
+
+
+def _compose(text: str, runs: list | None = None):
+    loader = _Loader(text, runs)
+    try:
+        root = loader.get_single_node()
+        return (loader.construct_document(root) if root is not None else None), root
+    finally:
+        loader.dispose()
+
+
+def _parse(text: str):
+    """(data, composed node tree) of a YAML text: one parse, the tree kept for error lines. Runs of one-line flow
+    mappings take the fast path (:func:`netsim.yaml_fold.fold_flow_items`) when the folded text reads back with each run in place;
+    otherwise, and for every error, the full loader reads the text as it is."""
+    folded, runs = fold_flow_items(text)
+    if runs:
+        try:
+            data, root = _compose(folded, runs)
+            if all(run.used == 1 for run in runs) and _folded_in_block_mappings(root, len(runs)):
+                return data, root
+        except yaml.YAMLError:
+            pass
+    return _compose(text)
+
+
+def _folded_in_block_mappings(root, n_runs: int) -> bool:
+    """Whether each folded run came back as the value of a key of a block mapping (inside a flow mapping, the
+    original lines are no YAML sequence: the full loader refuses them)."""
+    found, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for _, value in node.value:
+                if value.tag == ITEMS_TAG:
+                    if node.flow_style:
+                        return False
+                    found += 1
+                elif not isinstance(value, yaml.ScalarNode):
+                    stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(v for v in node.value if not isinstance(v, yaml.ScalarNode))
+    return found == n_runs
 
 
 def load_yaml_model(path: str | Path, model: type[M]) -> tuple[M, Any]:
@@ -210,13 +301,7 @@ def load_yaml_model(path: str | Path, model: type[M]) -> tuple[M, Any]:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read: {e}", source=str(path)) from None
     try:
-        # one parse: the composed node tree (kept for error lines) is then constructed into data
-        loader = _Loader(text)
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
+        data, root = _parse(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

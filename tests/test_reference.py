@@ -27,5 +27,6 @@ def test_the_page_reads_bounds_and_defaults_from_the_models():
     text = reference_markdown()
     assert "| `bin_s` | number | 300.0 | > 0 |" in text
     assert "| `quality.placement` | text | regional | matching ^(regional|tokyo)$ |" in text
-    assert "| `links[].capacity_gbps` | number | required | > 0 |" in text
+    assert "| `links[].capacity_gbps` | number | required | > 0, <= 1e9 |" in text
+    assert "| `nodes[].asn` | integer | required | >= 0, <= 4294967295 |" in text
     assert "- **`access`**`(members=None, pops=None, set=None)`" in text

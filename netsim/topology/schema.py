@@ -14,13 +14,12 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from netsim.yamlio import no_bool_numbers
 
 __all__ = [
     "NODE_KINDS", "RELS", "REVERSE_REL", "CACHE_POLICIES_KNOWN", "MAX_GBPS", "MAX_COUNT", "MAX_BYTES", "MAX_LATENCY_MS",
-    "MAX_KM", "MAX_COST",
+    "MAX_KM", "MAX_COST", "MAX_METRIC",
     "NodeModel", "LinkModel", "MetroModel", "ASModel", "TopologyModel", "AccessModel", "AccessTierModel",
 ]
 
@@ -35,18 +34,14 @@ MAX_BYTES = 10**18
 MAX_LATENCY_MS = 1e5
 MAX_KM = 1e6
 MAX_COST = 1e15
-#: the upper bound of each bounded field, by field name (the same name has one meaning in every model)
-# NOTE: validators rather than Field(le=...): docs/reference.md, generated from the Field bounds, is unchanged
-_MAXIMA = {"capacity_gbps": MAX_GBPS, "access_gbps": MAX_GBPS, "subscribers": MAX_COUNT, "population": MAX_COUNT,
-           "capacity_bytes": MAX_BYTES, "cost": MAX_COST, "latency_ms": MAX_LATENCY_MS, "distance_km": MAX_KM,
-           "igp_metric": 1e9}
+MAX_METRIC = 1e9
 #: Policies a cache node may name; netsim.cache registers their implementations.
 CACHE_POLICIES_KNOWN = ("lru", "fifo", "lfu", "s3fifo", "static")
 
 
 class _Strict(BaseModel):
     # NOTE: no infinite or NaN number anywhere in a topology (an infinite capacity passed the check and broke the report),
-    # no boolean for a number (`asn: yes` was AS1), and upper bounds far above any real network (_MAXIMA) that keep
+    # no boolean for a number (`asn: yes` was AS1), and upper bounds far above any real network (MAX_*) that keep
     # every product of them (bytes per bin, subscribers x rates) finite: 1e300 Gbps passed the check and overflowed in
     # the run. The validators name their fields: one on every field of 1e5 nodes would cost a second.
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True, allow_inf_nan=False)
@@ -54,14 +49,6 @@ class _Strict(BaseModel):
     _bools = no_bool_numbers("lat", "lon", "population", "gbps", "shared_by", "line_gbps", "cpe_mbps", "latency_ms",
                              "pppoe_share", "asn", "subscribers", "access_gbps", "capacity_bytes", "serves", "cost",
                              "capacity_gbps", "igp_metric", "distance_km", "ases")
-
-    @field_validator(*_MAXIMA, check_fields=False)
-    @classmethod
-    def _at_most(cls, v, info):
-        limit = _MAXIMA[info.field_name]
-        if isinstance(v, (int, float)) and v > limit:
-            raise PydanticCustomError("less_than_equal", "input should be less than or equal to {le}", {"le": limit})
-        return v
 
 
 class MetroModel(_Strict):
@@ -71,7 +58,7 @@ class MetroModel(_Strict):
     lon: float = Field(ge=-180, le=180)
     region: Optional[str] = None
     name: Optional[str] = None
-    population: Optional[int] = Field(default=None, ge=0)
+    population: Optional[int] = Field(default=None, ge=0, le=MAX_COUNT)
     core: bool = False  # a core metro (Tokyo, Osaka): inter-metro links reaching it are backbone
     overseas: bool = False  # abroad: bytes sent from its nodes are "overseas" in pairs.served_from
 
@@ -119,31 +106,31 @@ class NodeModel(_Strict):
     lat: Optional[float] = Field(default=None, ge=-90, le=90)
     lon: Optional[float] = Field(default=None, ge=-180, le=180)
     name: Optional[str] = None
-    subscribers: int = Field(default=0, ge=0)
-    access_gbps: Optional[float] = Field(default=None, gt=0)  # subscriber line speed (quality); access.line_gbps wins
+    subscribers: int = Field(default=0, ge=0, le=MAX_COUNT)
+    access_gbps: Optional[float] = Field(default=None, gt=0, le=MAX_GBPS)  # subscriber line speed (quality); access.line_gbps wins
     access: Optional[AccessModel] = None                     # overrides the AS's access profile (access PoPs)
     # caches
-    capacity_bytes: Optional[int] = Field(default=None, gt=0)
+    capacity_bytes: Optional[int] = Field(default=None, gt=0, le=MAX_BYTES)
     policy: Optional[Literal["lru", "fifo", "lfu", "s3fifo", "static"]] = None
     serves: Optional[list[int]] = None
     providers: Optional[list[str]] = None
     parent: Optional[str] = None
     # origins
     provider: Optional[str] = None
-    cost: Optional[float] = Field(default=None, ge=0)  # per month (a cache site, an IX port fee...)
+    cost: Optional[float] = Field(default=None, ge=0, le=MAX_COST)  # per month (a cache site, an IX port fee...)
 
 
 class LinkModel(_Strict):
     src: str = Field(min_length=1)
     dst: str = Field(min_length=1)
-    capacity_gbps: float = Field(gt=0)
-    latency_ms: Optional[float] = Field(default=None, gt=0)
+    capacity_gbps: float = Field(gt=0, le=MAX_GBPS)
+    latency_ms: Optional[float] = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     rel: Optional[Literal["internal", "c2p", "p2c", "p2p"]] = None
-    cost: Optional[float] = Field(default=None, ge=0)
+    cost: Optional[float] = Field(default=None, ge=0, le=MAX_COST)
     tags: list[str] = Field(default_factory=list)
     duplex: bool = True
-    igp_metric: Optional[float] = Field(default=None, gt=0)
-    distance_km: Optional[float] = Field(default=None, ge=0)
+    igp_metric: Optional[float] = Field(default=None, gt=0, le=MAX_METRIC)
+    distance_km: Optional[float] = Field(default=None, ge=0, le=MAX_KM)
 
     @field_validator("tags")
     @classmethod

@@ -154,7 +154,7 @@ def _check_meta(meta: dict, *, source: str, where: str | None) -> None:
         ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
             and (v >= low if low_ok else v > low) and v <= high
         if not ok:
-            raise InputError(f"{key} is {v!r:.40}; expected a number {'>=' if low_ok else '>'} {low:g} and <= {high:g}",
+            raise InputError(f"found {v!r:.40}; expected a number {'>=' if low_ok else '>'} {low:g} and <= {high:g}",
                              source=source, where=f"{where}.{key}" if where else key)
 
 

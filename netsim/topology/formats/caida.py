@@ -71,7 +71,9 @@ def read_caida(path: str | Path, *, capacity_gbps: float = 100.0, latency_ms: fl
             raise InputError(f"malformed line {line[:80]!r}; expected {_EXPECTED}", source=source, where=f"line {lineno}") from None
         for asn in (a, b):
             if not 0 <= asn <= 4294967295:
-                raise InputError(f"AS number {asn} is out of range; expected 0..4294967295", source=source, where=f"line {lineno}")
+                shown = str(asn) if len(str(asn)) <= 20 else f"{str(asn)[:12]}... ({len(str(asn)):,} digits)"
+                raise InputError(f"AS number {shown} is out of range; expected 0..4294967295", source=source,
+                                 where=f"line {lineno}")
         if rel not in (-1, 0):
             raise InputError(f"relationship {parts[2]!r}; expected -1 (a is provider of b) or 0 (peers)", source=source, where=f"line {lineno}")
         if a == b:
