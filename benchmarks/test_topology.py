@@ -7,22 +7,23 @@ timed in the same run: libyaml's ``yaml.CSafeLoader`` load of the same text and 
 nodes and links (both directions) with their attributes. Issue 18 found the check at 328 s for 1e5 nodes (PyYAML's
 pure-Python loader, run twice); the issue's target is under 20 s.
 
-Two forms of the file. The one ``topo adopt`` and ``write_yaml`` write (one flow mapping a line) takes the fast
-path (:mod:`netsim.yaml_fold`), which reads the nodes and links without libyaml, so netsim beats the reference;
-the guard trips when the fast path stops applying. Block style (one key a line, 10,000 nodes at both sizes) goes
-through libyaml, as the reference does; its guard trips on a slower loader.
+Three forms of the file. The one ``topo adopt`` and ``write_yaml`` write (one flow mapping a line) and block style
+(one key a line) take the fast path (:mod:`netsim.yaml_fold`), which reads the nodes and links without libyaml,
+so netsim beats the reference; their guards trip when the fast path stops applying. With quoted ids (10,000 nodes
+at both sizes) the whole file goes through libyaml, as the reference does; its guard trips on a slower loader.
 
 ================================================  ======  ============  =============  =============================
 figure                                            now     bound (full)  bound (quick)  the regression
 ================================================  ======  ============  =============  =============================
 flow form: topo check / (CSafeLoader + graph)     ~0.3    <= 0.7        <= 0.7         no fast path: 1.3-1.7
-block style: topo check / (CSafeLoader + graph)   ~1.25   <= 2.5        <= 2.5         pure-Python loader: ~4.3
+block style (1e4): same                           ~0.28   <= 0.7        <= 0.7         no fast path: 1.3-1.8
+quoted ids (1e4): same                            ~1.26   <= 2.5        <= 2.5         pure-Python loader: ~4.3
 topo check of 1e5 nodes, flow form (s)            ~4.2    < 20          --             no fast path: ~18
 ================================================  ======  ============  =============  =============================
 
-(measured on a 2-core machine at load 1: 1e5 nodes netsim 4.19 s, reference 14.7 s; 1e4 nodes 0.35 s flow form,
-1.49 s block style, reference 1.14-1.21 s.) The ratio guards always apply; the absolute 20 s only with
-``NETSIM_BENCH_ENFORCE`` not 0 and full size.
+(measured on a 2-core machine at load 1: 1e5 nodes netsim 4.19 s (block style 6.5 s), reference 14.7 s; 1e4
+nodes 0.34 s in either fast form, 1.48 s with quoted ids, reference 1.11-1.22 s.) The ratio guards always apply;
+the absolute 20 s only with ``NETSIM_BENCH_ENFORCE`` not 0 and full size.
 
 Run: ``PYTHONPATH=$PWD python -m pytest benchmarks/test_topology.py -m benchmark --benchmark-enable -p no:cacheprovider
 -s`` (``NETSIM_BENCH_QUICK=1``: 10,000 nodes).
@@ -31,6 +32,7 @@ Run: ``PYTHONPATH=$PWD python -m pytest benchmarks/test_topology.py -m benchmark
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import networkx as nx
@@ -48,10 +50,10 @@ ENFORCE = os.environ.get("NETSIM_BENCH_ENFORCE", "1") not in ("", "0")
 TARGET_S = 20.0
 
 
-def write_topology(path, n: int, *, n_metros: int = 100, n_ases: int = 50, block: bool = False) -> None:
+def write_topology(path, n: int, *, n_metros: int = 100, n_ases: int = 50, form: str = "flow") -> None:
     """A YAML topology of ``n`` access PoPs in ``n_ases`` ASes and ``n_metros`` metros, as ``netsim topo adopt``
-    writes them (one flow mapping a line), or with ``block`` one key a line: a binary tree of links, internal
-    inside an AS, p2p across."""
+    writes them (``form`` flow: one flow mapping a line), one key a line (block), or one flow mapping a line with
+    the node ids quoted (quoted): a binary tree of links, internal inside an AS, p2p across."""
     lines = ["name: big", "metros:"]
     for m in range(n_metros):
         lines.append(f"  m{m}: {{lat: {30 + m * 0.1:.3f}, lon: {130 + m * 0.1:.3f}, region: r{m % 10}}}")
@@ -64,9 +66,11 @@ def write_topology(path, n: int, *, n_metros: int = 100, n_ases: int = 50, block
         j = (i - 1) // 2
         lines.append(f"  - {{src: n{j}, dst: n{i}, capacity_gbps: {10 + i % 90}, "
                      f"rel: {'internal' if asn[i] == asn[j] else 'p2p'}}}")
-    if block:   # `  - {a: 1, b: 2}` -> `  - a: 1` / `    b: 2`
+    if form == "block":   # `  - {a: 1, b: 2}` -> `  - a: 1` / `    b: 2`
         lines = [line if not line.startswith("  - {") else "  - " + line[5:-1].replace(", ", "\n    ")
                  for line in lines]
+    elif form == "quoted":   # `id: n0` -> `id: "n0"`
+        lines = [re.sub(r"(id|src|dst): (n\d+)", r'\1: "\2"', line) for line in lines]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -101,11 +105,13 @@ def big(tmp_path_factory, quick):
 
 
 @pytest.fixture(scope="module")
-def big_block(tmp_path_factory):
-    n = 10_000   # (the full loader's path: 1e5 nodes would add ~35 s to the run for the same ratio)
-    path = tmp_path_factory.mktemp("topology_bench") / f"block-{n}.yaml"
-    write_topology(path, n, block=True)
-    return path, n
+def small(tmp_path_factory):
+    """10,000 nodes in each other form (1e5 would add ~35 s to the run for the same ratios)."""
+    n, out = 10_000, {}
+    for form in ("block", "quoted"):
+        out[form] = tmp_path_factory.mktemp("topology_bench") / f"{form}-{n}.yaml"
+        write_topology(out[form], n, form=form)
+    return out, n
 
 
 def compare(benchmark, path, n: int, quick: bool, timer) -> tuple[float, float]:
@@ -136,12 +142,18 @@ def test_topo_check_of_a_large_yaml_topology(benchmark, big, quick, ratio_guard,
         assert t_netsim < TARGET_S, f"topo check of {n:,} nodes took {t_netsim:.1f} s; the target is {TARGET_S:g} s"
 
 
-def test_topo_check_of_a_large_block_style_topology(benchmark, big_block, quick, ratio_guard, timer):
-    """One key a line: the whole file goes through libyaml, as the reference does."""
-    path, n = big_block
+#: form -> (bound on netsim / reference, what it is)
+OTHER_FORMS = {"block": (0.7, "one key a line: the fast path"),
+               "quoted": (2.5, "quoted ids: libyaml for the whole file, as the reference")}
+
+
+@pytest.mark.parametrize("form", list(OTHER_FORMS))
+def test_topo_check_of_a_topology_in_another_form(benchmark, small, form, quick, ratio_guard, timer):
+    paths, n = small
     benchmark.group = "topology"
-    t_netsim, t_ref = compare(benchmark, path, n, quick, timer)
+    t_netsim, t_ref = compare(benchmark, paths[form], n, quick, timer)
     ratio = t_netsim / t_ref
-    print(f"\ntopo check of {n:,} nodes (block style): netsim {t_netsim:.2f} s, CSafeLoader + networkx "
-          f"{t_ref:.2f} s, ratio {ratio:.2f} (pure-Python YAML loader: ~4.3)")
-    ratio_guard(f"topo check / (CSafeLoader + graph), block style, N={n}", ratio, 2.5)
+    bound, what = OTHER_FORMS[form]
+    print(f"\ntopo check of {n:,} nodes ({what}): netsim {t_netsim:.2f} s, CSafeLoader + networkx {t_ref:.2f} s, "
+          f"ratio {ratio:.2f}")
+    ratio_guard(f"topo check / (CSafeLoader + graph), {form}, N={n}", ratio, bound)

@@ -1,15 +1,16 @@
-"""The fast path of the YAML reader: a run of flow mappings of plain words, read without libyaml.
+"""The fast path of the YAML reader: a sequence of mappings of plain words, read without libyaml.
 
 ``netsim topo adopt`` and ``write_yaml`` write a topology's nodes and links one flow mapping an item
-(``- {id: n0, kind: pop, asn: 64512}``, wrapped onto an indented next line when it is long). PyYAML composes such
-a file through libyaml at about 5 us a scalar: a 1e5-node topology takes ~12 s to parse before any checking.
-:func:`fold_flow_items` reads such a run itself, resolving and constructing each distinct word once by PyYAML's own
-SafeLoader rules (so ``yes``, ``1e2``, ``0x1f``, ``~``, ``.inf``, ``2020-01-01`` mean what they mean to the full
-loader), and folds the run into one tagged scalar on its key's line; the item lines are left blank, so every line
-number stays. Anything else (quotes, anchors, tags, comments inside, nested flows, a key given twice, a word the
-constructor refuses, a sequence that goes on in another style) leaves the run to libyaml. The reader
-(:mod:`netsim.yamlio`) then checks that every run came back as the value of a block mapping key, and reads the
-text as it is with the full loader otherwise, and for every error.
+(``- {id: n0, kind: pop, asn: 64512}``, wrapped onto an indented next line when it is long); other tools write one
+key a line (``- id: n0`` / ``  kind: pop``). PyYAML composes such a file through libyaml at about 5 us a scalar:
+a 1e5-node topology takes ~12 s to parse before any checking. :func:`fold_flow_items` reads such a sequence
+itself, resolving and constructing each distinct word once by PyYAML's own SafeLoader rules (so ``yes``, ``1e2``,
+``0x1f``, ``~``, ``.inf``, ``2020-01-01`` mean what they mean to the full loader), and folds it into one tagged
+scalar on its key's line; the item lines are left blank, so every line number stays. Anything else (quotes,
+anchors, tags, comments or blank lines inside, nested values, a key given twice, a word the constructor refuses,
+a sequence that goes on in a form not read here) leaves the sequence to libyaml. The reader (:mod:`netsim.yamlio`)
+then checks that every run came back as the value of a block mapping key, and reads the text as it is with the
+full loader otherwise, and for every error.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _STR = "tag:yaml.org,2002:str"
 _WORD = r"(?:[A-Za-z0-9_.+~/]|-(?=[A-Za-z0-9_.+~/]))[A-Za-z0-9_.+~/\-]*(?: [A-Za-z0-9_.+~/\-]+)*"
 _PAIR = re.compile(rf" *({_WORD}): +({_WORD}) *")
 _ITEM = re.compile(r"( *)- \{(.*)")
+_BLOCK_FIRST = re.compile(rf"( *)- ({_WORD}): +({_WORD}) *")
+_BLOCK_MORE = re.compile(rf"( *)({_WORD}): +({_WORD}) *")
 _KEY = re.compile(rf"( *)({_WORD}): *(?:#.*)?")
 #: libyaml refuses an implicit key longer than 1024 characters
 _MAX_KEY = 1000
@@ -106,6 +109,37 @@ def _item_text(lines: list[str], j: int, indent: str) -> tuple[str, list[int], i
     return text[:-1], starts, k
 
 
+def _block_item(lines: list[str], j: int, indent: str, scalar):
+    """(the mapping, its line entry, the line after it) of a block mapping item of plain words, one key a line
+    (``- id: n0`` / ``  kind: pop``), starting on line ``j``; None if it is not one."""
+    m = _BLOCK_FIRST.fullmatch(lines[j])
+    if m is None or m[1] != indent or len(m[2]) > _MAX_KEY:
+        return None
+    column = len(indent) + 2
+    words = [(m[2], m[3], j + 1)]
+    k = j + 1
+    while k < len(lines):
+        more = _BLOCK_MORE.fullmatch(lines[k])
+        if more is None or len(more[1]) != column:
+            break
+        if len(more[2]) > _MAX_KEY:
+            return None
+        words.append((more[2], more[3], k + 1))
+        k += 1
+    # NOTE: the item ends at a line no deeper than its dash (a deeper one would be a nested value or a scalar
+    # going on over lines), at a blank line, or at the end
+    if k < len(lines) and lines[k].strip(" ") and len(lines[k]) - len(lines[k].lstrip(" ")) > len(indent):
+        return None
+    item: dict = {}
+    for key_word, value_word, _ in words:
+        key = scalar(key_word)
+        if key in item:
+            return None
+        item[key] = scalar(value_word)
+    entry = j + 1 if len(words) == 1 else (j + 1, {w[0]: w[2] for w in words})
+    return item, entry, k
+
+
 def _flow_item(body: str, starts: list[int], first_line: int, scalar):
     """(the mapping, its line entry) of a flow mapping's body, or None when it is not all plain words."""
     item: dict = {}
@@ -131,6 +165,16 @@ def _flow_item(body: str, starts: list[int], first_line: int, scalar):
     return item, (first_line if one_line else (first_line, by_key))
 
 
+def _one_item(lines: list[str], j: int, indent: str, scalar):
+    """(mapping, line entry, the line after it) of the flow or block mapping item on line ``j``, or None."""
+    found = _item_text(lines, j, indent)
+    if found is None:
+        return _block_item(lines, j, indent, scalar)
+    body, starts, after = found
+    parsed = _flow_item(body, starts, j + 1, scalar)
+    return None if parsed is None else (*parsed, after)
+
+
 def fold_flow_items(text: str) -> tuple[str, list[Run]]:
     """``text`` with every foldable run of flow mappings (see the module) replaced, and the runs."""
     lines = text.split("\n")
@@ -140,25 +184,21 @@ def fold_flow_items(text: str) -> tuple[str, list[Run]]:
     i, n = 0, len(lines)
     while i < n - 1:
         key = _KEY.fullmatch(lines[i])
-        first = _ITEM.fullmatch(lines[i + 1]) if key is not None else None
+        first = (_ITEM.fullmatch(lines[i + 1]) or _BLOCK_FIRST.fullmatch(lines[i + 1])) if key is not None else None
         if first is None or len(first[1]) < len(key[1]):
             i += 1
             continue
         indent, run, j = first[1], Run(), i + 1
         while j < n:
-            found = _item_text(lines, j, indent)
-            if found is None:
-                break
-            body, starts, after = found
             try:
-                parsed = _flow_item(body, starts, j + 1, scalar)
+                parsed = _one_item(lines, j, indent, scalar)
             except (_NotFoldable, TypeError):   # (TypeError: an unhashable key)
                 parsed = None
             if parsed is None:
                 break
             run.items.append(parsed[0])
             run.lines.append(parsed[1])
-            j = after
+            j = parsed[2]
         # the run must be the whole sequence: next comes the end, or a line no deeper than the key's that is not
         # one more item of an indentless sequence
         k = j

@@ -76,6 +76,9 @@ FOLDED = [
     # wrapped as PyYAML's emitter wraps a long one (the value's own line is the error line)
     "nodes:\n- {id: origin-video, kind: origin, lat: 34.696,\n  lon: 135.495, provider: video}\n- {id: b}\n",
     "nodes:\n  - {id: a,\n      kind:\n      pop, name: Tokyo\n      Main}\n",
+    # block style, one key a line, alone or mixed with flow items
+    "nodes:\n- id: a\n  kind: pop\n  asn: 1\n- id: b\n  kind: yes\nlinks:\n  - src: a\n    dst: b\n",
+    "nodes:\n- id: a\n- {id: b, asn: 2}\n- id: c\n  asn: 0x1f\n",
 ]
 
 NOT_FOLDED = [
@@ -102,13 +105,23 @@ NOT_FOLDED = [
     "x: !netsim/flow-items 0\n",
     "x: !netsim/flow-items zero\n",
     f"nodes:\n- {{{'k' * 1100}: 1}}\n",        # a key longer than libyaml takes
+    "nodes:\n- id: a\n  id: b\n",                 # block style: a key given twice
+    "nodes:\n- id: a\n  kind: pop\n    more\n",   # a value going on over lines
+    "nodes:\n- id: a\n\n  kind: pop\n",           # a blank line inside an item
+    "nodes:\n- id: a\n  kind: 'pop'\n",            # quoted
+    "nodes:\n- id: a\n  tags: [x]\n",              # a nested value
+    "nodes:\n- id: a\n  sub:\n    x: 1\n",         # a nested mapping
+    "nodes:\n- id: a, b\n",                        # a comma is text in block style (left to libyaml)
+    "nodes:\n- id: a\n   kind: pop\n",             # a key deeper than the item's first
+    f"nodes:\n- {'k' * 1100}: 1\n",               # a key longer than libyaml takes
 ]
 
 
 @pytest.mark.parametrize("text", FOLDED)
 def test_a_run_of_plain_flow_mappings_is_folded_and_means_what_the_full_loader_reads(text):
     _, runs = fold_flow_items(text)
-    assert runs and sum(len(r.items) for r in runs) == text.count("{") - text.count("{}") + text.count("- {}")
+    items = sum(line.lstrip(" ").startswith("- ") and not line.startswith("- name") for line in text.splitlines())
+    assert runs and sum(len(r.items) for r in runs) == items   # (`- name: x`: a sequence not under a key)
     assert_same(text)
 
 
@@ -191,10 +204,25 @@ def wrapped(draw):
     return text
 
 
+def blocks(words):
+    """A block mapping item, one key a line, its keys at the item's column + 2 (or, sometimes, not)."""
+    pairs = st.lists(st.tuples(st.sampled_from(KEYS), st.sampled_from(words)), min_size=1, max_size=4)
+    return st.builds(lambda indent, ps, shift, trail: "\n".join(
+        (" " * indent + "- " if i == 0 else " " * (indent + 2 + (shift if i == len(ps) - 1 else 0))) + f"{k}: {v}"
+        + trail for i, (k, v) in enumerate(ps)),
+        st.sampled_from([0, 2, 4]), pairs, st.sampled_from([0, 0, 0, 1, -1]), st.sampled_from(["", "", " ", " # c"]))
+
+
+block_item, plain_block_item = blocks(WORDS), blocks(PLAIN)
+
+
 @st.composite
 def item_at(draw, indent: int):
-    text = draw(st.one_of(item, wrapped(), plain_item, plain_item, plain_item))
-    return " " * indent + text.lstrip(" ")
+    """An item of any form moved to ``indent`` (its lines keep their places relative to its first)."""
+    text = draw(st.one_of(item, wrapped(), block_item, plain_item, plain_item, plain_block_item, plain_block_item))
+    shift = indent - (len(text) - len(text.lstrip(" ")))
+    return "\n".join(" " * shift + line if shift >= 0 else line[min(-shift, len(line) - len(line.lstrip(" "))):]
+                     for line in text.split("\n"))
 
 
 @st.composite
@@ -211,7 +239,8 @@ def sections(draw):
     return lines
 
 
-document = st.one_of(st.lists(st.one_of(key_line, item, item, item, wrapped(), other), min_size=1, max_size=14),
+document = st.one_of(st.lists(st.one_of(key_line, item, item, item, wrapped(), block_item, other), min_size=1,
+                              max_size=14),
                      sections()).map(lambda lines: "\n".join(lines) + "\n")
 
 
