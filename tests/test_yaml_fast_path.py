@@ -244,7 +244,7 @@ document = st.one_of(st.lists(st.one_of(key_line, item, item, item, wrapped(), b
                      sections()).map(lambda lines: "\n".join(lines) + "\n")
 
 
-@settings(max_examples=1500)
+@settings(max_examples=800)
 @given(document)
 def test_the_fast_path_never_changes_what_a_text_means(text):
     assert_same(text)

@@ -417,6 +417,14 @@ class CacheSystem:
             codes = col.cast(self._prov_enum)
         return codes.to_physical().cast(pl.Int32)
 
+    def add_providers(self, names) -> None:
+        """Add provider names to the vocabulary, in this order (as another system of the same caches met them,
+        so that codes, and everything ordered by them, are the same)."""
+        for p in names:
+            if p not in self._prov_code:
+                self._add_provider(p)
+        self._prov_enum = pl.Enum(self.providers)
+
     def _add_provider(self, p: str) -> int:
         # NOTE: the replay engine encodes trace batches on a reader thread; what a code indexes is in
         # place before the name is listed in ``providers`` (whose length says which codes exist)

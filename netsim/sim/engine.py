@@ -238,6 +238,18 @@ class _DesignRun:
         self.caches.reset_stats()
         return n
 
+    def restore_warm(self, warm: dict) -> int:
+        """The caches as :meth:`warm_up` left them in another run of this design (see :func:`run_design`);
+        returns the number of requests that warm-up replayed."""
+        states = warm["states"]
+        if sorted(states) != sorted(self.caches.cache_ids):
+            raise ValueError("a warm-up snapshot of another design's caches")
+        self.caches.add_providers(warm["providers"])
+        for cid, state in states.items():
+            self.caches.caches[cid].load_state(state)
+        self.caches.reset_stats()
+        return int(warm["requests"])
+
     # -- failures ------------------------------------------------------------------------------
     def apply(self, change: Change) -> None:
         was_down = self.state.nodes
@@ -506,17 +518,28 @@ def _congest(routes, src, dst, vol, cap, over) -> np.ndarray:
 
 
 def run_design(scenario: Scenario, design: DesignSpec, g: nx.DiGraph, traffic, *,
-               on_bin: Callable[[int, int], None] | None = None) -> RunResult:
+               on_bin: Callable[[int, int], None] | None = None, warm: dict | None = None) -> RunResult:
     """Simulate one design: a simpy environment with a failure process and a replay process.
 
     ``traffic`` is a :class:`netsim.sim.sources.TrafficSource` (bins of the trace, scale, duration).
+    ``warm``: the caches after the warm-up, shared by runs of the same design and warm-up trace (the warm-up
+    replays with every node up and the base routes, so it does not depend on the failures): an empty dict is
+    filled by the first run, and a later run starts from its snapshot instead of replaying the warm-up again.
     """
     from netsim._alloc import tune_allocator
 
     tune_allocator()
     run = _DesignRun(scenario, design.name, g, duration_s=traffic.duration_s, scale=traffic.scale,
                      sample_rate=traffic.sample_rate)
-    warmed = run.warm_up(scenario.caches.warmup) if scenario.caches.warmup else 0
+    warmed = 0
+    if scenario.caches.warmup:
+        if warm and warm.get("trace") == scenario.caches.warmup:
+            warmed = run.restore_warm(warm)
+        else:
+            warmed = run.warm_up(scenario.caches.warmup)
+            if warm is not None and run.caches.cache_ids:
+                warm.update(trace=scenario.caches.warmup, requests=warmed, providers=list(run.caches.providers),
+                            states={c: run.caches.caches[c].state() for c in run.caches.cache_ids})
     env = simpy.Environment()
     end_s = run.n_bins * run.bin_s
 

@@ -505,13 +505,14 @@ def _run(sc: Scenario, checked: ScenarioCheck, fc, out_dir, on_bin) -> "Results"
 
             busy = busy_hour_demand(traffic.trace, scale=traffic.scale)
         cb = None if on_bin is None else (lambda b, n, _d=design.name: on_bin(_d, b, n))
-        done.append(DesignResult.of(run_design(sc, design, g, traffic, on_bin=cb)))
+        warm: dict = {}   # the caches after the warm-up, for the failure-free replay below
+        done.append(DesignResult.of(run_design(sc, design, g, traffic, on_bin=cb, warm=warm)))
         if sc.planning.basis == "normal" and (sc.failures.schedule or sc.failures.random) \
                 and not done[-1].summary.get("interrupted"):
             # the same design on an ordinary day (no failure), for the cost, procurement and capacity plan
             calm_sc = sc.model_copy(update={"failures": FailureSpec()})
             cb2 = None if on_bin is None else (lambda b, n, _d=f"{design.name} (no failures, for planning)": on_bin(_d, b, n))
-            normal = run_design(calm_sc, design, g, traffic_source(calm_sc, g), on_bin=cb2)
+            normal = run_design(calm_sc, design, g, traffic_source(calm_sc, g), on_bin=cb2, warm=warm)
             if normal.summary.get("interrupted"):
                 done[-1].summary["interrupted"] = True
             done[-1].normal_links = normal.links

@@ -74,3 +74,33 @@ def test_warm_up_request_from_an_unknown_node_is_located(tmp_path):
     with pytest.raises(InputError) as e:
         run(_scenario(str(bad)))
     assert "caches.warmup" in str(e.value) and "nope-node" in str(e.value)
+
+
+def test_a_second_run_of_a_design_starts_from_the_first_runs_warm_up(monkeypatch):
+    """The failure-free replay for planning restores the caches the run's warm-up left (the warm-up does not
+    depend on failures), and gives the tables a warm-up of its own would."""
+    from netsim.sim import engine
+    from netsim.sim.check import check_scenario
+    from netsim.sim.sources import traffic_source
+
+    sc = _scenario(SMALL["warmup"])
+    design = sc.designs[0]
+    g = check_scenario(sc).graphs[design.name]
+    alone = engine.run_design(sc, design, g, traffic_source(sc, g))
+    warm: dict = {}
+    first = engine.run_design(sc, design, g, traffic_source(sc, g), warm=warm)
+    assert warm["trace"] == SMALL["warmup"] and warm["states"] and warm["requests"] > 100_000
+
+    def no_second_warm_up(self, name):
+        raise AssertionError("the warm-up was replayed again")
+
+    monkeypatch.setattr(engine._DesignRun, "warm_up", no_second_warm_up)
+    second = engine.run_design(sc, design, g, traffic_source(sc, g), warm=warm)
+    for r in (first, second):
+        for table in ("bins", "links", "caches", "pairs", "services", "access"):
+            assert getattr(r, table).equals(getattr(alone, table)), table
+        assert r.summary["cache_warmup_requests"] == alone.summary["cache_warmup_requests"]
+    # a snapshot of another warm-up trace is not used
+    other = sc.model_copy(update={"caches": sc.caches.model_copy(update={"warmup": "elsewhere"})})
+    with pytest.raises(AssertionError, match="replayed again"):
+        engine.run_design(other, design, g, traffic_source(other, g), warm=warm)
