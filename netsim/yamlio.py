@@ -229,7 +229,7 @@ def validation_error(exc: ValidationError, *, source: str | None, root_node=None
     expected = _expected(err)
     if loc and loc[-1] == "[key]" and err["type"] == "string_type":   # `5:` in YAML is the number 5
         expected, found_s = f"expected a name (text); YAML reads {_short(found)} as a number: quote it, '{found}'", ""
-    if found_s and found_s[2:] in expected:   # the validator's own message already says what it found
+    if found_s and (found_s[2:] in expected or _short(found) in expected):   # the message already names it
         found_s = ""
     return InputError(f"{expected}{found_s}", source=source, where=where)
 

@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from netsim.errors import InputError
 
@@ -70,6 +70,16 @@ class CandidateSpace(BaseModel):
                                   description="Cache sizes (TB) searched, the ladder of size moves")
     policy: str = Field("lru", description="Cache policy of the planned caches")
     ix_asn: int = Field(NEW_IX_ASN, ge=0, le=4294967295, description="ASN of a new IX's route server (assumption)")
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, v: str) -> str:
+        # NOTE: here, so a typo is named at the file's `policy` key, not at the design built from it
+        from netsim.cache.policies import CACHE_POLICIES
+
+        if v not in CACHE_POLICIES:
+            raise ValueError(f"unknown cache policy {v!r}; known: {', '.join(CACHE_POLICIES.names())}")
+        return v
 
 
 class Space:

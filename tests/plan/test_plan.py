@@ -153,6 +153,10 @@ def test_bad_input_is_one_located_line(cli, tmp_path):
     bad.write_text("hosts: [no-such-pop]\n")
     r = cli("plan", str(sc), "-o", str(tmp_path / "o"), "--candidates", str(bad))
     assert r.returncode == 2 and "hosts[0]" in r.stderr and "no-such-pop" in r.stderr
+    bad.write_text("sizes_tb: [1]\npolicy: arc\n")   # named at the file's key, not at the design made from it
+    r = cli("plan", str(sc), "-o", str(tmp_path / "o"), "--candidates", str(bad))
+    assert r.returncode == 2 and f"{bad}: policy (line 2): value error, unknown cache policy 'arc'" in r.stderr
+    assert r.stderr.count("'arc'") == 1
 
 
 def test_no_candidate_meeting_the_bound_says_why_and_keeps_the_table(cli, tmp_path):
