@@ -32,7 +32,9 @@ _PAIR = re.compile(rf" *({_WORD}): +({_WORD}) *")
 _ITEM = re.compile(r"( *)- \{(.*)")
 _BLOCK_FIRST = re.compile(rf"( *)- ({_WORD}): +({_WORD}) *")
 _BLOCK_MORE = re.compile(rf"( *)({_WORD}): +({_WORD}) *")
-_KEY = re.compile(rf"( *)({_WORD}): *(?:#.*)?")
+_KEY = re.compile(rf"( *)({_WORD}):( +#.*| *)")
+#: line breaks to libyaml besides \n (a text with any of them is left to libyaml whole)
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 #: libyaml refuses an implicit key longer than 1024 characters
 _MAX_KEY = 1000
 #: lines one wrapped item may take
@@ -42,12 +44,13 @@ _MAX_ITEM_LINES = 16
 class Run:
     """One folded sequence: its items and, for each, its line (an int) or (first line, {key: line of its value})."""
 
-    __slots__ = ("items", "lines", "used")
+    __slots__ = ("items", "lines", "used", "key_line")
 
     def __init__(self):
         self.items: list = []
         self.lines: list = []
         self.used = 0
+        self.key_line = -1   # 0-based line of the key the run is folded onto
 
 
 def item_line(entry, rest: tuple) -> int:
@@ -177,6 +180,8 @@ def _one_item(lines: list[str], j: int, indent: str, scalar):
 
 def fold_flow_items(text: str) -> tuple[str, list[Run]]:
     """``text`` with every foldable run of flow mappings (see the module) replaced, and the runs."""
+    if any(c in text for c in _OTHER_BREAKS):   # libyaml breaks lines there too: the lines would not match
+        return text, []
     lines = text.split("\n")
     scalar = _Scalars()
     runs: list[Run] = []
@@ -210,7 +215,9 @@ def fold_flow_items(text: str) -> tuple[str, list[Run]]:
         if ends and run.items:
             if out is lines:
                 out = list(lines)
-            out[i] = f"{key[1]}{key[2]}: {ITEMS_TAG} {len(runs)}"
+            # NOTE: the key line's comment stays for libyaml to read (a control character in it is an error)
+            out[i] = f"{key[1]}{key[2]}: {ITEMS_TAG} {len(runs)}{key[3] if '#' in key[3] else ''}"
+            run.key_line = i
             for line in range(i + 1, j):
                 out[line] = ""
             runs.append(run)

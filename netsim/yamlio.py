@@ -75,18 +75,28 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                                                     node.start_mark) from None
 
     def construct_flow_items(self, node):
-        """The list a folded run of one-line flow mappings stands for (:func:`netsim.yaml_fold.fold_flow_items`)."""
-        if not (isinstance(node.value, str) and node.value.isdigit() and int(node.value) < len(self._runs)):
-            # a file that carries the tag itself: the tag is unknown there, as any other
+        """The list a folded run of flow mappings stands for (:func:`netsim.yaml_fold.fold_flow_items`)."""
+        run = None
+        if isinstance(node.value, str) and node.value.isdigit() and int(node.value) < len(self._runs):
+            run = self._runs[int(node.value)]
+        if run is None or node.start_mark.line != run.key_line:
+            # the tag in the file itself (`!netsim/flow-items`, `%TAG`, `!<...>`): unknown there, as any other
             return self.construct_undefined(node)
-        run = self._runs[int(node.value)]
         node.item_lines = run.lines   # for _line_of: the line of each item
         run.used += 1
         return run.items
 
+    def construct_yaml_int(self, node):
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError as e:   # `0x_`, `0b_`, or more digits than Python converts (4300)
+            raise yaml.constructor.ConstructorError(None, None, f"{_short(node.value)} is not a number: {e}",
+                                                    node.start_mark) from None
+
 
 _Loader.add_constructor(ITEMS_TAG, _Loader.construct_flow_items)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def bool_as_number(annotation, value) -> str | None:
@@ -163,6 +173,9 @@ def _mappings(root, loc) -> tuple:
             node = next((v for k, v in node.value if str(k.value) == str(part)), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
+        elif getattr(node, "item_lines", None) is not None and isinstance(part, int) and part < len(node.item_lines):
+            out.append(tuple(loc[:i + 1]))   # a folded run's items are mappings (of scalars)
+            break
         else:
             break
     return tuple(out)
@@ -185,8 +198,10 @@ def _line_of(root, loc) -> int | None:
             node = nxt
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
-        elif isinstance(part, int) and part < len(getattr(node, "item_lines", ())):   # a folded run
-            return item_line(node.item_lines[part], tuple(loc[i + 1:]))
+        elif getattr(node, "item_lines", None) is not None:   # a folded run (its items are on their lines)
+            if isinstance(part, int) and part < len(node.item_lines):
+                return item_line(node.item_lines[part], tuple(loc[i + 1:]))
+            line, node = item_line(node.item_lines[0], ()), None   # (as a sequence starts on its first item)
         else:
             node = None
     if node is not None:   # (a folded run starts, as a sequence does, on its first item)
@@ -229,7 +244,7 @@ def validation_error(exc: ValidationError, *, source: str | None, root_node=None
     expected = _expected(err)
     if loc and loc[-1] == "[key]" and err["type"] == "string_type":   # `5:` in YAML is the number 5
         expected, found_s = f"expected a name (text); YAML reads {_short(found)} as a number: quote it, '{found}'", ""
-    if found_s and (found_s[2:] in expected or _short(found) in expected):   # the message already names it
+    if found_s and (found_s[2:] in expected or isinstance(found, str) and repr(found) in expected):   # named already
         found_s = ""
     return InputError(f"{expected}{found_s}", source=source, where=where)
 
@@ -266,9 +281,12 @@ def _parse(text: str):
 def _folded_in_block_mappings(root, n_runs: int) -> bool:
     """Whether each folded run came back as the value of a key of a block mapping (inside a flow mapping, the
     original lines are no YAML sequence: the full loader refuses them)."""
-    found, stack = 0, [root]
+    found, stack, seen = 0, [root], set()
     while stack:
         node = stack.pop()
+        if id(node) in seen:   # (an alias is the node itself: a chain of them, or one inside itself)
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for _, value in node.value:
                 if value.tag == ITEMS_TAG:
