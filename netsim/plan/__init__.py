@@ -65,12 +65,18 @@ def rank_key(fig: dict, *, objective: str, min_availability: float, budget: floa
     return (short > 1e-12, round(short, 12), q[_FIELD[objective]], q[other], round(fig.get("latency_ms") or 0.0, 6))
 
 
+def _ranker(done: dict, **bounds) -> Callable[[Candidate], tuple]:
+    """The sort key of an evaluated candidate: :func:`rank_key` of its figures in ``done``, then its own key
+    (so that equal figures order the same way in every run)."""
+    return lambda c: (rank_key(done[c], **bounds), c.key)
+
+
 def search(space: Space, evaluate: Callable[[Candidate], dict], *, objective: str, min_availability: float,
            budget: float | None, method: str = "auto", exhaustive_limit: int = 120,
            on_step: Callable[[str], None] | None = None) -> tuple[dict, str]:
     """Evaluate candidates and return ``({candidate: figures}, method used)``; see the module docstring."""
-    key = lambda c: (rank_key(done[c], objective=objective, min_availability=min_availability, budget=budget), c.key)  # noqa: E731
     done: dict[Candidate, dict] = {}
+    key = _ranker(done, objective=objective, min_availability=min_availability, budget=budget)
 
     def ev(c: Candidate) -> dict:
         if c not in done:
@@ -268,7 +274,7 @@ def _plan(sc, checked, out: Path, *, objective, min_availability, failures, budg
 
     done, used = search(space, evaluate, objective=objective, min_availability=min_availability, budget=budget,
                         method=method, exhaustive_limit=exhaustive_limit, on_step=on_step)
-    rk = lambda c: (rank_key(done[c], objective=objective, min_availability=min_availability, budget=budget), c.key)  # noqa: E731
+    rk = _ranker(done, objective=objective, min_availability=min_availability, budget=budget)
     order = sorted(done, key=rk)
     feasible = [c for c in order if not rk(c)[0][0]]
     # finalists that differ: the best of each (IX, members, cache size); the same cache at another host is
