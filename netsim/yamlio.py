@@ -249,8 +249,8 @@ def validation_error(exc: ValidationError, *, source: str | None, root_node=None
     return InputError(f"{expected}{found_s}", source=source, where=where)
 
 
-#: The largest YAML file read (a 1e5-node topology is 13 MB; checking it takes ~4 s and 0.5 GB in the form
-#: `topo adopt` writes, ~18 s and 1.2 GB in block style)
+#: The largest YAML file read (a 1e5-node topology is 13 MB; checking it takes 4-7 s and ~0.5 GB in the forms
+#: netsim.yaml_fold reads, ~18 s and ~1.2 GB when libyaml reads all of it)
 MAX_YAML_BYTES = 512 * 2**20
 
 
