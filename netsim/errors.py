@@ -22,9 +22,10 @@ def format_loc(loc, mappings=()) -> str:
     """
     out = ""
     for i, part in enumerate(loc):
-        if part == "[key]":   # (pydantic: the key before it is wrong, not its value)
-            head, _, last = out.rpartition(".") if not out.endswith("]") else out.rpartition("[")
-            out = f"{head} key {last.rstrip(']')}" if head else f"key {last.rstrip(']')}"
+        if part == "[key]":
+            continue
+        if tuple(loc[i + 1:i + 2]) == ("[key]",):   # (pydantic: this key is wrong, not its value)
+            out += f" key {part}" if out else f"key {part}"
         elif isinstance(part, int) and tuple(loc[:i]) not in mappings:
             out += f"[{part}]"
         else:

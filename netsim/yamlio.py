@@ -164,19 +164,29 @@ def no_bool_numbers(*fields: str):
     return field_validator(*fields, mode="before", check_fields=False)(check)
 
 
+def _child(node, part):
+    """One step down a composed tree: (the node at ``part``, the line of the key that names it, if a mapping's);
+    (None, None) where there is none. A folded run (``item_lines``) has no child nodes."""
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if str(k.value) == str(part):
+                return v, k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part], None
+    return None, None
+
+
 def _mappings(root, loc) -> tuple:
     """The prefixes of ``loc`` that are YAML mappings in the composed tree (for :func:`format_loc`)."""
     out, node = [], root
     for i, part in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
             out.append(tuple(loc[:i]))
-            node = next((v for k, v in node.value if str(k.value) == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
         elif getattr(node, "item_lines", None) is not None and isinstance(part, int) and part < len(node.item_lines):
             out.append(tuple(loc[:i + 1]))   # a folded run's items are mappings (of scalars)
             break
-        else:
+        node, _ = _child(node, part)
+        if node is None:
             break
     return tuple(out)
 
@@ -188,22 +198,13 @@ def _line_of(root, loc) -> int | None:
         if node is None or part == "[key]":
             break
         line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            nxt = None
-            for k, v in node.value:
-                if str(k.value) == str(part):
-                    nxt = v
-                    line = k.start_mark.line + 1
-                    break
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        elif getattr(node, "item_lines", None) is not None:   # a folded run (its items are on their lines)
+        if getattr(node, "item_lines", None) is not None:   # a folded run (its items are on their lines)
             if isinstance(part, int) and part < len(node.item_lines):
                 return item_line(node.item_lines[part], tuple(loc[i + 1:]))
             line, node = item_line(node.item_lines[0], ()), None   # (as a sequence starts on its first item)
-        else:
-            node = None
+            break
+        node, key_line = _child(node, part)
+        line = key_line or line
     if node is not None:   # (a folded run starts, as a sequence does, on its first item)
         line = item_line(node.item_lines[0], ()) if getattr(node, "item_lines", None) else node.start_mark.line + 1
     return line
