@@ -19,6 +19,8 @@ def format_loc(loc, mappings=()) -> str:
     ''
     >>> format_loc(("metros", 5, "[key]"), mappings=(("metros",),))   # pydantic's loc of a bad key: the key 5
     'metros key 5'
+    >>> format_loc(("metros", "tokyo.otemachi", "[key]"))
+    'metros key tokyo.otemachi'
     """
     out = ""
     for i, part in enumerate(loc):
