@@ -77,8 +77,10 @@ class CandidateSpace(BaseModel):
         # NOTE: here, so a typo is named at the file's `policy` key, not at the design built from it
         from netsim.cache.policies import CACHE_POLICIES
 
-        if v not in CACHE_POLICIES:
-            raise ValueError(f"unknown cache policy {v!r}; known: {', '.join(CACHE_POLICIES.names())}")
+        try:
+            CACHE_POLICIES[v]
+        except KeyError as e:   # the registry's own line: unknown cache policy 'arc'; known: ...
+            raise ValueError(e.args[0]) from None
         return v
 
 
